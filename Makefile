@@ -1,0 +1,69 @@
+# tracepin: `make run` serves the dashboard, `make test` runs every check. Both install what is missing.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+BIN := target/release/tracepin
+ADDR ?= 127.0.0.1:3000
+
+.PHONY: run test setup setup-test tools npm chromium build lint unit e2e bench fmt clean
+
+run: setup build ## build and serve on http://127.0.0.1:3000 (demo data unless upstreams are configured)
+	@echo "tracepin: open http://$(ADDR)/"
+	exec ./$(BIN) --addr $(ADDR)
+
+test: setup-test lint unit build e2e ## everything CI runs
+	@echo "make test: all checks passed"
+
+setup: tools npm
+
+setup-test: setup chromium
+
+tools:
+	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
+	  echo "installing the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; fi
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+	  echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 15 minutes, once)"; \
+	  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (the Cargo.lock version)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+
+npm:
+	@if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm install --no-audit --no-fund; fi
+	@if [ ! -d end2end/node_modules/playwright-core ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then \
+	  (cd end2end && npm install --no-audit --no-fund); fi
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the end-to-end tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y chromium || ($$SUDO apt-get update && $$SUDO apt-get install -y chromium); fi
+
+build:
+	cargo leptos build --release
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+e2e:
+	cd end2end && npx playwright test
+
+bench: setup build ## criterion benches and the browser bench
+	cargo bench --features ssr --bench correlate
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean

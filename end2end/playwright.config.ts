@@ -1,0 +1,55 @@
+import { defineConfig } from "@playwright/test";
+import path from "node:path";
+
+// tracepin's end-to-end tests. Playwright starts the release binary itself on the built-in demo data
+// (a port of its own, so a `make run` on :3000 is left alone) and stops it at the end.
+// The browser is Debian's Chromium; Playwright never downloads one.
+const port = Number(process.env.TRACEPIN_E2E_PORT ?? 3123);
+const root = path.resolve(__dirname, "..");
+const binary = process.env.TRACEPIN_BIN ?? "./target/release/tracepin";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: "list",
+  outputDir: "./test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    viewport: { width: 1440, height: 900 },
+    trace: "off",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: `${binary} --demo --addr 127.0.0.1:${port}`,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});

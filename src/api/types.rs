@@ -1,0 +1,302 @@
+//! View data sent from server to browser: compact, serializable, user-safe.
+
+use serde::{Deserialize, Serialize};
+
+/// One trace in an overview list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSummary {
+    /// 32-hex trace id.
+    pub trace_id: String,
+    /// Service of the root span.
+    pub root_service: String,
+    /// Operation of the root span.
+    pub root_name: String,
+    /// Start, RFC 3339 UTC.
+    pub start: String,
+    /// Duration in milliseconds.
+    pub duration_ms: f64,
+    /// Number of spans.
+    pub span_count: usize,
+    /// Services in the trace.
+    pub services: Vec<String>,
+    /// Sentry errors joined to this trace.
+    pub error_count: usize,
+}
+
+/// One Sentry error in an overview list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorSummary {
+    /// 32-hex event id.
+    pub event_id: String,
+    /// Title as Sentry shows it.
+    pub title: String,
+    /// Level.
+    pub level: String,
+    /// Service the event came from, if known.
+    pub service: Option<String>,
+    /// Event time, RFC 3339 UTC.
+    pub timestamp: String,
+    /// Trace the error belongs to, if any.
+    pub trace_id: Option<String>,
+    /// Name of the span it is pinned to.
+    pub span_name: Option<String>,
+    /// Pinned span id.
+    pub span_id: Option<String>,
+    /// How it was matched, in words.
+    pub matched_by: Option<String>,
+    /// Why it could not be placed.
+    pub unplaced_reason: Option<String>,
+}
+
+/// What the home page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// Where the data comes from, in words ("built-in demo incident", "files in …").
+    pub source: String,
+    /// Traces.
+    pub traces: Vec<TraceSummary>,
+    /// Errors.
+    pub errors: Vec<ErrorSummary>,
+    /// Notices for the reader (degraded upstreams, diagnostics).
+    pub notices: Vec<String>,
+}
+
+/// Row flag: the span's status is an error.
+pub const ROW_ERROR: u8 = 1;
+/// Row flag: a placeholder for a missing parent.
+pub const ROW_PLACEHOLDER: u8 = 2;
+/// Row flag: on the critical path.
+pub const ROW_CRITICAL: u8 = 4;
+/// Row flag: recorded an OTel `exception` event.
+pub const ROW_EXCEPTION: u8 = 8;
+
+/// Waterfall rows in columnar form: compact to send, cheap to scan.
+///
+/// `index[i]` is the absolute row number (pre-order) of entry `i`; a full set has `index[i] == i`, a
+/// window sent with the first paint holds only some rows. Times are nanoseconds from the trace start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rows {
+    /// Absolute row numbers, ascending.
+    pub index: Vec<u32>,
+    /// Span names.
+    pub name: Vec<String>,
+    /// Service index into `TimelineView::services`.
+    pub service: Vec<u16>,
+    /// Depth in the tree.
+    pub depth: Vec<u16>,
+    /// One past the last descendant (absolute).
+    pub subtree_end: Vec<u32>,
+    /// Raw start, ns from trace start.
+    pub start: Vec<u64>,
+    /// Duration, ns.
+    pub dur: Vec<u64>,
+    /// `ROW_*` flags.
+    pub flags: Vec<u8>,
+    /// First 8 hex digits of the span id (for compact deep links).
+    pub short_id: Vec<u32>,
+}
+
+impl Rows {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Position of absolute row `row` in this set.
+    pub fn pos(&self, row: u32) -> Option<usize> {
+        self.index.binary_search(&row).ok()
+    }
+}
+
+/// An error pinned on a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinView {
+    /// Absolute row.
+    pub row: u32,
+    /// Event time, ns from trace start, raw.
+    pub at: i64,
+    /// Event time adjusted for the service's clock offset.
+    pub at_adjusted: i64,
+    /// 32-hex event id.
+    pub event_id: String,
+    /// Title.
+    pub title: String,
+    /// Level.
+    pub level: String,
+    /// `matched_by` code.
+    pub matched_by: String,
+    /// `matched_by` in words.
+    pub matched_by_text: String,
+}
+
+/// An error that could not be placed on a span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnplacedView {
+    /// 32-hex event id.
+    pub event_id: String,
+    /// Title.
+    pub title: String,
+    /// Reason code.
+    pub code: String,
+    /// Reason in words.
+    pub reason: String,
+}
+
+/// A notice in the trace header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `partial`, `degraded`, `skew`, `diagnostic`, `event_missing`.
+    pub kind: String,
+    /// Text for people.
+    pub text: String,
+}
+
+/// Everything the timeline page needs except per-span details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineView {
+    /// 32-hex trace id.
+    pub trace_id: String,
+    /// Service of the root span.
+    pub root_service: String,
+    /// Operation of the root span.
+    pub root_name: String,
+    /// Trace start, Unix ns.
+    pub start_ns: u64,
+    /// Duration, ns.
+    pub duration_ns: u64,
+    /// Real spans.
+    pub span_count: u32,
+    /// All rows (including placeholders).
+    pub row_count: u32,
+    /// Services; the index is the colour.
+    pub services: Vec<String>,
+    /// Where spans and errors came from.
+    pub sources: Vec<String>,
+    /// Notices (partial trace, degraded upstream, skew, diagnostics).
+    pub notices: Vec<Notice>,
+    /// Pins, by time.
+    pub pins: Vec<PinView>,
+    /// Errors of this trace that could not be placed.
+    pub unplaced: Vec<UnplacedView>,
+    /// Clock offset per service index, ns (0 when none).
+    pub skew_ns: Vec<i64>,
+    /// Rows: all of them, or the first screen (see `Rows::index`).
+    pub rows: Rows,
+    /// Visible-row list of the window: absolute rows in display order (only for a window).
+    pub window_visible: Vec<u32>,
+    /// Position of the window's first row in the full visible list.
+    pub window_offset: u32,
+    /// Length of the full visible list.
+    pub visible_total: u32,
+    /// Rows matching the filter in the URL (absolute), when a filter is set.
+    pub filter_matches: Option<Vec<u32>>,
+}
+
+/// Details of one span, fetched when it is selected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanDetail {
+    /// Absolute row.
+    pub row: u32,
+    /// 16-hex span id.
+    pub span_id: String,
+    /// Parent span id.
+    pub parent_span_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Service.
+    pub service: String,
+    /// Kind.
+    pub kind: String,
+    /// Status code.
+    pub status: String,
+    /// Status message.
+    pub status_message: Option<String>,
+    /// Start, RFC 3339 UTC (raw).
+    pub start: String,
+    /// Start adjusted for clock skew, RFC 3339 UTC.
+    pub start_adjusted: String,
+    /// Duration, ns.
+    pub duration_ns: u64,
+    /// Attributes as text.
+    pub attributes: Vec<(String, String)>,
+    /// Resource attributes.
+    pub resource: Vec<(String, String)>,
+    /// Span events: (offset ns from span start, name, attributes).
+    pub events: Vec<(i64, String, Vec<(String, String)>)>,
+    /// Links: (trace id, span id).
+    pub links: Vec<(String, String)>,
+    /// Path from the root: names.
+    pub path: Vec<String>,
+    /// A placeholder row.
+    pub placeholder: bool,
+}
+
+/// One frame of a stack trace for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameView {
+    /// Function.
+    pub function: String,
+    /// File.
+    pub file: String,
+    /// Line.
+    pub line: Option<u32>,
+    /// In-app.
+    pub in_app: bool,
+    /// Context lines: (line number, text, is the failing line).
+    pub context: Vec<(u32, String, bool)>,
+}
+
+/// One exception of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionView {
+    /// Type.
+    pub ty: String,
+    /// Message.
+    pub value: String,
+    /// Mechanism and whether handled.
+    pub mechanism: Option<String>,
+    /// Frames, innermost (most recent call) first, in-app frames highlighted.
+    pub frames: Vec<FrameView>,
+}
+
+/// Details of one error, fetched when it is selected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    /// 32-hex event id.
+    pub event_id: String,
+    /// Title.
+    pub title: String,
+    /// Level.
+    pub level: String,
+    /// Time, RFC 3339 UTC.
+    pub timestamp: String,
+    /// Time, ns from trace start (raw).
+    pub at: i64,
+    /// Pinned row, if pinned.
+    pub row: Option<u32>,
+    /// `matched_by` in words, or the unplaced reason.
+    pub placement: String,
+    /// Service.
+    pub service: Option<String>,
+    /// Exception chain, outermost first.
+    pub exceptions: Vec<ExceptionView>,
+    /// Log message.
+    pub message: Option<String>,
+    /// Breadcrumbs: (ns from trace start, category, message, level).
+    pub breadcrumbs: Vec<(Option<i64>, String, String, String)>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// Release.
+    pub release: Option<String>,
+    /// Environment.
+    pub environment: Option<String>,
+    /// User, as text.
+    pub user: Option<String>,
+    /// Link to Sentry.
+    pub sentry_url: Option<String>,
+}

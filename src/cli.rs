@@ -1,0 +1,196 @@
+//! `tracepin correlate`: decode trace and Sentry event files, correlate them, print the result.
+//!
+//! Every path may be a file or a directory (walked recursively in name order, dot-files skipped). Each
+//! file is decoded with [`crate::connectors::formats::decode`], whatever its format; what it holds
+//! (spans or events) decides where it goes, so a directory with both kinds can be given either way. A
+//! file that cannot be read or decoded is reported on the error stream as `<path>: <what is wrong>` and
+//! the others are still used. Exit code: 0 when every file was read, 1 when some failed, 2 when no input
+//! could be read at all.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::connectors::formats::{self, Decoded};
+use crate::correlate::{self, Options};
+use crate::domain::{ErrorEvent, Span};
+
+/// Output format of `tracepin correlate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// An ASCII waterfall per trace with the pinned errors, then the errors that fit no trace.
+    #[default]
+    Text,
+    /// The stable JSON report (pretty-printed).
+    Json,
+}
+
+/// Arguments of `tracepin correlate`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CorrelateArgs {
+    /// Trace files or directories: OTLP JSON or protobuf, Tempo v1/v2, Jaeger v1/api_v3 (gzip accepted).
+    #[arg(long = "trace", value_name = "FILE_OR_DIR", num_args = 1..)]
+    pub traces: Vec<PathBuf>,
+    /// Sentry event files or directories: envelopes, SDK event JSON, Web API events (gzip accepted).
+    #[arg(long = "events", value_name = "FILE_OR_DIR", num_args = 1..)]
+    pub events: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Sentry tag key to match against a span attribute of the same key, in addition to the defaults
+    /// (`transaction_id`, `request_id`, `x-request-id`); repeatable.
+    #[arg(long = "correlation-tag", value_name = "KEY")]
+    pub correlation_tags: Vec<String>,
+}
+
+/// What reading the inputs produced.
+#[derive(Default)]
+struct Inputs {
+    spans: Vec<Span>,
+    events: Vec<ErrorEvent>,
+    files_read: usize,
+    files_failed: usize,
+}
+
+/// Deepest directory nesting followed, a guard against pathological trees.
+const MAX_DEPTH: usize = 64;
+
+/// Expands a path into the files under it, sorted by name; errors are reported and counted.
+fn walk(path: &Path, depth: usize, files: &mut Vec<PathBuf>, inputs: &mut Inputs, err: &mut dyn Write) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            report(err, path, &e.to_string());
+            inputs.files_failed += 1;
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return;
+    }
+    if depth >= MAX_DEPTH {
+        report(err, path, "directory nesting too deep, not walked");
+        inputs.files_failed += 1;
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(rd) => rd,
+        Err(e) => {
+            report(err, path, &e.to_string());
+            inputs.files_failed += 1;
+            return;
+        }
+    };
+    let mut children: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => {
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                // Symlinked directories are not followed while walking (no cycles); files are.
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                children.push((entry.path(), is_dir));
+            }
+            Err(e) => {
+                report(err, path, &e.to_string());
+                inputs.files_failed += 1;
+            }
+        }
+    }
+    children.sort();
+    for (child, is_dir) in children {
+        if is_dir {
+            walk(&child, depth + 1, files, inputs, err);
+        } else if child.is_file() {
+            files.push(child);
+        }
+    }
+}
+
+fn report(err: &mut dyn Write, path: &Path, what: &str) {
+    // Nothing sensible remains to be done when the error stream itself fails.
+    let _ = writeln!(err, "{}: {what}", path.display());
+}
+
+fn read_file(path: &Path, inputs: &mut Inputs, err: &mut dyn Write) {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            report(err, path, &e.to_string());
+            inputs.files_failed += 1;
+            return;
+        }
+    };
+    match formats::decode(&bytes) {
+        Ok(Decoded::Trace(t)) => {
+            if let Some(message) = &t.partial {
+                report(err, path, &format!("warning: partial trace: {message}"));
+            }
+            inputs.spans.extend(t.spans);
+            inputs.files_read += 1;
+        }
+        Ok(Decoded::Events { events, .. }) => {
+            inputs.events.extend(events);
+            inputs.files_read += 1;
+        }
+        Err(e) => {
+            report(err, path, &e.to_string());
+            inputs.files_failed += 1;
+        }
+    }
+}
+
+fn options(args: &CorrelateArgs) -> Options {
+    let mut opts = Options::default();
+    let mut seen: BTreeSet<String> = opts.correlation_tags.iter().cloned().collect();
+    for tag in &args.correlation_tags {
+        let tag = tag.trim();
+        if !tag.is_empty() && seen.insert(tag.to_owned()) {
+            opts.correlation_tags.push(tag.to_owned());
+        }
+    }
+    opts
+}
+
+/// Runs `tracepin correlate`, writing the report to `out` and problems to `err`; returns the exit code.
+pub fn run_correlate(args: &CorrelateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut inputs = Inputs::default();
+    let mut files = Vec::new();
+    for path in args.traces.iter().chain(&args.events) {
+        walk(path, 0, &mut files, &mut inputs, err);
+    }
+    if files.is_empty() && inputs.files_failed == 0 {
+        let _ = writeln!(
+            err,
+            "no input: give trace and event files or directories with --trace and --events"
+        );
+        return 2;
+    }
+    // The same file named twice (or reached through two arguments) is read once.
+    let mut seen = BTreeSet::new();
+    for file in files {
+        if seen.insert(file.clone()) {
+            read_file(&file, &mut inputs, err);
+        }
+    }
+    if inputs.files_read == 0 {
+        let _ = writeln!(err, "no input could be read");
+        return 2;
+    }
+
+    let opts = options(args);
+    let result = correlate::correlate(inputs.spans, inputs.events, &opts);
+    let written = match args.format {
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &correlate::report::to_json(&result))
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        OutputFormat::Text => out.write_all(correlate::text::render(&result).as_bytes()),
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        let _ = writeln!(err, "cannot write the report: {e}");
+        return 1;
+    }
+    i32::from(inputs.files_failed > 0)
+}

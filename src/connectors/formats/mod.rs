@@ -1,0 +1,289 @@
+//! Payload decoders: every trace and error format tracepin reads, turned into domain values.
+//!
+//! One file per wire format, each with private wire structs and one conversion to [`Span`] or
+//! [`ErrorEvent`]. [`decode`] takes the bytes of a file or an HTTP body (gzip accepted), sniffs the
+//! format cheaply ([`detect`]: first bytes and top-level JSON keys) and dispatches; [`decode_as`] skips
+//! the sniffing. Lenient id spellings (base64, short hex, dashed UUIDs) are handled once, in `ids`.
+//!
+//! The JSON decoders are hand-written serde wire structs rather than the `opentelemetry-proto` crate's
+//! serde support: that support expects exactly the OTLP/JSON spelling (hex ids, integer enums) and so
+//! cannot read Tempo's base64 ids and enum names, Jaeger's shapes, or `instrumentationLibrarySpans`;
+//! the crate's prost types are used for protobuf only.
+
+mod ids;
+mod jaeger_v1;
+mod jaeger_v3;
+mod json;
+mod otlp_json;
+mod otlp_proto;
+mod sentry_envelope;
+mod sentry_event;
+mod sentry_web;
+mod sniff;
+mod tempo;
+
+use std::fmt;
+use std::io::Read;
+
+use crate::domain::{ErrorEvent, Span};
+
+pub use otlp_proto::decode_otlp_protobuf;
+pub use sentry_web::decode_sentry_web_event;
+
+/// A payload format tracepin can decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// OTLP/JSON: `{"resourceSpans":[…]}` (an `ExportTraceServiceRequest` or `TracesData`), also as JSON Lines.
+    OtlpJson,
+    /// OTLP protobuf: `ExportTraceServiceRequest`, `TracesData`, Tempo's `Trace` or `TraceByIDResponse`.
+    OtlpProtobuf,
+    /// Tempo `GET /api/traces/<id>` JSON: `{"batches":[…]}`.
+    TempoV1,
+    /// Tempo `GET /api/v2/traces/<id>` JSON: `{"trace":{"resourceSpans":…},"status":…,"message":…}`.
+    TempoV2,
+    /// Jaeger `GET /api/v3/traces/<id>` JSON: `{"result":{"resourceSpans":…}}`.
+    JaegerV3,
+    /// Jaeger v1 / UI JSON: `{"data":[trace…]}`, a list of traces, or one trace object.
+    JaegerV1,
+    /// A Sentry envelope (`application/x-sentry-envelope`) as an SDK sends it.
+    SentryEnvelope,
+    /// A Sentry Web API event (`GET /api/0/projects/{org}/{proj}/events/{id}/` and the issue event endpoints).
+    SentryWebEvent,
+    /// A plain Sentry event JSON as an SDK builds it (the payload of an envelope `event` item).
+    SentryEventJson,
+}
+
+impl Format {
+    /// Every format, in the order they are listed to people.
+    pub const ALL: [Format; 9] = [
+        Format::OtlpJson,
+        Format::OtlpProtobuf,
+        Format::TempoV1,
+        Format::TempoV2,
+        Format::JaegerV3,
+        Format::JaegerV1,
+        Format::SentryEnvelope,
+        Format::SentryWebEvent,
+        Format::SentryEventJson,
+    ];
+
+    /// The name shown to people, e.g. `Tempo v2 JSON`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::OtlpJson => "OTLP JSON",
+            Format::OtlpProtobuf => "OTLP protobuf",
+            Format::TempoV1 => "Tempo v1 JSON",
+            Format::TempoV2 => "Tempo v2 JSON",
+            Format::JaegerV3 => "Jaeger api_v3 JSON",
+            Format::JaegerV1 => "Jaeger v1 JSON",
+            Format::SentryEnvelope => "Sentry envelope",
+            Format::SentryWebEvent => "Sentry Web API event",
+            Format::SentryEventJson => "Sentry event JSON",
+        }
+    }
+
+    /// What the format looks like, for "unknown format" messages.
+    fn shape(self) -> &'static str {
+        match self {
+            Format::OtlpJson => r#"{"resourceSpans":[…]}"#,
+            Format::OtlpProtobuf => "ExportTraceServiceRequest / TracesData bytes",
+            Format::TempoV1 => r#"{"batches":[…]}"#,
+            Format::TempoV2 => r#"{"trace":{…},"status":…}"#,
+            Format::JaegerV3 => r#"{"result":{"resourceSpans":…}}"#,
+            Format::JaegerV1 => r#"{"data":[…]}, [trace…] or {"traceID","spans","processes"}"#,
+            Format::SentryEnvelope => "header line, then item header + payload lines",
+            Format::SentryWebEvent => r#"{"eventID","groupID","entries":[…]}"#,
+            Format::SentryEventJson => r#"{"event_id","exception"|"message",…}"#,
+        }
+    }
+
+    /// True for formats that hold spans, false for Sentry events.
+    pub fn is_trace(self) -> bool {
+        matches!(
+            self,
+            Format::OtlpJson
+                | Format::OtlpProtobuf
+                | Format::TempoV1
+                | Format::TempoV2
+                | Format::JaegerV3
+                | Format::JaegerV1
+        )
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Spans decoded from one trace payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedTrace {
+    /// The format the spans were read from.
+    pub format: Format,
+    /// The spans, in payload order.
+    pub spans: Vec<Span>,
+    /// Set when the backend said the trace is incomplete (Tempo v2 `status: PARTIAL`): its message.
+    pub partial: Option<String>,
+}
+
+/// What a payload held: spans or Sentry error events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    /// A trace payload.
+    Trace(DecodedTrace),
+    /// Sentry error events (possibly none, e.g. an envelope holding only a transaction).
+    Events {
+        /// The format the events were read from.
+        format: Format,
+        /// The error events, in payload order.
+        events: Vec<ErrorEvent>,
+    },
+}
+
+impl Decoded {
+    /// The format the payload was read from.
+    pub fn format(&self) -> Format {
+        match self {
+            Decoded::Trace(t) => t.format,
+            Decoded::Events { format, .. } => *format,
+        }
+    }
+}
+
+/// Why a payload could not be decoded; every message says what is wrong and where.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// Nothing but whitespace.
+    #[error("the input is empty")]
+    Empty,
+    /// The bytes start with the gzip magic but do not decompress.
+    #[error("gzip data is truncated or corrupt: {0}")]
+    Gzip(#[source] std::io::Error),
+    /// JSON that is malformed, or well-formed but not of the expected shape.
+    #[error("{}", describe_json(*.format, *.syntax, *.line, *.column, .message))]
+    Json {
+        /// The format being decoded, if it was known.
+        format: Option<Format>,
+        /// True for a syntax error (not JSON at all), false for JSON of the wrong shape.
+        syntax: bool,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The payload is not any of the accepted formats.
+    #[error("unknown format: found {found}; expected one of: {}", accepted_formats())]
+    UnknownFormat {
+        /// A short description of what was found, e.g. its top-level JSON keys.
+        found: String,
+    },
+    /// Protobuf bytes that do not decode as OTLP.
+    #[error("invalid OTLP protobuf: {0}")]
+    Protobuf(String),
+    /// A structural problem that is not a JSON error (envelope framing, a bad protobuf id…).
+    #[error("invalid {format}: {message}")]
+    Invalid {
+        /// The format being decoded.
+        format: Format,
+        /// What is wrong and where.
+        message: String,
+    },
+    /// The payload is the backend's error response rather than data (e.g. Jaeger's "trace not found").
+    #[error("{format} holds an error response instead of data: {message}")]
+    Upstream {
+        /// The format of the response.
+        format: Format,
+        /// The backend's message.
+        message: String,
+    },
+}
+
+fn describe_json(
+    format: Option<Format>,
+    syntax: bool,
+    line: usize,
+    column: usize,
+    message: &str,
+) -> String {
+    let what = match (syntax, format) {
+        (true, _) => "invalid JSON".to_owned(),
+        (false, Some(f)) => format!("unexpected {f} content"),
+        (false, None) => "unexpected JSON content".to_owned(),
+    };
+    let within = match (syntax, format) {
+        (true, Some(f)) => format!(" (reading {f})"),
+        _ => String::new(),
+    };
+    format!("{what} at line {line}, column {column}{within}: {message}")
+}
+
+fn accepted_formats() -> String {
+    let parts: Vec<String> = Format::ALL
+        .iter()
+        .map(|f| format!("{} ({})", f.name(), f.shape()))
+        .collect();
+    parts.join("; ")
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Decompresses gzip input (magic `1f 8b`); other input is returned as is.
+fn gunzip(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(FormatError::Gzip)?;
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Sniffs the format of (already decompressed) bytes from their first bytes and top-level JSON keys.
+///
+/// Protobuf is chosen only for input that is not JSON and whose top-level protobuf framing is valid.
+pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
+    sniff::detect(bytes)
+}
+
+/// Decodes a payload of any accepted format (gzip accepted), detecting the format first.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, FormatError> {
+    let bytes = gunzip(bytes)?;
+    let format = sniff::detect(&bytes)?;
+    decode_plain(format, &bytes)
+}
+
+/// Decodes a payload as the given format (gzip accepted), without sniffing.
+pub fn decode_as(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    let bytes = gunzip(bytes)?;
+    if sniff::is_blank(&bytes) {
+        return Err(FormatError::Empty);
+    }
+    decode_plain(format, &bytes)
+}
+
+fn decode_plain(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    let trace = |spans: Vec<Span>| {
+        Decoded::Trace(DecodedTrace {
+            format,
+            spans,
+            partial: None,
+        })
+    };
+    let events = |events: Vec<ErrorEvent>| Decoded::Events { format, events };
+    Ok(match format {
+        Format::OtlpJson => trace(otlp_json::decode(bytes)?),
+        Format::OtlpProtobuf => Decoded::Trace(otlp_proto::decode(bytes)?),
+        Format::TempoV1 => trace(tempo::decode_v1(bytes)?),
+        Format::TempoV2 => Decoded::Trace(tempo::decode_v2(bytes)?),
+        Format::JaegerV3 => trace(jaeger_v3::decode(bytes)?),
+        Format::JaegerV1 => trace(jaeger_v1::decode(bytes)?),
+        Format::SentryEnvelope => events(sentry_envelope::decode(bytes)?),
+        Format::SentryWebEvent => events(sentry_web::decode_many(bytes)?),
+        Format::SentryEventJson => events(vec![sentry_event::decode_event_json(bytes)?]),
+    })
+}

@@ -1,0 +1,496 @@
+//! Assembly: flat spans in, one pre-order [`Trace`] per trace id out, with bad data repaired.
+//!
+//! Rows are stored depth-first in pre-order, siblings by start time (then span id), with `depth`,
+//! `parent` and `subtree_end` per row. Every repair becomes a [`Diagnostic`], never a panic: duplicate
+//! span ids (fragments and identical copies merged, conflicting copies kept apart), missing parents
+//! (orphans hang under a synthetic "missing parent" row), parent cycles (broken at the earliest span),
+//! end before start, missing start time, and several trace ids in one input. Runs in `O(n log n)`
+//! without recursion, so deep or hostile inputs cannot overflow the stack.
+
+use std::collections::HashMap;
+
+use super::index::IdMap;
+use super::merge::{merge_fragment, MergeOutcome};
+use crate::domain::{
+    Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace,
+    TraceId,
+};
+
+/// Name of the synthetic row standing in for a parent that is referenced but not present.
+pub const MISSING_PARENT_NAME: &str = "missing parent";
+
+/// Per-span diagnostics of one kind beyond this many are summarised in one line.
+const DIAG_CAP: usize = 20;
+
+/// Assembles flat spans into one [`Trace`] per trace id, ordered by start time (then trace id).
+pub fn assemble(spans: Vec<Span>) -> Vec<Trace> {
+    let Some(first) = spans.first().map(|s| s.trace_id) else {
+        return Vec::new();
+    };
+    let groups: Vec<(TraceId, Vec<Span>)> = if spans.iter().all(|s| s.trace_id == first) {
+        vec![(first, spans)]
+    } else {
+        let mut order: IdMap<TraceId, usize> = IdMap::default();
+        let mut groups: Vec<(TraceId, Vec<Span>)> = Vec::new();
+        for span in spans {
+            let next = groups.len();
+            let slot = *order.entry(span.trace_id).or_insert(next);
+            if slot == next {
+                groups.push((span.trace_id, Vec::new()));
+            }
+            if let Some((_, group)) = groups.get_mut(slot) {
+                group.push(span);
+            }
+        }
+        groups
+    };
+    let n_ids = groups.len();
+    let mut traces: Vec<Trace> = groups
+        .into_iter()
+        .map(|(trace_id, spans)| assemble_one(trace_id, spans, n_ids))
+        .collect();
+    traces.sort_by_key(|t| (t.start_ns, t.trace_id));
+    traces
+}
+
+/// Diagnostics with a cap per kind, so a broken input cannot produce one line per span.
+#[derive(Default)]
+struct Diags {
+    out: Vec<Diagnostic>,
+    counts: HashMap<DiagnosticKind, usize>,
+}
+
+impl Diags {
+    fn push(&mut self, d: Diagnostic) {
+        let n = self.counts.entry(d.kind).or_insert(0);
+        *n += 1;
+        if *n <= DIAG_CAP {
+            self.out.push(d);
+        }
+    }
+
+    fn finish(mut self) -> Vec<Diagnostic> {
+        let mut extra: Vec<(DiagnosticKind, usize)> = self
+            .counts
+            .iter()
+            .filter(|(_, &n)| n > DIAG_CAP)
+            .map(|(&k, &n)| (k, n - DIAG_CAP))
+            .collect();
+        extra.sort_by_key(|&(k, _)| format!("{k:?}"));
+        for (kind, more) in extra {
+            self.out.push(Diagnostic::general(
+                kind,
+                format!("…and {more} more problems of the same kind ({kind:?})."),
+            ));
+        }
+        self.out
+    }
+}
+
+fn label(span: &Span) -> String {
+    format!("{} \"{}\" ({})", span.span_id, span.name, span.service)
+}
+
+/// Merges duplicate span ids in place: returns which input indices are still alive.
+fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Vec<bool> {
+    let mut alive = vec![true; spans.len()];
+    let mut first: IdMap<SpanId, usize> = IdMap::default();
+    first.reserve(spans.len());
+    let mut dup_ids: Vec<SpanId> = Vec::new();
+    let mut groups: IdMap<SpanId, Vec<usize>> = IdMap::default();
+    for (i, span) in spans.iter().enumerate() {
+        match first.get(&span.span_id) {
+            None => {
+                first.insert(span.span_id, i);
+            }
+            Some(&f) => {
+                let group = groups.entry(span.span_id).or_insert_with(|| {
+                    dup_ids.push(span.span_id);
+                    vec![f]
+                });
+                group.push(i);
+            }
+        }
+    }
+    for id in dup_ids {
+        let Some(group) = groups.get(&id) else {
+            continue;
+        };
+        let copies = group.len();
+        let mut kept: Vec<usize> = Vec::new();
+        let mut identical = true;
+        let mut conflict: Option<&'static str> = None;
+        for &i in group {
+            let mut placed = false;
+            for &k in &kept {
+                let Some(copy) = spans.get(i).cloned() else {
+                    continue;
+                };
+                let Some(target) = spans.get_mut(k) else {
+                    continue;
+                };
+                match merge_fragment(target, copy) {
+                    MergeOutcome::Identical => placed = true,
+                    MergeOutcome::Merged => {
+                        identical = false;
+                        placed = true;
+                    }
+                    MergeOutcome::Conflict(field) => {
+                        conflict.get_or_insert(field);
+                    }
+                }
+                if placed {
+                    break;
+                }
+            }
+            if placed {
+                if let Some(a) = alive.get_mut(i) {
+                    *a = false;
+                }
+            } else {
+                kept.push(i);
+            }
+        }
+        let Some(first_span) = group.first().and_then(|&i| spans.get(i)) else {
+            continue;
+        };
+        let what = label(first_span);
+        if kept.len() < copies {
+            let how = if identical {
+                "identical copies"
+            } else {
+                "fragments"
+            };
+            let merged = copies - kept.len() + 1;
+            diags.push(Diagnostic::span(
+                DiagnosticKind::DuplicateSpanMerged,
+                id,
+                format!("Span {what} arrived {merged} times as {how}; merged into one row."),
+            ));
+        }
+        if kept.len() > 1 {
+            let field = conflict.unwrap_or("content");
+            diags.push(Diagnostic::span(
+                DiagnosticKind::DuplicateSpanKept,
+                id,
+                format!(
+                    "Span id {id} is used by {} spans whose {field} differs; kept as separate rows \
+                     (children attach to the first).",
+                    kept.len()
+                ),
+            ));
+        }
+    }
+    alive
+}
+
+/// Repairs missing start times and ends before starts.
+fn repair_times(spans: &mut [Span], alive: &[bool], diags: &mut Diags) {
+    let fallback = spans
+        .iter()
+        .zip(alive)
+        .filter(|(s, &a)| a && s.start_ns != 0)
+        .map(|(s, _)| s.start_ns)
+        .min()
+        .unwrap_or(0);
+    for (span, _) in spans.iter_mut().zip(alive).filter(|(_, &a)| a) {
+        if span.start_ns == 0 {
+            let start = if span.end_ns != 0 {
+                span.end_ns
+            } else {
+                fallback
+            };
+            diags.push(Diagnostic::span(
+                DiagnosticKind::MissingStartTime,
+                span.span_id,
+                format!(
+                    "Span {} has no start time; drawn as an instant at {}.",
+                    label(span),
+                    if span.end_ns != 0 {
+                        "its end"
+                    } else {
+                        "the trace's start"
+                    }
+                ),
+            ));
+            span.start_ns = start;
+            if span.end_ns < start {
+                span.end_ns = start;
+            }
+        } else if span.end_ns < span.start_ns {
+            diags.push(Diagnostic::span(
+                DiagnosticKind::EndBeforeStart,
+                span.span_id,
+                format!(
+                    "Span {} ends {} before it starts; its end was set to its start.",
+                    label(span),
+                    if span.end_ns == 0 {
+                        "(no end time)".to_owned()
+                    } else {
+                        format!("{:.3} ms", (span.start_ns - span.end_ns) as f64 / 1e6)
+                    }
+                ),
+            ));
+            span.end_ns = span.start_ns;
+        }
+    }
+}
+
+fn placeholder(trace_id: TraceId, missing: SpanId, orphans: &[usize], spans: &[Span]) -> Span {
+    let mut start = u64::MAX;
+    let mut end = 0u64;
+    let mut service = String::new();
+    let mut earliest = u64::MAX;
+    for s in orphans.iter().filter_map(|&i| spans.get(i)) {
+        start = start.min(s.start_ns);
+        end = end.max(s.end_ns);
+        if s.start_ns < earliest {
+            earliest = s.start_ns;
+            service.clone_from(&s.service);
+        }
+    }
+    if start == u64::MAX {
+        start = 0;
+    }
+    Span {
+        trace_id,
+        span_id: missing,
+        parent_span_id: None,
+        service,
+        name: MISSING_PARENT_NAME.to_owned(),
+        kind: SpanKind::Unspecified,
+        start_ns: start,
+        end_ns: end.max(start),
+        status: SpanStatus::default(),
+        attributes: Vec::new(),
+        events: Vec::new(),
+        links: Vec::new(),
+        resource: Vec::new(),
+        scope: None,
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const ROOTED: u8 = 1;
+const WALKING: u8 = 2;
+
+/// Breaks parent cycles so that every live span reaches a root; `parent[i] = None` at each break.
+fn break_cycles(spans: &[Span], alive: &[bool], parent: &mut [Option<usize>], diags: &mut Diags) {
+    let n = parent.len();
+    let mut state = vec![UNKNOWN; n];
+    let mut path: Vec<usize> = Vec::new();
+    for start in 0..n {
+        if !alive.get(start).copied().unwrap_or(false) || state[start] != UNKNOWN {
+            continue;
+        }
+        path.clear();
+        let mut cur = start;
+        loop {
+            match state[cur] {
+                ROOTED => break,
+                WALKING => {
+                    // `cur` is on the current path: the cycle is path[pos..].
+                    let pos = path.iter().position(|&p| p == cur).unwrap_or(0);
+                    let cycle = path.get(pos..).unwrap_or(&[]);
+                    let brk = cycle
+                        .iter()
+                        .copied()
+                        .min_by_key(|&i| spans.get(i).map(|s| (s.start_ns, s.span_id)))
+                        .unwrap_or(cur);
+                    if let Some(p) = parent.get_mut(brk) {
+                        *p = None;
+                    }
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .filter_map(|&i| spans.get(i))
+                        .map(|s| s.span_id.to_string())
+                        .collect();
+                    if let Some(s) = spans.get(brk) {
+                        diags.push(Diagnostic::span(
+                            DiagnosticKind::Cycle,
+                            s.span_id,
+                            format!(
+                                "Parent links form a cycle through {} span(s) ({}); broken at span \
+                                 {}, shown as a top-level row.",
+                                cycle.len(),
+                                names.join(" → "),
+                                label(s)
+                            ),
+                        ));
+                    }
+                    break;
+                }
+                _ => {
+                    state[cur] = WALKING;
+                    path.push(cur);
+                    match parent[cur] {
+                        Some(p) => cur = p,
+                        None => break,
+                    }
+                }
+            }
+        }
+        for &p in &path {
+            state[p] = ROOTED;
+        }
+    }
+}
+
+/// Assembles the spans of one trace id.
+fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> Trace {
+    let mut diags = Diags::default();
+    if n_trace_ids > 1 {
+        diags.push(Diagnostic::general(
+            DiagnosticKind::MixedTraceIds,
+            format!(
+                "The input held spans of {n_trace_ids} trace ids; they are shown as separate \
+                 traces, this one is {trace_id}."
+            ),
+        ));
+    }
+    let mut alive = dedupe(&mut spans, &mut diags);
+    repair_times(&mut spans, &alive, &mut diags);
+
+    // Parent links, over live spans; the first live copy of an id wins.
+    let mut index: IdMap<SpanId, usize> = IdMap::default();
+    index.reserve(spans.len());
+    for (i, s) in spans.iter().enumerate() {
+        if alive[i] {
+            index.entry(s.span_id).or_insert(i);
+        }
+    }
+    let mut parent: Vec<Option<usize>> = vec![None; spans.len()];
+    let mut missing_order: Vec<SpanId> = Vec::new();
+    let mut orphans: IdMap<SpanId, Vec<usize>> = IdMap::default();
+    for (i, s) in spans.iter().enumerate() {
+        if !alive[i] {
+            continue;
+        }
+        if let Some(pid) = s.parent_span_id {
+            match index.get(&pid) {
+                Some(&p) => parent[i] = Some(p),
+                None => orphans
+                    .entry(pid)
+                    .or_insert_with(|| {
+                        missing_order.push(pid);
+                        Vec::new()
+                    })
+                    .push(i),
+            }
+        }
+    }
+    let mut origin: Vec<RowOrigin> = vec![RowOrigin::Span; spans.len()];
+    for missing in missing_order {
+        let Some(children) = orphans.get(&missing) else {
+            continue;
+        };
+        let ph = placeholder(trace_id, missing, children, &spans);
+        let names: Vec<String> = children
+            .iter()
+            .take(3)
+            .filter_map(|&i| spans.get(i))
+            .map(|s| format!("\"{}\" ({})", s.name, s.service))
+            .collect();
+        let more = if children.len() > 3 { ", …" } else { "" };
+        diags.push(Diagnostic::span(
+            DiagnosticKind::MissingParent,
+            missing,
+            format!(
+                "{} span(s) name parent {missing}, which is not in the trace: {}{more}; shown under \
+                 a \"{MISSING_PARENT_NAME}\" row.",
+                children.len(),
+                names.join(", ")
+            ),
+        ));
+        let ph_idx = spans.len();
+        for &c in children {
+            parent[c] = Some(ph_idx);
+        }
+        spans.push(ph);
+        parent.push(None);
+        alive.push(true);
+        origin.push(RowOrigin::MissingParent);
+    }
+    break_cycles(&spans, &alive, &mut parent, &mut diags);
+
+    // Children in CSR form, siblings by (start, span id, input order).
+    let n = spans.len();
+    let mut child_count = vec![0u32; n + 1];
+    let mut roots: Vec<usize> = Vec::new();
+    for i in 0..n {
+        if !alive[i] {
+            continue;
+        }
+        match parent[i] {
+            Some(p) => child_count[p] += 1,
+            None => roots.push(i),
+        }
+    }
+    let mut offsets = vec![0usize; n + 1];
+    for i in 0..n {
+        offsets[i + 1] = offsets[i] + child_count[i] as usize;
+    }
+    let mut fill = offsets.clone();
+    let mut children = vec![0usize; offsets[n]];
+    for i in 0..n {
+        if let (true, Some(p)) = (alive[i], parent[i]) {
+            children[fill[p]] = i;
+            fill[p] += 1;
+        }
+    }
+    let key = |i: &usize| spans.get(*i).map(|s| (s.start_ns, s.span_id, *i));
+    roots.sort_by_key(key);
+    for p in 0..n {
+        if let Some(slice) = children.get_mut(offsets[p]..offsets[p + 1]) {
+            slice.sort_by_key(key);
+        }
+    }
+
+    // Iterative pre-order walk.
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    let mut stack: Vec<(usize, u32, Option<u32>)> = roots
+        .iter()
+        .rev()
+        .map(|&r| (r, 0u32, None))
+        .collect();
+    while let Some((i, depth, parent_row)) = stack.pop() {
+        let row = u32::try_from(order.len()).unwrap_or(u32::MAX);
+        order.push(i);
+        nodes.push(Node {
+            parent: parent_row,
+            depth,
+            subtree_end: row.saturating_add(1),
+            origin: origin[i],
+        });
+        if let Some(kids) = children.get(offsets[i]..offsets[i + 1]) {
+            for &c in kids.iter().rev() {
+                stack.push((c, depth + 1, Some(row)));
+            }
+        }
+    }
+    for row in (0..nodes.len()).rev() {
+        let end = nodes[row].subtree_end;
+        if let Some(p) = nodes[row].parent {
+            if let Some(pn) = nodes.get_mut(p as usize) {
+                pn.subtree_end = pn.subtree_end.max(end);
+            }
+        }
+    }
+
+    let mut slots: Vec<Option<Span>> = spans.into_iter().map(Some).collect();
+    let rows: Vec<Span> = order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
+        .collect();
+    let start_ns = rows.iter().map(|s| s.start_ns).min().unwrap_or(0);
+    let end_ns = rows.iter().map(|s| s.end_ns).max().unwrap_or(0);
+    Trace {
+        trace_id,
+        spans: rows,
+        nodes,
+        diagnostics: diags.finish(),
+        start_ns,
+        end_ns,
+    }
+}

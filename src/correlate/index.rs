@@ -1,0 +1,186 @@
+//! Lookup structures that keep the core near-linear: a fast id hasher and per-service interval lookups.
+//!
+//! Owns nothing but indices over an assembled trace; never changes it. The hasher is for ids that are
+//! already random bytes (trace, span and event ids), so a multiply-and-rotate mix is enough.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::domain::{RowOrigin, Trace};
+
+/// A small, fast hasher for random-looking ids (FxHash-style multiply and rotate).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(SEED);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(SEED);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by ids, using [`IdHasher`].
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// Distance in ns from `t` to the interval `[start, end]` (0 when inside).
+pub fn distance(start: u64, end: u64, t: u64) -> u64 {
+    if t < start {
+        start - t
+    } else if t > end {
+        t - end
+    } else {
+        0
+    }
+}
+
+/// Stabbing queries over the spans of one service: which rows' time ranges meet `[lo, hi]`.
+///
+/// Rows are sorted by start with a segment tree of maximum end over them, so a query costs
+/// `O((k + 1) log n)` for `k` hits instead of a scan of the service's spans.
+#[derive(Debug, Default, Clone)]
+pub struct IntervalIndex {
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+    rows: Vec<u32>,
+    /// Segment tree over positions: `tree[size + i] = ends[i]`, inner nodes hold the max of children.
+    tree: Vec<u64>,
+    size: usize,
+}
+
+impl IntervalIndex {
+    /// Builds the index from `(row, start, end)` triples.
+    pub fn new(mut items: Vec<(u32, u64, u64)>) -> Self {
+        items.sort_unstable_by_key(|&(row, start, _)| (start, row));
+        let n = items.len();
+        let size = n.next_power_of_two().max(1);
+        let mut tree = vec![0u64; 2 * size];
+        let mut starts = Vec::with_capacity(n);
+        let mut ends = Vec::with_capacity(n);
+        let mut rows = Vec::with_capacity(n);
+        for (i, &(row, start, end)) in items.iter().enumerate() {
+            starts.push(start);
+            ends.push(end);
+            rows.push(row);
+            tree[size + i] = end;
+        }
+        for i in (1..size).rev() {
+            tree[i] = tree[2 * i].max(tree[2 * i + 1]);
+        }
+        Self {
+            starts,
+            ends,
+            rows,
+            tree,
+            size,
+        }
+    }
+
+    /// Calls `f(row, start, end)` for every interval with `start <= hi` and `end >= lo`.
+    pub fn for_each_overlapping(&self, lo: u64, hi: u64, mut f: impl FnMut(usize, u64, u64)) {
+        let limit = self.starts.partition_point(|&s| s <= hi);
+        if limit == 0 {
+            return;
+        }
+        // Iterative descent: (node, node_lo, node_hi) over positions [node_lo, node_hi).
+        let mut stack = vec![(1usize, 0usize, self.size)];
+        while let Some((node, nlo, nhi)) = stack.pop() {
+            if nlo >= limit || self.tree.get(node).is_none_or(|&m| m < lo) {
+                continue;
+            }
+            if nhi - nlo == 1 {
+                if let (Some(&row), Some(&s), Some(&e)) =
+                    (self.rows.get(nlo), self.starts.get(nlo), self.ends.get(nlo))
+                {
+                    f(row as usize, s, e);
+                }
+                continue;
+            }
+            let mid = nlo + (nhi - nlo) / 2;
+            stack.push((2 * node + 1, mid, nhi));
+            stack.push((2 * node, nlo, mid));
+        }
+    }
+}
+
+/// Per-service interval indices over the real (non-placeholder) rows of a trace.
+#[derive(Debug, Default, Clone)]
+pub struct ServiceIndex {
+    by_service: HashMap<String, IntervalIndex>,
+}
+
+impl ServiceIndex {
+    /// Builds one [`IntervalIndex`] per service, on raw times (a service shares one clock).
+    pub fn new(trace: &Trace) -> Self {
+        let mut groups: HashMap<&str, Vec<(u32, u64, u64)>> = HashMap::new();
+        for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
+            if node.origin != RowOrigin::Span {
+                continue;
+            }
+            let Ok(row) = u32::try_from(row) else { break };
+            groups
+                .entry(span.service.as_str())
+                .or_default()
+                .push((row, span.start_ns, span.end_ns));
+        }
+        let by_service = groups
+            .into_iter()
+            .map(|(service, items)| (service.to_owned(), IntervalIndex::new(items)))
+            .collect();
+        Self { by_service }
+    }
+
+    /// The index of one service, if it has spans.
+    pub fn service(&self, service: &str) -> Option<&IntervalIndex> {
+        self.by_service.get(service)
+    }
+
+    /// Is there any span of this service?
+    pub fn has_service(&self, service: &str) -> bool {
+        self.by_service.contains_key(service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_queries_match_a_scan() {
+        let items: Vec<(u32, u64, u64)> = (0..200u32)
+            .map(|i| {
+                let s = u64::from(i * 7 % 113);
+                (i, s, s + u64::from(i % 17))
+            })
+            .collect();
+        let idx = IntervalIndex::new(items.clone());
+        for lo in 0..140u64 {
+            for width in [0u64, 3, 20] {
+                let hi = lo + width;
+                let mut got = Vec::new();
+                idx.for_each_overlapping(lo, hi, |r, _, _| got.push(r));
+                got.sort_unstable();
+                let mut want: Vec<usize> = items
+                    .iter()
+                    .filter(|&&(_, s, e)| s <= hi && e >= lo)
+                    .map(|&(r, _, _)| r as usize)
+                    .collect();
+                want.sort_unstable();
+                assert_eq!(got, want, "lo={lo} hi={hi}");
+            }
+        }
+        IntervalIndex::new(Vec::new()).for_each_overlapping(0, 10, |_, _, _| panic!("empty"));
+    }
+}

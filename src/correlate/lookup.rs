@@ -1,0 +1,232 @@
+//! Per-trace lookups used by the pinning rules, built once per trace and lazily where costly.
+//!
+//! Span id → row, the set of services, and on first use: per-service interval indices, OTel exception
+//! events by `(type, message)`, `sentry.event_id` attributes, and correlation-tag attribute values.
+//! Read-only over a borrowed [`Trace`].
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
+use super::event::{parse_event_id_attr, short_type};
+use super::index::{distance, IdMap, ServiceIndex};
+use crate::domain::{attr, EventId, RowOrigin, SpanId, Trace};
+
+/// Name of the OTel span event that records an exception.
+pub const EXCEPTION_EVENT: &str = "exception";
+
+/// Span attribute that links a span to a Sentry event.
+pub const SENTRY_EVENT_ID_ATTR: &str = "sentry.event_id";
+
+/// Two string keys to a list, looked up by `&str` without tying lifetimes together.
+type NestedMap<'a, T> = HashMap<&'a str, HashMap<&'a str, Vec<T>>>;
+
+/// Row, span-event index, span-event time.
+type ExceptionHit = (u32, u32, u64);
+
+/// Lookups over one assembled trace.
+pub struct TraceLookup<'a> {
+    /// The trace.
+    pub trace: &'a Trace,
+    by_id: IdMap<SpanId, u32>,
+    services: HashSet<&'a str>,
+    intervals: OnceCell<ServiceIndex>,
+    exceptions: OnceCell<NestedMap<'a, ExceptionHit>>,
+    event_ids: OnceCell<IdMap<EventId, u32>>,
+    tags: OnceCell<NestedMap<'a, u32>>,
+    tag_keys: Vec<String>,
+}
+
+impl<'a> TraceLookup<'a> {
+    /// Indexes a trace; `tag_keys` are the correlation tag keys to index on demand.
+    pub fn new(trace: &'a Trace, tag_keys: &[String]) -> Self {
+        let mut by_id: IdMap<SpanId, u32> = IdMap::default();
+        by_id.reserve(trace.spans.len());
+        let mut services = HashSet::new();
+        let mut last: Option<&str> = None;
+        for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
+            if node.origin != RowOrigin::Span {
+                continue;
+            }
+            let Ok(row) = u32::try_from(row) else { break };
+            by_id.entry(span.span_id).or_insert(row);
+            if last != Some(span.service.as_str()) {
+                services.insert(span.service.as_str());
+                last = Some(span.service.as_str());
+            }
+        }
+        Self {
+            trace,
+            by_id,
+            services,
+            intervals: OnceCell::new(),
+            exceptions: OnceCell::new(),
+            event_ids: OnceCell::new(),
+            tags: OnceCell::new(),
+            tag_keys: tag_keys.to_vec(),
+        }
+    }
+
+    /// Row of a real span with this id (the first, when an id was kept twice).
+    pub fn row_of(&self, span_id: SpanId) -> Option<usize> {
+        self.by_id.get(&span_id).map(|&r| r as usize)
+    }
+
+    /// Does the trace hold spans of this service?
+    pub fn has_service(&self, service: &str) -> bool {
+        self.services.contains(service)
+    }
+
+    /// Service of a row.
+    pub fn service_of(&self, row: usize) -> Option<&'a str> {
+        self.trace.spans.get(row).map(|s| s.service.as_str())
+    }
+
+    /// One past the last row of `row`'s subtree.
+    pub fn subtree_end(&self, row: usize) -> usize {
+        self.trace
+            .nodes
+            .get(row)
+            .map_or(row + 1, |n| n.subtree_end as usize)
+    }
+
+    fn depth(&self, row: usize) -> u32 {
+        self.trace.nodes.get(row).map_or(0, |n| n.depth)
+    }
+
+    /// The row of `service` whose time range is nearest `t` within `window` (0 = encloses it), among
+    /// rows in `range`; ties go to the deepest, then the latest start.
+    pub fn enclosing(
+        &self,
+        service: &str,
+        t: u64,
+        window: u64,
+        range: std::ops::Range<usize>,
+    ) -> Option<usize> {
+        type Key = (u64, std::cmp::Reverse<u32>, std::cmp::Reverse<u64>, usize);
+        let mut best: Option<Key> = None;
+        let consider = |best: &mut Option<Key>, row: usize, start: u64, end: u64| {
+            if !range.contains(&row) {
+                return;
+            }
+            let key = (
+                distance(start, end, t),
+                std::cmp::Reverse(self.depth(row)),
+                std::cmp::Reverse(start),
+                row,
+            );
+            if best.as_ref().is_none_or(|b| key < *b) {
+                *best = Some(key);
+            }
+        };
+        let lo = t.saturating_sub(window);
+        let hi = t.saturating_add(window);
+        if range.len() <= 64 {
+            for row in range.clone() {
+                let (Some(span), Some(node)) = (self.trace.spans.get(row), self.trace.nodes.get(row))
+                else {
+                    continue;
+                };
+                if node.origin == RowOrigin::Span
+                    && span.service == service
+                    && span.start_ns <= hi
+                    && span.end_ns >= lo
+                {
+                    consider(&mut best, row, span.start_ns, span.end_ns);
+                }
+            }
+        } else {
+            let index = self.intervals.get_or_init(|| ServiceIndex::new(self.trace));
+            let idx = index.service(service)?;
+            // Exact containment first: few hits; widen only when nothing encloses `t`.
+            idx.for_each_overlapping(t, t, |r, s, e| consider(&mut best, r, s, e));
+            if best.is_none() && window > 0 {
+                idx.for_each_overlapping(lo, hi, |r, s, e| consider(&mut best, r, s, e));
+            }
+        }
+        best.map(|b| b.3)
+    }
+
+    fn exception_index(&self) -> &NestedMap<'a, ExceptionHit> {
+        self.exceptions.get_or_init(|| {
+            let mut map: NestedMap<'a, ExceptionHit> = HashMap::new();
+            for (row, span) in self.trace.spans.iter().enumerate() {
+                for (i, ev) in span.events.iter().enumerate() {
+                    if ev.name != EXCEPTION_EVENT {
+                        continue;
+                    }
+                    let Some(ty) = attr(&ev.attributes, "exception.type").and_then(|v| v.as_str())
+                    else {
+                        continue;
+                    };
+                    let msg = attr(&ev.attributes, "exception.message")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("");
+                    let (Ok(row), Ok(i)) = (u32::try_from(row), u32::try_from(i)) else {
+                        continue;
+                    };
+                    map.entry(short_type(ty))
+                        .or_default()
+                        .entry(msg)
+                        .or_default()
+                        .push((row, i, ev.time_ns));
+                }
+            }
+            map
+        })
+    }
+
+    /// The OTel exception event with this `(short type, message)` in the subtree of `row` (inclusive):
+    /// the deepest, then the earliest. Returns `(row, span event index)`.
+    pub fn exception_in_subtree(&self, row: usize, ty: &str, msg: &str) -> Option<(usize, usize)> {
+        let hits = self.exception_index().get(ty)?.get(msg)?;
+        let end = self.subtree_end(row);
+        hits.iter()
+            .filter(|&&(r, _, _)| (row..end).contains(&(r as usize)))
+            .min_by_key(|&&(r, i, t)| (std::cmp::Reverse(self.depth(r as usize)), t, r, i))
+            .map(|&(r, i, _)| (r as usize, i as usize))
+    }
+
+    /// Row of the span whose `sentry.event_id` attribute is this event id.
+    pub fn row_claiming_event(&self, id: EventId) -> Option<usize> {
+        self.event_ids
+            .get_or_init(|| {
+                let mut map: IdMap<EventId, u32> = IdMap::default();
+                for (row, span) in self.trace.spans.iter().enumerate() {
+                    let Some(v) = span.attr(SENTRY_EVENT_ID_ATTR).and_then(|v| v.as_str()) else {
+                        continue;
+                    };
+                    if let (Some(id), Ok(row)) = (parse_event_id_attr(v), u32::try_from(row)) {
+                        map.entry(id).or_insert(row);
+                    }
+                }
+                map
+            })
+            .get(&id)
+            .map(|&r| r as usize)
+    }
+
+    /// Rows whose attribute `key` (one of the configured tag keys) has the text `value`.
+    pub fn rows_with_tag(&self, key: &str, value: &str) -> &[u32] {
+        let map = self.tags.get_or_init(|| {
+                let mut map: NestedMap<'a, u32> = HashMap::new();
+                for (row, span) in self.trace.spans.iter().enumerate() {
+                    let Ok(row) = u32::try_from(row) else { break };
+                    for kv in &span.attributes {
+                        if let Some(v) = kv.value.as_str() {
+                            if self.tag_keys.iter().any(|k| *k == kv.key) {
+                                map.entry(kv.key.as_str())
+                                    .or_default()
+                                    .entry(v)
+                                    .or_default()
+                                    .push(row);
+                            }
+                        }
+                    }
+                }
+                map
+            });
+        map.get(key)
+            .and_then(|m| m.get(value))
+            .map_or(&[], Vec::as_slice)
+    }
+}

@@ -1,0 +1,145 @@
+//! Correlation core: flat spans and error events in, one timeline out.
+//!
+//! `assemble` builds a pre-order [`crate::domain::Trace`] and repairs bad data with diagnostics; `pin`
+//! attaches each Sentry event to the span that failed and records how (`matched_by`), or says why it
+//! cannot; `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that
+//! determines the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
+//!
+//! Entry points: [`correlate`] (spans of any number of traces plus events; every event ends up exactly
+//! once, pinned, unplaced inside the timeline of the trace it names, or unplaced at the top level) and
+//! [`correlate_trace`] (one assembled trace plus candidate events). `report` writes the CLI's stable
+//! JSON, `text` an ASCII waterfall.
+
+pub mod assemble;
+pub mod critical_path;
+pub mod event;
+pub mod index;
+pub mod lookup;
+pub mod merge;
+pub mod pin;
+pub mod report;
+pub mod route;
+pub mod skew;
+pub mod text;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use skew::{ServiceOffset, Skew};
+pub use types::{
+    Anchor, Correlation, MatchedBy, Options, Pin, ServiceSource, Timeline, Unplaced,
+    UnplacedReason,
+};
+
+use crate::domain::{ErrorEvent, Span, Trace};
+
+/// The service an event names, from what its payload carries (OTel context service name, `service`
+/// tag, release prefix, server name without `-host`), not checked against any trace.
+///
+/// Pinning uses the stricter form that only accepts services present in the trace.
+pub fn event_service(event: &ErrorEvent) -> Option<String> {
+    event::event_service(event, |_| true).map(|(s, _)| s)
+}
+use lookup::TraceLookup;
+use pin::Placement;
+
+/// Pins, unplaced events, skew and critical path of one trace, before the trace moves into a timeline.
+struct Parts {
+    pins: Vec<Pin>,
+    unplaced: Vec<Unplaced>,
+    skew: Skew,
+    critical_path: Vec<usize>,
+    diagnostics: Vec<crate::domain::Diagnostic>,
+}
+
+fn correlate_parts(
+    look: &TraceLookup<'_>,
+    events: &[ErrorEvent],
+    members: &[usize],
+    opts: &Options,
+) -> Parts {
+    let (skew, diagnostics) = skew::estimate(look.trace);
+    let mut pins = Vec::new();
+    let mut unplaced = Vec::new();
+    for &i in members {
+        let Some(event) = events.get(i) else {
+            continue;
+        };
+        match pin::place(look, &skew, i, event, opts) {
+            Placement::Pinned(p) => pins.push(p),
+            Placement::Unplaced(u) => unplaced.push(u),
+        }
+    }
+    pins.sort_by_key(|p| (p.adjusted_time_ns, p.time_ns, p.event));
+    unplaced.sort_by_key(|u| u.event);
+    let critical_path = critical_path::critical_path(look.trace, &skew);
+    Parts {
+        pins,
+        unplaced,
+        skew,
+        critical_path,
+        diagnostics,
+    }
+}
+
+fn into_timeline(mut trace: Trace, parts: Parts) -> Timeline {
+    trace.diagnostics.extend(parts.diagnostics);
+    Timeline {
+        trace,
+        pins: parts.pins,
+        unplaced: parts.unplaced,
+        skew: parts.skew,
+        critical_path: parts.critical_path,
+    }
+}
+
+/// Assembles spans into traces (one per trace id), pins every event, estimates skew and critical path.
+///
+/// Every event appears exactly once in the result: as a pin, as unplaced in the timeline of the trace
+/// it belongs to (it names the trace, or a span claims it), or as unplaced at the top level.
+pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> Correlation {
+    let traces = assemble::assemble(spans);
+    let (parts, unplaced) = {
+        let looks: Vec<TraceLookup<'_>> = traces
+            .iter()
+            .map(|t| TraceLookup::new(t, &opts.correlation_tags))
+            .collect();
+        let routing = route::route(&looks, &events, opts);
+        let parts: Vec<Parts> = looks
+            .iter()
+            .zip(&routing.members)
+            .map(|(look, members)| correlate_parts(look, &events, members, opts))
+            .collect();
+        (parts, routing.unplaced)
+    };
+    let timelines = traces
+        .into_iter()
+        .zip(parts)
+        .map(|(trace, parts)| into_timeline(trace, parts))
+        .collect();
+    Correlation {
+        timelines,
+        unplaced,
+        events,
+    }
+}
+
+/// Pins candidate events onto one already-assembled trace.
+///
+/// Considers the events that belong to this trace (they name its trace id in `contexts.trace`, the OTel
+/// context or tags, or the DSC; or a span carries their `sentry.event_id` or a correlation tag value);
+/// the others are left out, since they belong elsewhere. Pin and unplaced indices refer to `events`.
+pub fn correlate_trace(trace: Trace, events: &[ErrorEvent], opts: &Options) -> Timeline {
+    let parts = {
+        let look = TraceLookup::new(&trace, &opts.correlation_tags);
+        let members: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| route::belongs(&look, e, opts))
+            .map(|(i, _)| i)
+            .collect();
+        correlate_parts(&look, events, &members, opts)
+    };
+    into_timeline(trace, parts)
+}

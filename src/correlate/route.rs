@@ -1,0 +1,124 @@
+//! Routing: which loaded trace each event belongs to, or why it belongs to none.
+//!
+//! An event belongs to the first loaded trace it names (`contexts.trace`, then the OTel context or
+//! tags, then the envelope's DSC), else to a trace one of whose spans claims it (`sentry.event_id`
+//! attribute, then a correlation tag value, preferring a span running at the event's time). Events that
+//! belong nowhere get a top-level [`Unplaced`] reason, telling a decoy Sentry trace id from a trace that
+//! is simply not loaded.
+
+use super::event::{context_trace_id, looks_like_sentry_trace_id, named_trace_ids, otel_trace_id};
+use super::index::{distance, IdMap};
+use super::lookup::TraceLookup;
+use super::types::{Options, Unplaced, UnplacedReason};
+use crate::domain::{ErrorEvent, TraceId};
+
+/// Events per trace, and events that fit none.
+pub struct Routing {
+    /// For each trace (same order as given), the indices of its events.
+    pub members: Vec<Vec<usize>>,
+    /// Events that belong to no loaded trace.
+    pub unplaced: Vec<Unplaced>,
+}
+
+/// Does a span of this trace carry the tag's value, and how close in time is the nearest such span?
+fn tag_distance(look: &TraceLookup<'_>, key: &str, value: &str, t: u64) -> Option<u64> {
+    look.rows_with_tag(key, value)
+        .iter()
+        .filter_map(|&r| look.trace.spans.get(r as usize))
+        .map(|s| distance(s.start_ns, s.end_ns, t))
+        .min()
+}
+
+/// Index of the trace that claims the event through a span attribute.
+fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
+    if let Some(id) = event.event_id {
+        if let Some(i) = looks.iter().position(|l| l.row_claiming_event(id).is_some()) {
+            return Some(i);
+        }
+    }
+    for key in &opts.correlation_tags {
+        let Some(value) = event.tag(key) else {
+            continue;
+        };
+        let best = looks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| tag_distance(l, key, value, event.timestamp_ns).map(|d| (d, i)))
+            .min();
+        if let Some((_, i)) = best {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Why an event belongs to no loaded trace.
+fn reason_for(event: &ErrorEvent, opts: &Options) -> UnplacedReason {
+    if let Some(trace_id) = otel_trace_id(event) {
+        return UnplacedReason::TraceNotLoaded { trace_id };
+    }
+    if let Some(trace_id) = context_trace_id(event) {
+        return if looks_like_sentry_trace_id(event) {
+            UnplacedReason::DecoySentryTraceId { trace_id }
+        } else {
+            UnplacedReason::TraceNotLoaded { trace_id }
+        };
+    }
+    if let Some((key, value)) = opts
+        .correlation_tags
+        .iter()
+        .find_map(|k| event.tag(k).map(|v| (k, v)))
+    {
+        return UnplacedReason::CorrelationTagNotFound {
+            key: key.clone(),
+            value: value.to_owned(),
+        };
+    }
+    if let Some(trace_id) = event.dsc_trace_id {
+        return UnplacedReason::TraceNotLoaded { trace_id };
+    }
+    UnplacedReason::NoTraceContext
+}
+
+/// Routes every event to one trace or to the top-level unplaced list.
+pub fn route(looks: &[TraceLookup<'_>], events: &[ErrorEvent], opts: &Options) -> Routing {
+    let mut by_id: IdMap<TraceId, usize> = IdMap::default();
+    for (i, look) in looks.iter().enumerate() {
+        by_id.entry(look.trace.trace_id).or_insert(i);
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); looks.len()];
+    let mut unplaced = Vec::new();
+    for (e, event) in events.iter().enumerate() {
+        let home = named_trace_ids(event)
+            .find_map(|t| by_id.get(&t).copied())
+            .or_else(|| claimed_by(looks, event, opts));
+        match home.and_then(|h| members.get_mut(h)) {
+            Some(list) => list.push(e),
+            None => unplaced.push(Unplaced {
+                event: e,
+                event_id: event.event_id,
+                reason: reason_for(event, opts),
+            }),
+        }
+    }
+    Routing { members, unplaced }
+}
+
+/// Does this event belong to this trace (it names it, or one of its spans claims it)?
+pub fn belongs(look: &TraceLookup<'_>, event: &ErrorEvent, opts: &Options) -> bool {
+    let trace_id = look.trace.trace_id;
+    if named_trace_ids(event).any(|t| t == trace_id) {
+        return true;
+    }
+    if event
+        .event_id
+        .is_some_and(|id| look.row_claiming_event(id).is_some())
+    {
+        return true;
+    }
+    opts.correlation_tags.iter().any(|k| {
+        event
+            .tag(k)
+            .is_some_and(|v| !look.rows_with_tag(k, v).is_empty())
+    })
+}

@@ -1,0 +1,110 @@
+//! The `tracepin` binary: `tracepin [serve]` runs the dashboard, `tracepin correlate` the CLI.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use tracepin::server::{self, config::Overrides};
+
+/// One timeline for Sentry errors and OpenTelemetry traces.
+#[derive(Parser, Debug)]
+#[command(name = "tracepin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the dashboard (the default).
+    Serve(ServeArgs),
+    /// Correlate trace files with Sentry event files and print the result.
+    Correlate(tracepin::cli::CorrelateArgs),
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ServeArgs {
+    /// Settings file: Leptos options under `[package.metadata.leptos]` plus tracepin's tables.
+    #[arg(long, env = "TRACEPIN_CONFIG", default_value = "Leptos.toml")]
+    config: String,
+    /// Address to listen on (overrides `site-addr`).
+    #[arg(long, env = "TRACEPIN_ADDR")]
+    addr: Option<String>,
+    /// Sentry base URL (also `SENTRY_URL`).
+    #[arg(long)]
+    sentry_url: Option<String>,
+    /// Sentry organization slug (also `SENTRY_ORG`).
+    #[arg(long)]
+    sentry_org: Option<String>,
+    /// Grafana Tempo base URL (also `TRACEPIN_TEMPO_URL`).
+    #[arg(long)]
+    tempo_url: Option<String>,
+    /// Jaeger query base URL (also `TRACEPIN_JAEGER_URL`).
+    #[arg(long)]
+    jaeger_url: Option<String>,
+    /// Directory of trace and Sentry event files (also `TRACEPIN_FILES_DIR`).
+    #[arg(long)]
+    files_dir: Option<PathBuf>,
+    /// Serve the built-in demo incident even if upstreams are configured.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Correlate(args)) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            let code = tracepin::cli::run_correlate(&args, &mut out, &mut err);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    server::telemetry::init();
+    let overrides = Overrides {
+        sentry_url: args.sentry_url,
+        sentry_org: args.sentry_org,
+        tempo_url: args.tempo_url,
+        jaeger_url: args.jaeger_url,
+        files_dir: args.files_dir,
+        demo: args.demo,
+    };
+    let (mut leptos_options, config) = match server::load(&args.config, &overrides) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("tracepin: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(addr) = args.addr {
+        match addr.parse() {
+            Ok(a) => leptos_options.site_addr = a,
+            Err(e) => {
+                eprintln!("tracepin: --addr {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tracepin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(leptos_options, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tracepin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! Configuration: the `Leptos.toml` file, `TRACEPIN_*`/`SENTRY_*` environment variables and flags.
+//!
+//! `Leptos.toml` is the one run-time settings file. Its `[package.metadata.leptos]` table holds the
+//! Leptos options (read by `leptos_config`); every other table is tracepin's and is parsed here, strictly:
+//! an unknown key or a bad value stops startup with the file, line and key. Precedence, lowest first:
+//! defaults, file, environment, command-line flags. A missing upstream is not an error: with none
+//! configured tracepin serves built-in demo data. Secrets are [`SecretString`]s and never logged.
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Error while loading configuration; the message names the file, the line and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid or has an unknown key / bad value.
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// An environment variable or flag has a bad value.
+    #[error("{name}: {message}")]
+    Value {
+        /// Variable or flag name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// `[server]`: where tracepin listens and how it presents itself.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ServerSection {
+    /// Public base URL of tracepin, used in links it generates (e.g. `https://tracepin.example.com`).
+    pub public_url: Option<String>,
+}
+
+/// `[auth]`: optional access control for every route except `/healthz`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AuthSection {
+    /// `none` (default), `basic` or `proxy_header`.
+    #[serde(default)]
+    pub mode: AuthMode,
+    /// Basic auth user name.
+    pub username: Option<String>,
+    /// Basic auth password (prefer `TRACEPIN_AUTH_PASSWORD`).
+    pub password: Option<SecretString>,
+    /// Header set by a trusted reverse proxy after it authenticated the user, e.g. `X-Forwarded-User`.
+    pub header: Option<String>,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// No access control.
+    #[default]
+    None,
+    /// HTTP basic auth with one user name and password.
+    Basic,
+    /// A trusted reverse proxy authenticates and sets a header.
+    ProxyHeader,
+}
+
+/// `[sentry]`: the Sentry Web API.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct SentrySection {
+    /// Base URL, e.g. `https://sentry.io` or `https://de.sentry.io` or a self-hosted URL.
+    pub url: Option<String>,
+    /// Organization slug.
+    pub org: Option<String>,
+    /// Auth token (prefer `SENTRY_AUTH_TOKEN`).
+    pub token: Option<SecretString>,
+}
+
+/// `[[tempo]]`: one Grafana Tempo query endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct TempoSection {
+    /// Name shown in the UI, e.g. `production`.
+    #[serde(default = "default_tempo_name")]
+    pub name: String,
+    /// Base URL, e.g. `http://tempo:3200`.
+    pub url: String,
+    /// `X-Scope-OrgID` tenant.
+    pub tenant: Option<String>,
+    /// Bearer token.
+    pub token: Option<SecretString>,
+    /// Path prefix configured as Tempo's `http_api_prefix`.
+    pub http_api_prefix: Option<String>,
+}
+
+/// `[[jaeger]]`: one Jaeger query endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct JaegerSection {
+    /// Name shown in the UI, e.g. `staging`.
+    #[serde(default = "default_jaeger_name")]
+    pub name: String,
+    /// Base URL, e.g. `http://jaeger:16686`.
+    pub url: String,
+    /// Value of an `Authorization` header, if the query service needs one.
+    pub authorization: Option<SecretString>,
+}
+
+/// `[files]`: a directory of exported trace and Sentry event files.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FilesSection {
+    /// Directory to index.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[correlate]`: pinning options.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct CorrelateSection {
+    /// Tag keys that carry a correlation id shared with span attributes.
+    pub correlation_tags: Option<Vec<String>>,
+    /// Window around an event for the enclosing-span rule, in milliseconds.
+    pub enclosing_window_ms: Option<u64>,
+}
+
+/// `[links]`: where "Open in …" links point.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct LinksSection {
+    /// Grafana base URL for "Open in Grafana Explore".
+    pub grafana_url: Option<String>,
+    /// Tempo datasource uid in Grafana.
+    pub grafana_tempo_datasource: Option<String>,
+    /// Jaeger UI base URL for "Open in Jaeger".
+    pub jaeger_ui_url: Option<String>,
+}
+
+/// The tracepin part of the config file (the Leptos table is read by `leptos_config`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct FileConfig {
+    /// `[package.metadata.leptos]`, read by leptos_config; accepted and ignored here.
+    #[serde(default, rename = "package")]
+    _package: Option<toml::Table>,
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    auth: AuthSection,
+    #[serde(default)]
+    sentry: SentrySection,
+    #[serde(default)]
+    tempo: Vec<TempoSection>,
+    #[serde(default)]
+    jaeger: Vec<JaegerSection>,
+    #[serde(default)]
+    files: FilesSection,
+    #[serde(default)]
+    correlate: CorrelateSection,
+    #[serde(default)]
+    links: LinksSection,
+}
+
+fn default_tempo_name() -> String {
+    "tempo".to_owned()
+}
+
+fn default_jaeger_name() -> String {
+    "jaeger".to_owned()
+}
+
+/// Values given on the command line (all optional; they override file and environment).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--sentry-url`.
+    pub sentry_url: Option<String>,
+    /// `--sentry-org`.
+    pub sentry_org: Option<String>,
+    /// `--tempo-url`.
+    pub tempo_url: Option<String>,
+    /// `--jaeger-url`.
+    pub jaeger_url: Option<String>,
+    /// `--files-dir`.
+    pub files_dir: Option<PathBuf>,
+    /// `--demo`: ignore configured upstreams and serve the built-in demo incident.
+    pub demo: bool,
+}
+
+/// The complete, validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerSection,
+    /// `[auth]`.
+    pub auth: AuthSection,
+    /// `[sentry]` (effective only when url, org and token are all known).
+    pub sentry: SentrySection,
+    /// `[[tempo]]`.
+    pub tempo: Vec<TempoSection>,
+    /// `[[jaeger]]`.
+    pub jaeger: Vec<JaegerSection>,
+    /// `[files]`.
+    pub files: FilesSection,
+    /// `[correlate]`.
+    pub correlate: CorrelateSection,
+    /// `[links]`.
+    pub links: LinksSection,
+    /// Force demo data.
+    pub demo: bool,
+}
+
+impl Config {
+    /// Builds the configuration from the file text (if any), an environment lookup and flag overrides.
+    ///
+    /// `env` is a function so tests need not touch the process environment.
+    pub fn load(
+        file: Option<(&str, &str)>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let parsed = match file {
+            Some((path, text)) => parse_file(path, text)?,
+            None => FileConfig::default(),
+        };
+        let FileConfig {
+            _package: _,
+            server,
+            mut auth,
+            mut sentry,
+            mut tempo,
+            mut jaeger,
+            mut files,
+            correlate,
+            links,
+        } = parsed;
+
+        let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+
+        // Environment (conventional Sentry names first, then tracepin's own).
+        if let Some(v) = env_nonempty("SENTRY_URL").or_else(|| env_nonempty("TRACEPIN_SENTRY_URL")) {
+            sentry.url = Some(v);
+        }
+        if let Some(v) = env_nonempty("SENTRY_ORG").or_else(|| env_nonempty("TRACEPIN_SENTRY_ORG")) {
+            sentry.org = Some(v);
+        }
+        if let Some(v) = env_nonempty("SENTRY_AUTH_TOKEN") {
+            sentry.token = Some(SecretString::from(v));
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_TEMPO_URL") {
+            upsert_tempo(&mut tempo, v);
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_JAEGER_URL") {
+            upsert_jaeger(&mut jaeger, v);
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_FILES_DIR") {
+            files.dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_AUTH_PASSWORD") {
+            auth.password = Some(SecretString::from(v));
+        }
+        let mut demo = flags.demo;
+        if let Some(v) = env_nonempty("TRACEPIN_DEMO") {
+            demo |= parse_bool("TRACEPIN_DEMO", &v)?;
+        }
+
+        // Flags.
+        if let Some(v) = &flags.sentry_url {
+            sentry.url = Some(v.clone());
+        }
+        if let Some(v) = &flags.sentry_org {
+            sentry.org = Some(v.clone());
+        }
+        if let Some(v) = &flags.tempo_url {
+            upsert_tempo(&mut tempo, v.clone());
+        }
+        if let Some(v) = &flags.jaeger_url {
+            upsert_jaeger(&mut jaeger, v.clone());
+        }
+        if let Some(v) = &flags.files_dir {
+            files.dir = Some(v.clone());
+        }
+
+        let config = Config {
+            server,
+            auth,
+            sentry,
+            tempo,
+            jaeger,
+            files,
+            correlate,
+            links,
+            demo,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        match self.auth.mode {
+            AuthMode::None => {}
+            AuthMode::Basic => {
+                if self.auth.username.is_none() || self.auth.password.is_none() {
+                    return Err(ConfigError::Value {
+                        name: "auth".into(),
+                        message: "mode = \"basic\" needs `username` and `password` (or TRACEPIN_AUTH_PASSWORD)".into(),
+                    });
+                }
+            }
+            AuthMode::ProxyHeader => {
+                let ok = self
+                    .auth
+                    .header
+                    .as_deref()
+                    .is_some_and(|h| http::HeaderName::from_bytes(h.as_bytes()).is_ok());
+                if !ok {
+                    return Err(ConfigError::Value {
+                        name: "auth.header".into(),
+                        message: "mode = \"proxy_header\" needs a valid header name, e.g. \"X-Forwarded-User\"".into(),
+                    });
+                }
+            }
+        }
+        for url in self
+            .sentry
+            .url
+            .iter()
+            .chain(self.tempo.iter().map(|t| &t.url))
+            .chain(self.jaeger.iter().map(|j| &j.url))
+        {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Value {
+                    name: "url".into(),
+                    message: format!("`{url}` is not an http:// or https:// URL"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// True when Sentry has url, org and token.
+    pub fn sentry_configured(&self) -> bool {
+        self.sentry.url.is_some() && self.sentry.org.is_some() && self.sentry.token.is_some()
+    }
+
+    /// True when no upstream is configured (or `--demo`): serve the built-in demo incident.
+    pub fn uses_demo(&self) -> bool {
+        self.demo
+            || (!self.sentry_configured()
+                && self.tempo.is_empty()
+                && self.jaeger.is_empty()
+                && self.files.dir.is_none())
+    }
+}
+
+fn upsert_tempo(list: &mut Vec<TempoSection>, url: String) {
+    match list.first_mut() {
+        Some(first) => first.url = url,
+        None => list.push(TempoSection {
+            name: default_tempo_name(),
+            url,
+            tenant: None,
+            token: None,
+            http_api_prefix: None,
+        }),
+    }
+}
+
+fn upsert_jaeger(list: &mut Vec<JaegerSection>, url: String) {
+    match list.first_mut() {
+        Some(first) => first.url = url,
+        None => list.push(JaegerSection {
+            name: default_jaeger_name(),
+            url,
+            authorization: None,
+        }),
+    }
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::Value {
+            name: name.into(),
+            message: format!("expected true or false, got `{other}`"),
+        }),
+    }
+}
+
+fn parse_file(path: &str, text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str::<FileConfig>(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_col(text, span.start))
+            .unwrap_or((1, 1));
+        ConfigError::Parse {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim().to_owned(),
+        }
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    const GOOD: &str = r#"
+[package.metadata.leptos]
+output-name = "tracepin"
+site-addr = "127.0.0.1:3000"
+
+[sentry]
+url = "https://de.sentry.io"
+org = "acme"
+token = "sntrys_file"
+
+[[tempo]]
+name = "production"
+url = "http://tempo:3200"
+tenant = "acme"
+
+[[jaeger]]
+name = "staging"
+url = "http://jaeger:16686"
+
+[correlate]
+correlation_tags = ["transaction_id"]
+"#;
+
+    #[test]
+    fn good_file() {
+        let c = Config::load(Some(("Leptos.toml", GOOD)), &no_env, &Overrides::default())
+            .expect("valid config");
+        assert_eq!(c.sentry.url.as_deref(), Some("https://de.sentry.io"));
+        assert_eq!(c.sentry.org.as_deref(), Some("acme"));
+        assert!(c.sentry_configured());
+        assert_eq!(c.tempo.len(), 1);
+        assert_eq!(c.tempo[0].name, "production");
+        assert_eq!(c.tempo[0].tenant.as_deref(), Some("acme"));
+        assert_eq!(c.jaeger[0].name, "staging");
+        assert_eq!(
+            c.correlate.correlation_tags,
+            Some(vec!["transaction_id".to_owned()])
+        );
+        assert!(!c.uses_demo());
+        assert_eq!(c.auth.mode, AuthMode::None);
+    }
+
+    #[test]
+    fn no_file_means_demo() {
+        let c = Config::load(None, &no_env, &Overrides::default()).expect("defaults");
+        assert!(c.uses_demo());
+        assert!(!c.sentry_configured());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = "[package.metadata.leptos]\noutput-name = \"tracepin\"\n\n[sentry]\nurl = \"https://sentry.io\"\ntokn = \"x\"\n";
+        let err = Config::load(Some(("Leptos.toml", text)), &no_env, &Overrides::default())
+            .expect_err("unknown key must fail");
+        let msg = err.to_string();
+        assert!(msg.starts_with("Leptos.toml:6:"), "{msg}");
+        assert!(msg.contains("tokn"), "{msg}");
+    }
+
+    #[test]
+    fn bad_value_names_line() {
+        let text = "[sentry]\norg = \"acme\"\n\n[auth]\nmode = \"kerberos\"\n";
+        let err = Config::load(Some(("tracepin.toml", text)), &no_env, &Overrides::default())
+            .expect_err("bad enum value must fail");
+        let msg = err.to_string();
+        assert!(msg.starts_with("tracepin.toml:5:"), "{msg}");
+        assert!(msg.contains("kerberos"), "{msg}");
+    }
+
+    #[test]
+    fn bad_type_names_line() {
+        let text = "[[tempo]]\nurl = 3200\n";
+        let err = Config::load(Some(("Leptos.toml", text)), &no_env, &Overrides::default())
+            .expect_err("wrong type must fail");
+        assert!(err.to_string().starts_with("Leptos.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let text = "[sentry]\nurl = \"https://sentry.io\n";
+        let err = Config::load(Some(("Leptos.toml", text)), &no_env, &Overrides::default())
+            .expect_err("syntax error must fail");
+        assert!(err.to_string().starts_with("Leptos.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_file_and_flags_override_env() {
+        let env = |k: &str| match k {
+            "SENTRY_AUTH_TOKEN" => Some("sntrys_env".to_owned()),
+            "SENTRY_ORG" => Some("env-org".to_owned()),
+            "TRACEPIN_TEMPO_URL" => Some("http://tempo-env:3200".to_owned()),
+            "TRACEPIN_JAEGER_URL" => Some("http://jaeger-env:16686".to_owned()),
+            _ => None,
+        };
+        let flags = Overrides {
+            sentry_org: Some("flag-org".to_owned()),
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(("Leptos.toml", GOOD)), &env, &flags).expect("valid");
+        let token = c.sentry.token.as_ref().expect("token");
+        assert_eq!(token.expose_secret(), "sntrys_env");
+        assert_eq!(c.sentry.org.as_deref(), Some("flag-org"));
+        assert_eq!(c.tempo[0].url, "http://tempo-env:3200");
+        assert_eq!(c.tempo[0].name, "production", "name kept from the file");
+        assert_eq!(c.jaeger[0].url, "http://jaeger-env:16686");
+    }
+
+    #[test]
+    fn env_alone_configures_sentry() {
+        let env = |k: &str| match k {
+            "SENTRY_URL" => Some("https://sentry.example.com".to_owned()),
+            "SENTRY_ORG" => Some("acme".to_owned()),
+            "SENTRY_AUTH_TOKEN" => Some("t".to_owned()),
+            _ => None,
+        };
+        let c = Config::load(None, &env, &Overrides::default()).expect("valid");
+        assert!(c.sentry_configured());
+        assert!(!c.uses_demo());
+    }
+
+    #[test]
+    fn bad_env_value_is_named() {
+        let env = |k: &str| (k == "TRACEPIN_DEMO").then(|| "maybe".to_owned());
+        let err = Config::load(None, &env, &Overrides::default()).expect_err("bad bool");
+        assert!(err.to_string().starts_with("TRACEPIN_DEMO:"), "{err}");
+    }
+
+    #[test]
+    fn basic_auth_needs_password() {
+        let text = "[auth]\nmode = \"basic\"\nusername = \"oncall\"\n";
+        let err = Config::load(Some(("Leptos.toml", text)), &no_env, &Overrides::default())
+            .expect_err("missing password");
+        assert!(err.to_string().contains("password"), "{err}");
+        let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "s3cret".to_owned());
+        let c = Config::load(Some(("Leptos.toml", text)), &env, &Overrides::default())
+            .expect("password from env");
+        assert_eq!(c.auth.mode, AuthMode::Basic);
+    }
+
+    #[test]
+    fn non_http_url_rejected() {
+        let env = |k: &str| (k == "TRACEPIN_TEMPO_URL").then(|| "tempo:3200".to_owned());
+        let err = Config::load(None, &env, &Overrides::default()).expect_err("bad url");
+        assert!(err.to_string().contains("tempo:3200"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let c = Config::load(Some(("Leptos.toml", GOOD)), &no_env, &Overrides::default())
+            .expect("valid");
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("sntrys_file"), "{dbg}");
+    }
+}

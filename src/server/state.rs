@@ -1,0 +1,38 @@
+//! Shared server state: configuration, Leptos options, and the loaded data.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use super::config::Config;
+use super::data::DataStore;
+use super::ready::Readiness;
+
+/// State shared by every handler and server function.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos options (site root, output name…).
+    pub leptos_options: LeptosOptions,
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// Correlated data served by the pages.
+    pub data: Arc<DataStore>,
+    /// Upstream readiness.
+    pub readiness: Arc<Readiness>,
+}
+
+impl AppState {
+    /// Builds the state: loads data for the configured source.
+    pub fn new(leptos_options: LeptosOptions, config: Config) -> Self {
+        let config = Arc::new(config);
+        let data = Arc::new(DataStore::load(&config));
+        let readiness = Arc::new(Readiness::new(&config));
+        Self {
+            leptos_options,
+            config,
+            data,
+            readiness,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Reusable components: the header with the lookup box, the theme toggle.
+
+pub mod header;
+pub mod theme;

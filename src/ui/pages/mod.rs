@@ -1,0 +1,4 @@
+//! Pages, one per route.
+
+pub mod home;
+pub mod not_found;

@@ -1,0 +1,179 @@
+//! The view's state, kept in the URL so a link reopens the same view.
+//!
+//! `?v=1&span=<16hex>&event=<32hex>&w=<from_us>-<to_us>&q=<filter>&c=<8hex>.<8hex>&t=adj&path=errors`.
+//! `v` is the format version: links without it are read as version 1; unknown keys are ignored so old
+//! links keep working. Collapsed subtrees are the first 8 hex digits of their span ids, `.`-separated.
+
+/// Current format version.
+pub const VERSION: u32 = 1;
+
+/// Everything needed to reopen the same view of a trace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewState {
+    /// Selected span (16 hex).
+    pub span: Option<String>,
+    /// Selected Sentry event (32 hex).
+    pub event: Option<String>,
+    /// Zoom window in nanoseconds from the trace start.
+    pub window: Option<(u64, u64)>,
+    /// Filter text.
+    pub filter: String,
+    /// Collapsed rows, by the first 8 hex digits of their span id.
+    pub collapsed: Vec<u32>,
+    /// Show clock-skew-adjusted times.
+    pub adjusted: bool,
+    /// Show only the paths from the root to errors.
+    pub errors_only: bool,
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl ViewState {
+    /// Reads the state from query pairs (unknown keys and malformed values are ignored).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut s = ViewState::default();
+        for (k, v) in pairs {
+            match k {
+                "span" if is_hex(v, 16) => s.span = Some(v.to_ascii_lowercase()),
+                "event" => {
+                    let compact: String = v.chars().filter(|c| *c != '-').collect();
+                    if is_hex(&compact, 32) {
+                        s.event = Some(compact.to_ascii_lowercase());
+                    }
+                }
+                "w" => {
+                    if let Some((a, b)) = v.split_once('-') {
+                        if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+                            if b > a {
+                                s.window = Some((a.saturating_mul(1000), b.saturating_mul(1000)));
+                            }
+                        }
+                    }
+                }
+                "q" => s.filter = v.to_owned(),
+                "c" => {
+                    s.collapsed = v
+                        .split('.')
+                        .filter(|p| is_hex(p, 8))
+                        .filter_map(|p| u32::from_str_radix(p, 16).ok())
+                        .collect();
+                    s.collapsed.sort_unstable();
+                    s.collapsed.dedup();
+                }
+                "t" => s.adjusted = v == "adj",
+                "path" => s.errors_only = v == "errors",
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The query string (without `?`), always starting with the version.
+    pub fn to_query(&self) -> String {
+        let mut parts = vec![format!("v={VERSION}")];
+        if let Some(e) = &self.event {
+            parts.push(format!("event={e}"));
+        }
+        if let Some(s) = &self.span {
+            parts.push(format!("span={s}"));
+        }
+        if let Some((a, b)) = self.window {
+            parts.push(format!("w={}-{}", a / 1000, b.div_ceil(1000)));
+        }
+        if !self.filter.is_empty() {
+            parts.push(format!("q={}", encode(&self.filter)));
+        }
+        if !self.collapsed.is_empty() {
+            let ids: Vec<String> = self.collapsed.iter().map(|c| format!("{c:08x}")).collect();
+            parts.push(format!("c={}", ids.join(".")));
+        }
+        if self.adjusted {
+            parts.push("t=adj".into());
+        }
+        if self.errors_only {
+            parts.push("path=errors".into());
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The short id used in links: the first 8 hex digits of a span id.
+pub fn short_id(span_id_hex: &str) -> Option<u32> {
+    span_id_hex.get(..8).and_then(|p| u32::from_str_radix(p, 16).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let s = ViewState {
+            span: Some("00f067aa0ba902b7".into()),
+            event: Some("e3de285bd47c404c9a4e8c0a4d2a7b3b".into()),
+            window: Some((1_000_000, 25_000_000)),
+            filter: "service=payments status=error".into(),
+            collapsed: vec![0x0102_0304, 0xdead_beef],
+            adjusted: true,
+            errors_only: true,
+        };
+        let q = s.to_query();
+        assert!(q.starts_with("v=1&"), "{q}");
+        let pairs: Vec<(String, String)> = q
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), decode(v)))
+            .collect();
+        let back = ViewState::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(back, s);
+    }
+
+    fn decode(v: &str) -> String {
+        let bytes = v.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+                if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn old_and_hostile_links_degrade_gracefully() {
+        // No version, dashed event id, junk values, unknown keys.
+        let s = ViewState::from_pairs([
+            ("event", "e3de285b-d47c-404c-9a4e-8c0a4d2a7b3b"),
+            ("span", "<script>"),
+            ("w", "50-10"),
+            ("c", "zzzzzzzz.0000000a"),
+            ("future", "x"),
+        ]);
+        assert_eq!(s.event.as_deref(), Some("e3de285bd47c404c9a4e8c0a4d2a7b3b"));
+        assert_eq!(s.span, None);
+        assert_eq!(s.window, None);
+        assert_eq!(s.collapsed, vec![10]);
+    }
+}
