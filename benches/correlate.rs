@@ -1,2 +1,432 @@
-//! Placeholder replaced by the correlation benches.
-fn main() {}
+//! Criterion benches of the correlation core and the payload decoders.
+//!
+//! `correlate/*`: assemble + pin + skew + critical path for generated traces of 1k, 10k and 100k spans
+//! with 1k events (a mix of every pinning rule). `assemble/*`: assembly alone. `parse/*`: decoder
+//! throughput in bytes per second: the real SDK `otlp.json` of `f_large_trace`, all real Sentry
+//! envelopes, and a generated OTLP JSON of 100k spans.
+//!
+//! Run: `cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3`.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tracepin::connectors::formats::decode;
+use tracepin::correlate::{assemble::assemble, correlate, Options};
+use tracepin::domain::{
+    ErrorEvent, EventId, ExceptionValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanStatus,
+    StatusCode, TraceContext, TraceId,
+};
+
+const BASE_NS: u64 = 1_800_000_000_000_000_000;
+
+/// A deterministic id stream (splitmix64).
+struct Ids(u64);
+
+impl Ids {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) | 1
+    }
+    fn span(&mut self) -> SpanId {
+        SpanId(self.next().to_be_bytes())
+    }
+}
+
+fn resource(service: &str) -> Vec<KeyValue> {
+    vec![
+        KeyValue::str("service.name", service),
+        KeyValue::str("service.namespace", "shop"),
+        KeyValue::str("host.name", format!("{service}-host")),
+    ]
+}
+
+#[expect(clippy::too_many_arguments, reason = "a span has that many parts")]
+fn span(
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent: Option<SpanId>,
+    service: &str,
+    name: &str,
+    kind: SpanKind,
+    start: u64,
+    end: u64,
+) -> Span {
+    Span {
+        trace_id,
+        span_id,
+        parent_span_id: parent,
+        service: service.to_owned(),
+        name: name.to_owned(),
+        kind,
+        start_ns: BASE_NS + start,
+        end_ns: BASE_NS + end,
+        status: SpanStatus::default(),
+        attributes: vec![KeyValue::str("code.function", name)],
+        events: Vec::new(),
+        links: Vec::new(),
+        resource: resource(service),
+        scope: Some(format!("shop.{service}")),
+    }
+}
+
+/// One trace of about `n_spans` spans (14 per order, like the SDK's `f_large_trace`) and `n_events`
+/// events spread over the orders, exercising every pinning rule.
+fn generate(n_spans: usize, n_events: usize) -> (Vec<Span>, Vec<ErrorEvent>) {
+    let mut ids = Ids(42);
+    let trace_id = TraceId([7; 16]);
+    let orders = (n_spans.saturating_sub(1) / 14).max(1);
+    let mut spans = Vec::with_capacity(orders * 14 + 1);
+    let root = ids.span();
+    let step = 100_000u64; // 100 µs per order
+    let total = orders as u64 * step + 10_000;
+    spans.push(span(
+        trace_id,
+        root,
+        None,
+        "frontend",
+        "POST /bulk-import",
+        SpanKind::Server,
+        0,
+        total,
+    ));
+    // Per order: the spans events point at: (reserve, psp, email, server of inventory).
+    let mut targets: Vec<[(SpanId, &'static str); 4]> = Vec::with_capacity(orders);
+    for o in 0..orders {
+        let t0 = o as u64 * step + 1_000;
+        let mut s =
+            |parent: SpanId, svc: &'static str, name: &str, kind: SpanKind, a: u64, b: u64| {
+                let id = ids.span();
+                spans.push(span(
+                    trace_id,
+                    id,
+                    Some(parent),
+                    svc,
+                    name,
+                    kind,
+                    t0 + a,
+                    t0 + b,
+                ));
+                id
+            };
+        let fe = s(root, "frontend", "POST", SpanKind::Client, 0, 90_000);
+        let api = s(
+            fe,
+            "checkout-api",
+            "POST /api/checkout",
+            SpanKind::Server,
+            1_000,
+            89_000,
+        );
+        s(
+            api,
+            "checkout-api",
+            "validate cart",
+            SpanKind::Internal,
+            2_000,
+            8_000,
+        );
+        let inv_c = s(api, "checkout-api", "GET", SpanKind::Client, 10_000, 30_000);
+        let inv = s(
+            inv_c,
+            "inventory",
+            "GET /stock",
+            SpanKind::Server,
+            11_000,
+            29_000,
+        );
+        let reserve = s(
+            inv,
+            "inventory",
+            "reserve stock",
+            SpanKind::Internal,
+            12_000,
+            28_000,
+        );
+        let pay_c = s(
+            api,
+            "checkout-api",
+            "POST",
+            SpanKind::Client,
+            32_000,
+            70_000,
+        );
+        let pay = s(
+            pay_c,
+            "payments",
+            "POST /charge",
+            SpanKind::Server,
+            33_000,
+            69_000,
+        );
+        s(
+            pay,
+            "payments",
+            "fraud check",
+            SpanKind::Internal,
+            34_000,
+            40_000,
+        );
+        let psp = s(pay, "payments", "POST", SpanKind::Client, 41_000, 68_000);
+        let publish = s(
+            api,
+            "checkout-api",
+            "publish orders",
+            SpanKind::Producer,
+            72_000,
+            73_000,
+        );
+        let consume = s(
+            publish,
+            "order-worker",
+            "process orders",
+            SpanKind::Consumer,
+            74_000,
+            88_000,
+        );
+        let email = s(
+            consume,
+            "order-worker",
+            "send confirmation email",
+            SpanKind::Internal,
+            75_000,
+            87_000,
+        );
+        s(
+            email,
+            "order-worker",
+            "render email template",
+            SpanKind::Internal,
+            76_000,
+            80_000,
+        );
+        targets.push([
+            (reserve, "inventory"),
+            (psp, "payments"),
+            (email, "order-worker"),
+            (inv, "inventory"),
+        ]);
+        if let Some(api_span) = spans.iter_mut().rev().find(|x| x.span_id == api) {
+            api_span
+                .attributes
+                .push(KeyValue::str("transaction_id", format!("txn-{o}")));
+        }
+    }
+    let index: std::collections::HashMap<SpanId, usize> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.span_id, i))
+        .collect();
+    let mut events = Vec::with_capacity(n_events);
+    for k in 0..n_events {
+        let o = k * orders / n_events.max(1);
+        let t_order = o as u64 * step + 1_000;
+        let variant = k % 10;
+        let (target, service) = targets[o][k % 3];
+        let mut ev = ErrorEvent {
+            event_id: EventId::from_bytes((ids.next() as u128 | 1).to_be_bytes()),
+            title: format!("GatewayTimeout: attempt {k}"),
+            level: "error".to_owned(),
+            timestamp_ns: BASE_NS + t_order + 20_000,
+            release: Some(format!("{service}@1.4.2")),
+            server_name: Some(format!("{service}-host")),
+            ..ErrorEvent::default()
+        };
+        let ctx = |span_id| {
+            Some(TraceContext {
+                trace_id: Some(trace_id),
+                span_id: Some(span_id),
+                ..TraceContext::default()
+            })
+        };
+        match variant {
+            // Rule 6: the span was dropped.
+            7 => {
+                ev.release = Some("inventory@1.4.2".to_owned());
+                ev.trace_context = ctx(ids.span());
+            }
+            // Rule 4: captured at inventory's server span, raised in `reserve stock`.
+            8 => {
+                let (reserve, _) = targets[o][0];
+                let (server, _) = targets[o][3];
+                ev.release = Some("inventory@1.4.2".to_owned());
+                ev.trace_context = ctx(server);
+                ev.exceptions.push(ExceptionValue {
+                    ty: Some("InsufficientStock".to_owned()),
+                    module: Some("__main__".to_owned()),
+                    value: Some(format!("none left for order {o}")),
+                    ..ExceptionValue::default()
+                });
+                if let Some(&i) = index.get(&reserve) {
+                    let sp = &mut spans[i];
+                    sp.status.code = StatusCode::Error;
+                    sp.events.push(SpanEvent {
+                        time_ns: sp.start_ns + 1_000,
+                        name: "exception".to_owned(),
+                        attributes: vec![
+                            KeyValue::str("exception.type", "__main__.InsufficientStock"),
+                            KeyValue::str("exception.message", format!("none left for order {o}")),
+                        ],
+                    });
+                }
+            }
+            // Rule 5: only a business id.
+            9 => {
+                ev.release = Some("checkout-api@1.4.2".to_owned());
+                ev.timestamp_ns = BASE_NS + t_order + 5_000;
+                ev.tags
+                    .push(("transaction_id".to_owned(), format!("txn-{o}")));
+            }
+            // Rule 1.
+            _ => ev.trace_context = ctx(target),
+        }
+        events.push(ev);
+    }
+    (spans, events)
+}
+
+/// Spans as an OTLP/JSON `ExportTraceServiceRequest`, one resourceSpans per service.
+fn to_otlp_json(spans: &[Span]) -> String {
+    let mut by_service: std::collections::BTreeMap<&str, Vec<&Span>> = Default::default();
+    for s in spans {
+        by_service.entry(s.service.as_str()).or_default().push(s);
+    }
+    let mut out = String::from("{\"resourceSpans\":[");
+    for (i, (service, list)) in by_service.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\"value\":{{\"stringValue\":\"{service}\"}}}},\
+             {{\"key\":\"host.name\",\"value\":{{\"stringValue\":\"{service}-host\"}}}}]}},\
+             \"scopeSpans\":[{{\"scope\":{{\"name\":\"shop.{service}\",\"version\":\"1.4.2\"}},\"spans\":["
+        );
+        for (j, s) in list.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            let parent = s
+                .parent_span_id
+                .map(|p| format!("\"parentSpanId\":\"{p}\","))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "{{\"traceId\":\"{}\",\"spanId\":\"{}\",{parent}\"flags\":256,\"name\":\"{}\",\"kind\":{},\
+                 \"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",\"attributes\":[\
+                 {{\"key\":\"code.function\",\"value\":{{\"stringValue\":\"{}\"}}}},\
+                 {{\"key\":\"http.response.status_code\",\"value\":{{\"intValue\":\"200\"}}}}],\"status\":{{}}}}",
+                s.trace_id,
+                s.span_id,
+                s.name,
+                s.kind as u8,
+                s.start_ns,
+                s.end_ns,
+                s.name
+            );
+        }
+        out.push_str("]}]}");
+    }
+    out.push_str("]}");
+    out
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sdk")
+}
+
+fn bench_correlate(c: &mut Criterion) {
+    let opts = Options::default();
+    let mut group = c.benchmark_group("correlate");
+    group.sample_size(20);
+    for n in [1_000usize, 10_000, 100_000] {
+        let (spans, events) = generate(n, 1_000);
+        group.throughput(Throughput::Elements(spans.len() as u64));
+        group.bench_function(format!("{}k_spans_1k_events", n / 1000), |b| {
+            b.iter_batched(
+                || (spans.clone(), events.clone()),
+                |(s, e)| black_box(correlate(s, e, &opts)),
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("assemble");
+    group.sample_size(20);
+    for n in [1_000usize, 10_000, 100_000] {
+        let (spans, _) = generate(n, 0);
+        group.throughput(Throughput::Elements(spans.len() as u64));
+        group.bench_function(format!("{}k_spans", n / 1000), |b| {
+            b.iter_batched(
+                || spans.clone(),
+                |s| black_box(assemble(s)),
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse");
+    group.sample_size(20);
+
+    let otlp = std::fs::read(fixtures().join("f_large_trace/otlp.json")).unwrap_or_default();
+    if !otlp.is_empty() {
+        group.throughput(Throughput::Bytes(otlp.len() as u64));
+        group.bench_function("otlp_json_sdk_f_large_trace", |b| {
+            b.iter(|| black_box(decode(&otlp).is_ok()));
+        });
+    }
+
+    let mut envelopes: Vec<Vec<u8>> = Vec::new();
+    if let Ok(dirs) = std::fs::read_dir(fixtures()) {
+        for dir in dirs.flatten() {
+            if let Ok(files) = std::fs::read_dir(dir.path().join("sentry-envelopes")) {
+                for f in files.flatten() {
+                    if let Ok(bytes) = std::fs::read(f.path()) {
+                        envelopes.push(bytes);
+                    }
+                }
+            }
+        }
+    }
+    let total: usize = envelopes.iter().map(Vec::len).sum();
+    if total > 0 {
+        group.throughput(Throughput::Bytes(total as u64));
+        group.bench_function(format!("sentry_envelopes_all_{}", envelopes.len()), |b| {
+            b.iter(|| {
+                for e in &envelopes {
+                    black_box(decode(e).is_ok());
+                }
+            });
+        });
+    }
+
+    let (spans, _) = generate(100_000, 0);
+    let generated = to_otlp_json(&spans).into_bytes();
+    match decode(&generated) {
+        Ok(tracepin::connectors::formats::Decoded::Trace(t)) => {
+            assert_eq!(
+                t.spans.len(),
+                spans.len(),
+                "generated OTLP JSON decodes span for span"
+            );
+        }
+        Ok(_) => panic!("generated OTLP JSON decoded as events"),
+        Err(e) => panic!("generated OTLP JSON does not decode: {e}"),
+    }
+    group.throughput(Throughput::Bytes(generated.len() as u64));
+    group.bench_function("otlp_json_generated_100k_spans", |b| {
+        b.iter(|| black_box(decode(&generated).is_ok()));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_correlate, bench_parse);
+criterion_main!(benches);

@@ -56,7 +56,13 @@ struct Inputs {
 const MAX_DEPTH: usize = 64;
 
 /// Expands a path into the files under it, sorted by name; errors are reported and counted.
-fn walk(path: &Path, depth: usize, files: &mut Vec<PathBuf>, inputs: &mut Inputs, err: &mut dyn Write) {
+fn walk(
+    path: &Path,
+    depth: usize,
+    files: &mut Vec<PathBuf>,
+    inputs: &mut Inputs,
+    err: &mut dyn Write,
+) {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -183,9 +189,11 @@ pub fn run_correlate(args: &CorrelateArgs, out: &mut dyn Write, err: &mut dyn Wr
     let opts = options(args);
     let result = correlate::correlate(inputs.spans, inputs.events, &opts);
     let written = match args.format {
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &correlate::report::to_json(&result))
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &correlate::report::to_json(&result))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
         OutputFormat::Text => out.write_all(correlate::text::render(&result).as_bytes()),
     };
     if let Err(e) = written.and_then(|()| out.flush()) {

@@ -21,7 +21,12 @@ fn options() -> LeptosOptions {
 }
 
 fn config_from(text: &str) -> Config {
-    Config::load(Some(("Leptos.toml", text)), &|_| None, &Overrides::default()).expect("valid config")
+    Config::load(
+        Some(("Leptos.toml", text)),
+        &|_| None,
+        &Overrides::default(),
+    )
+    .expect("valid config")
 }
 
 fn app(config: Config) -> Router {
@@ -77,7 +82,9 @@ async fn home_page_renders_demo_incident_server_side() {
 }
 
 async fn fake_upstream(routes: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, routes).await;
@@ -102,7 +109,12 @@ async fn readyz_reports_each_upstream() {
     .await;
     let sentry = fake_upstream(Router::new().route(
         "/api/0/organizations/{org}/",
-        route_get(|| async { (StatusCode::FORBIDDEN, "{\"detail\":\"You do not have permission\"}") }),
+        route_get(|| async {
+            (
+                StatusCode::FORBIDDEN,
+                "{\"detail\":\"You do not have permission\"}",
+            )
+        }),
     ))
     .await;
     // A port nobody listens on: bind, note the port, drop the listener.
@@ -129,10 +141,19 @@ async fn readyz_reports_each_upstream() {
     let s = find("sentry");
     assert_eq!(s["status"], "error");
     assert!(s["detail"].as_str().expect("detail").contains("403"), "{s}");
-    assert!(s["detail"].as_str().expect("detail").contains("event:read"), "{s}");
+    assert!(
+        s["detail"].as_str().expect("detail").contains("event:read"),
+        "{s}"
+    );
     let j = find("jaeger");
     assert_eq!(j["status"], "error");
-    assert!(j["detail"].as_str().expect("detail").contains("/api/v3/services"), "{j}");
+    assert!(
+        j["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("/api/v3/services"),
+        "{j}"
+    );
 }
 
 /// Every route the app has: pages from the Leptos route list, server functions, assets, ops.
@@ -143,19 +164,32 @@ fn every_route() -> Vec<String> {
             // Fill path parameters with a plausible value.
             r.path()
                 .split('/')
-                .map(|seg| if seg.starts_with('{') || seg.starts_with(':') || seg.starts_with('*') { "00f067aa0ba902b7" } else { seg })
+                .map(|seg| {
+                    if seg.starts_with('{') || seg.starts_with(':') || seg.starts_with('*') {
+                        "00f067aa0ba902b7"
+                    } else {
+                        seg
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/")
         })
         .collect();
+    paths.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()));
     paths.extend(
-        leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()),
+        [
+            "/readyz",
+            "/pkg/tracepin.js",
+            "/pkg/tracepin.css",
+            "/favicon.svg",
+            "/no/such/page",
+        ]
+        .map(String::from),
     );
-    paths.extend(
-        ["/readyz", "/pkg/tracepin.js", "/pkg/tracepin.css", "/favicon.svg", "/no/such/page"]
-            .map(String::from),
+    assert!(
+        paths.iter().any(|p| p.starts_with("/api/")),
+        "server functions listed: {paths:?}"
     );
-    assert!(paths.iter().any(|p| p.starts_with("/api/")), "server functions listed: {paths:?}");
     paths
 }
 
@@ -163,7 +197,10 @@ fn every_route() -> Vec<String> {
 async fn basic_auth_covers_every_route_but_healthz() {
     let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "hunter2".to_owned());
     let config = Config::load(
-        Some(("Leptos.toml", "[auth]\nmode = \"basic\"\nusername = \"oncall\"\n")),
+        Some((
+            "Leptos.toml",
+            "[auth]\nmode = \"basic\"\nusername = \"oncall\"\n",
+        )),
         &env,
         &Overrides::default(),
     )
@@ -179,11 +216,23 @@ async fn basic_auth_covers_every_route_but_healthz() {
     );
     for path in every_route() {
         let (status, _) = get(&app, &path, None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without credentials");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} without credentials"
+        );
         let (status, _) = get(&app, &path, Some(&bad)).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with a wrong password");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} with a wrong password"
+        );
         let (status, _) = get(&app, &path, Some(&good)).await;
-        assert_ne!(status, StatusCode::UNAUTHORIZED, "{path} with the right password");
+        assert_ne!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} with the right password"
+        );
     }
     let (status, _) = get(&app, "/healthz", None).await;
     assert_eq!(status, StatusCode::OK, "/healthz is exempt");
@@ -209,6 +258,10 @@ async fn proxy_header_mode() {
             )
             .await
             .expect("router");
-        assert_ne!(res.status(), StatusCode::UNAUTHORIZED, "{path} with the header");
+        assert_ne!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path} with the header"
+        );
     }
 }

@@ -3,9 +3,9 @@
 //! Serializable and user-safe: connector errors are logged once, server-side, where they are converted;
 //! the browser only sees a message a person can act on.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// An error a page can show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

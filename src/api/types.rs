@@ -92,8 +92,8 @@ pub struct Rows {
     pub dur: Vec<u64>,
     /// `ROW_*` flags.
     pub flags: Vec<u8>,
-    /// First 8 hex digits of the span id (for compact deep links).
-    pub short_id: Vec<u32>,
+    /// Span id as a number (its first 8 hex digits are the short id used in links).
+    pub span_id: Vec<u64>,
 }
 
 impl Rows {
@@ -105,6 +105,16 @@ impl Rows {
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
+    }
+
+    /// The short id of entry `i`: the first 8 hex digits of its span id.
+    pub fn short_id(&self, i: usize) -> u32 {
+        self.span_id.get(i).map_or(0, |s| (s >> 32) as u32)
+    }
+
+    /// Span id of entry `i` as 16 hex digits.
+    pub fn span_hex(&self, i: usize) -> String {
+        format!("{:016x}", self.span_id.get(i).copied().unwrap_or(0))
     }
 
     /// Position of absolute row `row` in this set.
@@ -299,4 +309,6 @@ pub struct EventDetail {
     pub user: Option<String>,
     /// Link to Sentry.
     pub sentry_url: Option<String>,
+    /// The error as Markdown for an incident document.
+    pub markdown: String,
 }

@@ -13,7 +13,12 @@ macro_rules! sdk_file {
     ($path:literal) => {
         (
             $path,
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sdk/", $path)).as_slice(),
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/sdk/",
+                $path
+            ))
+            .as_slice(),
         )
     };
 }
@@ -21,15 +26,31 @@ macro_rules! sdk_file {
 /// Embedded payload files: (name, bytes).
 pub const FILES: &[(&str, &[u8])] = &[
     sdk_file!("e_nasty_multi_error/otlp.json"),
-    sdk_file!("e_nasty_multi_error/sentry-envelopes/0001-event-80f365e618874422ae7d50809fd365d7.envelope"),
-    sdk_file!("e_nasty_multi_error/sentry-envelopes/0002-event-e3de285bd47c404c9a4e8c0a4d2a7b3b.envelope"),
-    sdk_file!("e_nasty_multi_error/sentry-envelopes/0003-event-b712ec0ac4d94ea4bc71becaaa1aa935.envelope"),
-    sdk_file!("e_nasty_multi_error/sentry-envelopes/0004-event-4127dcbcc46d4f4cb6dc352122c8bd38.envelope"),
-    sdk_file!("e_nasty_multi_error/sentry-envelopes/0005-event-b48ff23f8cd945e0bb03392f3161d87a.envelope"),
+    sdk_file!(
+        "e_nasty_multi_error/sentry-envelopes/0001-event-80f365e618874422ae7d50809fd365d7.envelope"
+    ),
+    sdk_file!(
+        "e_nasty_multi_error/sentry-envelopes/0002-event-e3de285bd47c404c9a4e8c0a4d2a7b3b.envelope"
+    ),
+    sdk_file!(
+        "e_nasty_multi_error/sentry-envelopes/0003-event-b712ec0ac4d94ea4bc71becaaa1aa935.envelope"
+    ),
+    sdk_file!(
+        "e_nasty_multi_error/sentry-envelopes/0004-event-4127dcbcc46d4f4cb6dc352122c8bd38.envelope"
+    ),
+    sdk_file!(
+        "e_nasty_multi_error/sentry-envelopes/0005-event-b48ff23f8cd945e0bb03392f3161d87a.envelope"
+    ),
     sdk_file!("a1_otlp_integration/otlp.json"),
-    sdk_file!("a1_otlp_integration/sentry-envelopes/0001-event-b4d92335ab0448378e9c43d3ca223c7f.envelope"),
-    sdk_file!("a1_otlp_integration/sentry-envelopes/0002-event-d16af5b2a92045b69b74581fc624615c.envelope"),
-    sdk_file!("a1_otlp_integration/sentry-envelopes/0003-event-184efe8dd81a498ebaa1771f69648bed.envelope"),
+    sdk_file!(
+        "a1_otlp_integration/sentry-envelopes/0001-event-b4d92335ab0448378e9c43d3ca223c7f.envelope"
+    ),
+    sdk_file!(
+        "a1_otlp_integration/sentry-envelopes/0002-event-d16af5b2a92045b69b74581fc624615c.envelope"
+    ),
+    sdk_file!(
+        "a1_otlp_integration/sentry-envelopes/0003-event-184efe8dd81a498ebaa1771f69648bed.envelope"
+    ),
 ];
 
 /// Decoded demo data.

@@ -5,5 +5,5 @@
 //! The HTTP clients for Sentry, Tempo and Jaeger, and the `files` source, build on those decoders.
 //! Wire types are private to their module; conversion to domain values is one function per format.
 
-pub mod formats;
 pub mod demo;
+pub mod formats;

@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use super::index::IdMap;
 use super::merge::{merge_fragment, MergeOutcome};
 use crate::domain::{
-    Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace,
-    TraceId,
+    Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace, TraceId,
 };
 
 /// Name of the synthetic row standing in for a parent that is referenced but not present.
@@ -80,7 +79,7 @@ impl Diags {
         for (kind, more) in extra {
             self.out.push(Diagnostic::general(
                 kind,
-                format!("…and {more} more problems of the same kind ({kind:?})."),
+                format!("... and {more} more problems of the same kind ({kind:?})."),
             ));
         }
         self.out
@@ -91,8 +90,9 @@ fn label(span: &Span) -> String {
     format!("{} \"{}\" ({})", span.span_id, span.name, span.service)
 }
 
-/// Merges duplicate span ids in place: returns which input indices are still alive.
-fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Vec<bool> {
+/// Merges duplicate span ids in place. Returns which input indices are still alive, and span id → the
+/// first input index with that id (always alive: later copies merge into it or are kept beside it).
+fn dedupe(spans: &mut [Span], diags: &mut Diags) -> (Vec<bool>, IdMap<SpanId, usize>) {
     let mut alive = vec![true; spans.len()];
     let mut first: IdMap<SpanId, usize> = IdMap::default();
     first.reserve(spans.len());
@@ -181,7 +181,7 @@ fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Vec<bool> {
             ));
         }
     }
-    alive
+    (alive, first)
 }
 
 /// Repairs missing start times and ends before starts.
@@ -313,7 +313,7 @@ fn break_cycles(spans: &[Span], alive: &[bool], parent: &mut [Option<usize>], di
                                 "Parent links form a cycle through {} span(s) ({}); broken at span \
                                  {}, shown as a top-level row.",
                                 cycle.len(),
-                                names.join(" → "),
+                                names.join(" -> "),
                                 label(s)
                             ),
                         ));
@@ -348,17 +348,10 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             ),
         ));
     }
-    let mut alive = dedupe(&mut spans, &mut diags);
+    let (mut alive, index) = dedupe(&mut spans, &mut diags);
     repair_times(&mut spans, &alive, &mut diags);
 
-    // Parent links, over live spans; the first live copy of an id wins.
-    let mut index: IdMap<SpanId, usize> = IdMap::default();
-    index.reserve(spans.len());
-    for (i, s) in spans.iter().enumerate() {
-        if alive[i] {
-            index.entry(s.span_id).or_insert(i);
-        }
-    }
+    // Parent links, over live spans; the first copy of an id wins.
     let mut parent: Vec<Option<usize>> = vec![None; spans.len()];
     let mut missing_order: Vec<SpanId> = Vec::new();
     let mut orphans: IdMap<SpanId, Vec<usize>> = IdMap::default();
@@ -391,7 +384,7 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             .filter_map(|&i| spans.get(i))
             .map(|s| format!("\"{}\" ({})", s.name, s.service))
             .collect();
-        let more = if children.len() > 3 { ", …" } else { "" };
+        let more = if children.len() > 3 { ", ..." } else { "" };
         diags.push(Diagnostic::span(
             DiagnosticKind::MissingParent,
             missing,
@@ -449,11 +442,8 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
     // Iterative pre-order walk.
     let mut order: Vec<usize> = Vec::with_capacity(n);
     let mut nodes: Vec<Node> = Vec::with_capacity(n);
-    let mut stack: Vec<(usize, u32, Option<u32>)> = roots
-        .iter()
-        .rev()
-        .map(|&r| (r, 0u32, None))
-        .collect();
+    let mut stack: Vec<(usize, u32, Option<u32>)> =
+        roots.iter().rev().map(|&r| (r, 0u32, None)).collect();
     while let Some((i, depth, parent_row)) = stack.pop() {
         let row = u32::try_from(order.len()).unwrap_or(u32::MAX);
         order.push(i);

@@ -130,10 +130,11 @@ impl ServiceIndex {
                 continue;
             }
             let Ok(row) = u32::try_from(row) else { break };
-            groups
-                .entry(span.service.as_str())
-                .or_default()
-                .push((row, span.start_ns, span.end_ns));
+            groups.entry(span.service.as_str()).or_default().push((
+                row,
+                span.start_ns,
+                span.end_ns,
+            ));
         }
         let by_service = groups
             .into_iter()

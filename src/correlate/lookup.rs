@@ -122,7 +122,8 @@ impl<'a> TraceLookup<'a> {
         let hi = t.saturating_add(window);
         if range.len() <= 64 {
             for row in range.clone() {
-                let (Some(span), Some(node)) = (self.trace.spans.get(row), self.trace.nodes.get(row))
+                let (Some(span), Some(node)) =
+                    (self.trace.spans.get(row), self.trace.nodes.get(row))
                 else {
                     continue;
                 };
@@ -208,23 +209,23 @@ impl<'a> TraceLookup<'a> {
     /// Rows whose attribute `key` (one of the configured tag keys) has the text `value`.
     pub fn rows_with_tag(&self, key: &str, value: &str) -> &[u32] {
         let map = self.tags.get_or_init(|| {
-                let mut map: NestedMap<'a, u32> = HashMap::new();
-                for (row, span) in self.trace.spans.iter().enumerate() {
-                    let Ok(row) = u32::try_from(row) else { break };
-                    for kv in &span.attributes {
-                        if let Some(v) = kv.value.as_str() {
-                            if self.tag_keys.iter().any(|k| *k == kv.key) {
-                                map.entry(kv.key.as_str())
-                                    .or_default()
-                                    .entry(v)
-                                    .or_default()
-                                    .push(row);
-                            }
+            let mut map: NestedMap<'a, u32> = HashMap::new();
+            for (row, span) in self.trace.spans.iter().enumerate() {
+                let Ok(row) = u32::try_from(row) else { break };
+                for kv in &span.attributes {
+                    if let Some(v) = kv.value.as_str() {
+                        if self.tag_keys.iter().any(|k| *k == kv.key) {
+                            map.entry(kv.key.as_str())
+                                .or_default()
+                                .entry(v)
+                                .or_default()
+                                .push(row);
                         }
                     }
                 }
-                map
-            });
+            }
+            map
+        });
         map.get(key)
             .and_then(|m| m.get(value))
             .map_or(&[], Vec::as_slice)

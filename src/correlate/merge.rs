@@ -31,10 +31,8 @@ fn str_conflict(a: &str, b: &str) -> bool {
 }
 
 fn attrs_conflict(a: &[KeyValue], b: &[KeyValue]) -> bool {
-    b.iter().any(|kb| {
-        a.iter()
-            .any(|ka| ka.key == kb.key && ka.value != kb.value)
-    })
+    b.iter()
+        .any(|kb| a.iter().any(|ka| ka.key == kb.key && ka.value != kb.value))
 }
 
 fn conflict_field(a: &Span, b: &Span) -> Option<&'static str> {

@@ -28,8 +28,7 @@ mod tests;
 
 pub use skew::{ServiceOffset, Skew};
 pub use types::{
-    Anchor, Correlation, MatchedBy, Options, Pin, ServiceSource, Timeline, Unplaced,
-    UnplacedReason,
+    Anchor, Correlation, MatchedBy, Options, Pin, ServiceSource, Timeline, Unplaced, UnplacedReason,
 };
 
 use crate::domain::{ErrorEvent, Span, Trace};

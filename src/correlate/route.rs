@@ -32,7 +32,10 @@ fn tag_distance(look: &TraceLookup<'_>, key: &str, value: &str, t: u64) -> Optio
 /// Index of the trace that claims the event through a span attribute.
 fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
     if let Some(id) = event.event_id {
-        if let Some(i) = looks.iter().position(|l| l.row_claiming_event(id).is_some()) {
+        if let Some(i) = looks
+            .iter()
+            .position(|l| l.row_claiming_event(id).is_some())
+        {
             return Some(i);
         }
     }

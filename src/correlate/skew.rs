@@ -149,7 +149,12 @@ pub fn estimate(trace: &Trace) -> (Skew, Vec<Diagnostic>) {
         let (Some(&cs), Some(&ps)) = (svc_of_row.get(row), svc_of_row.get(p)) else {
             continue;
         };
-        let real = |r: usize| trace.nodes.get(r).is_some_and(|n| n.origin == RowOrigin::Span);
+        let real = |r: usize| {
+            trace
+                .nodes
+                .get(r)
+                .is_some_and(|n| n.origin == RowOrigin::Span)
+        };
         if cs != ps && real(row) && real(p) {
             if let Some(list) = pairs.get_mut(cs) {
                 list.push((p, row));

@@ -2,7 +2,8 @@
 //!
 //! One line per row (`row`, `*` on the critical path, indented `service name`, a bar on skew-adjusted
 //! time, start..end in ms from the trace start), one `^` line per pinned event under its row, then the
-//! unplaced events, the clock offsets and the diagnostics. Deterministic and plain ASCII.
+//! unplaced events and the diagnostics (clock offsets among them). Deterministic; the drawing is
+//! ASCII, only titles and messages from the data may hold other characters.
 
 use std::fmt::Write;
 
@@ -27,7 +28,7 @@ fn title(events: &[ErrorEvent], i: usize) -> String {
     };
     let short: String = t.chars().take(60).collect();
     if short.len() < t.len() {
-        format!("{short}…")
+        format!("{short}...")
     } else {
         short
     }
@@ -52,12 +53,7 @@ pub fn render(c: &Correlation) -> String {
         out.push('\n');
     }
     for u in &c.unplaced {
-        let _ = writeln!(
-            out,
-            "unplaced {}: {}",
-            title(&c.events, u.event),
-            u.reason
-        );
+        let _ = writeln!(out, "unplaced {}: {}", title(&c.events, u.event), u.reason);
     }
     out
 }
@@ -137,7 +133,7 @@ pub fn render_timeline(t: &Timeline, events: &[ErrorEvent]) -> String {
             .filter(|(i, ev)| ev.name == "exception" && !t.is_merged_span_event(row, *i))
             .count();
         if exc > 0 {
-            let _ = write!(notes, " exc×{exc}");
+            let _ = write!(notes, " exc={exc}");
         }
         let _ = writeln!(
             out,
@@ -153,11 +149,7 @@ pub fn render_timeline(t: &Timeline, events: &[ErrorEvent]) -> String {
                 p.matched_by
             );
             if let Some(anchor) = &p.anchor {
-                let _ = write!(
-                    line,
-                    " from row {} ({})",
-                    anchor.row, anchor.matched_by
-                );
+                let _ = write!(line, " from row {} ({})", anchor.row, anchor.matched_by);
             }
             if p.span_event.is_some() {
                 line.push_str(" +otel exception");

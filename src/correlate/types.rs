@@ -79,9 +79,7 @@ impl MatchedBy {
         match self {
             MatchedBy::SpanId => "matched by span id from the Sentry OTel integration",
             MatchedBy::OtelContext => "matched by the OTel trace and span id set on the event",
-            MatchedBy::SentryEventIdAttribute => {
-                "matched by the span's sentry.event_id attribute"
-            }
+            MatchedBy::SentryEventIdAttribute => "matched by the span's sentry.event_id attribute",
             MatchedBy::ExceptionEvent => {
                 "matched by the OTel exception recorded where the error was raised"
             }

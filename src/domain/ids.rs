@@ -168,18 +168,20 @@ mod tests {
     fn rejects_lenient_forms() {
         assert!(matches!(
             "af7651916cd43dd8448eb211c80319c".parse::<TraceId>(),
-            Err(IdError::Length { expected: 32, got: 31 })
+            Err(IdError::Length {
+                expected: 32,
+                got: 31
+            })
         ));
         assert!("b7ad6b7169203331".parse::<TraceId>().is_err());
-        assert!("0af76519-16cd-43dd-8448-eb211c80319c".parse::<EventId>().is_err());
+        assert!("0af76519-16cd-43dd-8448-eb211c80319c"
+            .parse::<EventId>()
+            .is_err());
         assert_eq!(
             "zz00000000000001".parse::<SpanId>(),
             Err(IdError::NotHex('z'))
         );
-        assert_eq!(
-            "0000000000000000".parse::<SpanId>(),
-            Err(IdError::AllZero)
-        );
+        assert_eq!("0000000000000000".parse::<SpanId>(), Err(IdError::AllZero));
         assert!("é000000000000001".parse::<SpanId>().is_err());
     }
 

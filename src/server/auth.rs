@@ -46,7 +46,11 @@ impl AuthPolicy {
                     .get(header::AUTHORIZATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.strip_prefix("Basic "))
-                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+                    .and_then(|b64| {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b64.trim())
+                            .ok()
+                    })
                 else {
                     return false;
                 };

@@ -253,10 +253,12 @@ impl Config {
         let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
 
         // Environment (conventional Sentry names first, then tracepin's own).
-        if let Some(v) = env_nonempty("SENTRY_URL").or_else(|| env_nonempty("TRACEPIN_SENTRY_URL")) {
+        if let Some(v) = env_nonempty("SENTRY_URL").or_else(|| env_nonempty("TRACEPIN_SENTRY_URL"))
+        {
             sentry.url = Some(v);
         }
-        if let Some(v) = env_nonempty("SENTRY_ORG").or_else(|| env_nonempty("TRACEPIN_SENTRY_ORG")) {
+        if let Some(v) = env_nonempty("SENTRY_ORG").or_else(|| env_nonempty("TRACEPIN_SENTRY_ORG"))
+        {
             sentry.org = Some(v);
         }
         if let Some(v) = env_nonempty("SENTRY_AUTH_TOKEN") {
@@ -421,7 +423,10 @@ fn parse_file(path: &str, text: &str) -> Result<FileConfig, ConfigError> {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, column)
 }
 
@@ -497,8 +502,12 @@ correlation_tags = ["transaction_id"]
     #[test]
     fn bad_value_names_line() {
         let text = "[sentry]\norg = \"acme\"\n\n[auth]\nmode = \"kerberos\"\n";
-        let err = Config::load(Some(("tracepin.toml", text)), &no_env, &Overrides::default())
-            .expect_err("bad enum value must fail");
+        let err = Config::load(
+            Some(("tracepin.toml", text)),
+            &no_env,
+            &Overrides::default(),
+        )
+        .expect_err("bad enum value must fail");
         let msg = err.to_string();
         assert!(msg.starts_with("tracepin.toml:5:"), "{msg}");
         assert!(msg.contains("kerberos"), "{msg}");

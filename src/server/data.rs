@@ -2,14 +2,16 @@
 //!
 //! Live Sentry/Tempo/Jaeger fetching plugs in here as further sources; pages only see [`DataStore`].
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use crate::api::{ErrorSummary, Overview, TraceSummary};
 use crate::connectors::{demo, formats};
+use crate::correlate::Timeline;
 use crate::correlate::{self, Correlation};
-use crate::domain::{ErrorEvent, RowOrigin, Span};
+use crate::domain::{ErrorEvent, RowOrigin, Span, TraceId};
 
 use super::config::Config;
 
@@ -19,6 +21,7 @@ pub struct DataStore {
     source: String,
     correlation: Correlation,
     notices: Vec<String>,
+    by_trace: HashMap<TraceId, usize>,
 }
 
 /// Formats Unix nanoseconds as RFC 3339 UTC with milliseconds.
@@ -37,11 +40,11 @@ impl DataStore {
         if config.uses_demo() {
             let d = demo::load();
             let notices = d.problems.clone();
-            return Self {
-                source: "built-in demo incident (real Sentry and OpenTelemetry SDK payloads)".into(),
-                correlation: correlate::correlate(d.spans, d.events, &opts),
+            return Self::new(
+                "built-in demo incident (real Sentry and OpenTelemetry SDK payloads)".into(),
+                correlate::correlate(d.spans, d.events, &opts),
                 notices,
-            };
+            );
         }
         let mut spans = Vec::new();
         let mut events = Vec::new();
@@ -57,11 +60,39 @@ impl DataStore {
                     .into(),
             );
         }
-        Self {
-            source: source.join(", "),
-            correlation: correlate::correlate(spans, events, &opts),
+        Self::new(
+            source.join(", "),
+            correlate::correlate(spans, events, &opts),
             notices,
+        )
+    }
+
+    /// Wraps a correlation, indexing its traces.
+    pub fn new(source: String, correlation: Correlation, notices: Vec<String>) -> Self {
+        let by_trace = correlation
+            .timelines
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.trace.trace_id, i))
+            .collect();
+        Self {
+            source,
+            correlation,
+            notices,
+            by_trace,
         }
+    }
+
+    /// The timeline of a trace, if loaded.
+    pub fn timeline(&self, id: TraceId) -> Option<&Timeline> {
+        self.by_trace
+            .get(&id)
+            .and_then(|i| self.correlation.timelines.get(*i))
+    }
+
+    /// Where spans and errors of a trace came from, for the trace header.
+    pub fn sources(&self) -> Vec<String> {
+        vec![self.source.clone()]
     }
 
     /// Where the data comes from, in words.
@@ -159,7 +190,12 @@ fn summary(ev: &ErrorEvent) -> ErrorSummary {
     }
 }
 
-fn load_dir(dir: &Path, spans: &mut Vec<Span>, events: &mut Vec<ErrorEvent>, notices: &mut Vec<String>) {
+fn load_dir(
+    dir: &Path,
+    spans: &mut Vec<Span>,
+    events: &mut Vec<ErrorEvent>,
+    notices: &mut Vec<String>,
+) {
     let mut stack = vec![dir.to_path_buf()];
     let mut files = Vec::new();
     while let Some(d) = stack.pop() {
@@ -179,7 +215,10 @@ fn load_dir(dir: &Path, spans: &mut Vec<Span>, events: &mut Vec<ErrorEvent>, not
     }
     files.sort();
     for f in files {
-        match std::fs::read(&f).map_err(|e| e.to_string()).and_then(|b| formats::decode(&b).map_err(|e| e.to_string())) {
+        match std::fs::read(&f)
+            .map_err(|e| e.to_string())
+            .and_then(|b| formats::decode(&b).map_err(|e| e.to_string()))
+        {
             Ok(formats::Decoded::Trace(t)) => spans.extend(t.spans),
             Ok(formats::Decoded::Events { events: e, .. }) => events.extend(e),
             Err(e) => notices.push(format!("{}: {e}", f.display())),

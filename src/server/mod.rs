@@ -10,6 +10,7 @@ pub mod ready;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod timeline;
 
 pub use routes::router;
 pub use state::AppState;
@@ -26,11 +27,15 @@ pub fn load(config_path: &str, overrides: &Overrides) -> Result<(LeptosOptions, 
         Err(e) => return Err(format!("cannot read {config_path}: {e}")),
     };
     let leptos_options = match &text {
-        Some(t) if t.contains("[package.metadata.leptos]") => leptos::config::get_config_from_str(t)
-            .map_err(|e| format!("{config_path}: Leptos options: {e}"))?,
-        _ => leptos::config::get_configuration(None)
-            .map_err(|e| format!("Leptos options from environment: {e}"))?
-            .leptos_options,
+        Some(t) if t.contains("[package.metadata.leptos]") => {
+            leptos::config::get_config_from_str(t)
+                .map_err(|e| format!("{config_path}: Leptos options: {e}"))?
+        }
+        _ => {
+            leptos::config::get_configuration(None)
+                .map_err(|e| format!("Leptos options from environment: {e}"))?
+                .leptos_options
+        }
     };
     let env = |k: &str| std::env::var(k).ok();
     let config = Config::load(text.as_deref().map(|t| (config_path, t)), &env, overrides)

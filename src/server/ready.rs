@@ -67,23 +67,35 @@ impl Readiness {
         let mut probes = Vec::new();
         let demo = config.uses_demo();
         if !config.demo {
-            if let (Some(url), Some(org), Some(token)) = (&config.sentry.url, &config.sentry.org, &config.sentry.token) {
+            if let (Some(url), Some(org), Some(token)) =
+                (&config.sentry.url, &config.sentry.org, &config.sentry.token)
+            {
                 probes.push(Probe::Http {
                     kind: "sentry",
                     name: "sentry".into(),
                     base: url.trim_end_matches('/').to_owned(),
                     path: format!("/api/0/organizations/{org}/"),
-                    headers: vec![("Authorization".into(), format!("Bearer {}", token.expose_secret()))],
+                    headers: vec![(
+                        "Authorization".into(),
+                        format!("Bearer {}", token.expose_secret()),
+                    )],
                 });
             }
             for t in &config.tempo {
-                let prefix = t.http_api_prefix.as_deref().unwrap_or("").trim_end_matches('/');
+                let prefix = t
+                    .http_api_prefix
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim_end_matches('/');
                 let mut headers = Vec::new();
                 if let Some(tenant) = &t.tenant {
                     headers.push(("X-Scope-OrgID".into(), tenant.clone()));
                 }
                 if let Some(tok) = &t.token {
-                    headers.push(("Authorization".into(), format!("Bearer {}", tok.expose_secret())));
+                    headers.push((
+                        "Authorization".into(),
+                        format!("Bearer {}", tok.expose_secret()),
+                    ));
                 }
                 probes.push(Probe::Http {
                     kind: "tempo",
@@ -120,7 +132,11 @@ impl Readiness {
             .user_agent(concat!("tracepin/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self { probes, demo, client }
+        Self {
+            probes,
+            demo,
+            client,
+        }
     }
 
     /// Probes every upstream concurrently.
@@ -168,14 +184,19 @@ impl Readiness {
                     req = req.header(k, v);
                 }
                 let (status, detail) = match req.send().await {
-                    Ok(res) if res.status().is_success() => ("ok", format!("GET {path} answered {}", res.status())),
+                    Ok(res) if res.status().is_success() => {
+                        ("ok", format!("GET {path} answered {}", res.status()))
+                    }
                     Ok(res) => {
                         let hint = match res.status().as_u16() {
                             401 => " (token missing or invalid)",
                             403 => " (token lacks a scope: org:read, project:read and event:read are needed)",
                             _ => "",
                         };
-                        ("error", format!("GET {path} answered {}{hint}", res.status()))
+                        (
+                            "error",
+                            format!("GET {path} answered {}{hint}", res.status()),
+                        )
                     }
                     Err(e) if e.is_timeout() => ("error", format!("GET {path} timed out")),
                     Err(e) if e.is_connect() => ("error", format!("GET {path}: connection failed")),

@@ -1,6 +1,6 @@
 //! The router: pages, server functions, assets, `/healthz`, `/readyz`, all behind the auth layer.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/export/{trace_id}", get(export))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -38,4 +39,39 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     Json(state.readiness.check().await)
+}
+
+/// The joined timeline of one trace as JSON: the CLI's report plus the Sentry events of the trace.
+async fn export(State(state): State<AppState>, Path(trace_id): Path<String>) -> axum::response::Response {
+    let id = match trace_id.trim().to_ascii_lowercase().parse::<crate::domain::TraceId>() {
+        Ok(id) => id,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("`{trace_id}` is not a trace id: {e}\n")).into_response();
+        }
+    };
+    let c = state.data.correlation();
+    let Some(tl) = state.data.timeline(id) else {
+        return (StatusCode::NOT_FOUND, format!("trace {id} not found\n")).into_response();
+    };
+    let one = crate::correlate::Correlation {
+        timelines: vec![tl.clone()],
+        unplaced: Vec::new(),
+        events: c.events.clone(),
+    };
+    let mut report = crate::correlate::report::to_json(&one);
+    let mine: Vec<&crate::domain::ErrorEvent> = tl
+        .pins
+        .iter()
+        .map(|p| p.event)
+        .chain(tl.unplaced.iter().map(|u| u.event))
+        .filter_map(|i| c.events.get(i))
+        .collect();
+    if let Some(obj) = report.as_object_mut() {
+        obj.insert("events".into(), serde_json::to_value(mine).unwrap_or_default());
+    }
+    let mut res = Json(report).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"tracepin-{id}.json\"")) {
+        res.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    res
 }

@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use components::header::Header;
-use pages::{home::HomePage, not_found::NotFound};
+use pages::{home::HomePage, not_found::NotFound, trace::TracePage};
 
 /// Sets the theme before first paint: the stored choice, else the system preference.
 const THEME_SCRIPT: &str = "(function(){try{var t=localStorage.getItem('tracepin-theme');var d=t==='dark'||(t!=='light'&&window.matchMedia('(prefers-color-scheme: dark)').matches);document.documentElement.classList.toggle('dark',d);}catch(e){}})();";
@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto w-full max-w-screen-2xl px-4 py-6">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/trace/:id") view=TracePage/>
                 </Routes>
             </main>
         </Router>

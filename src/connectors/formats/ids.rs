@@ -139,7 +139,10 @@ pub(super) fn parent_span_id(s: &str) -> Result<Option<SpanId>, BadId> {
 /// A Sentry event id: 32 hex in any case, or a dashed UUID.
 pub(super) fn event_id(s: &str) -> Result<EventId, BadId> {
     let t = s.trim();
-    let t = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(t);
+    let t = t
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .unwrap_or(t);
     let compact: String;
     let hex = if t.len() == 36 && t.contains('-') {
         compact = t.chars().filter(|c| *c != '-').collect();

@@ -482,7 +482,10 @@ mod tests {
         let spans = decode(TRACE.as_bytes()).expect("decodes");
         assert_eq!(spans.len(), 2);
         let root = &spans[0];
-        assert_eq!(root.trace_id.to_string(), "000000000000000000000000000000aa");
+        assert_eq!(
+            root.trace_id.to_string(),
+            "000000000000000000000000000000aa"
+        );
         assert_eq!(root.kind, SpanKind::Server);
         assert_eq!(root.parent_span_id, None);
         assert_eq!(root.service, "frontend");
@@ -490,7 +493,10 @@ mod tests {
         assert_eq!(root.duration_ns(), 5_000_000);
         assert_eq!(
             root.resource,
-            [KeyValue::str("service.name", "frontend"), KeyValue::str("host.name", "h1")]
+            [
+                KeyValue::str("service.name", "frontend"),
+                KeyValue::str("host.name", "h1")
+            ]
         );
         assert!(root.attributes.is_empty(), "span.kind is consumed");
     }
@@ -499,7 +505,10 @@ mod tests {
     fn child_of_same_trace_wins_and_others_become_links() {
         let spans = decode(TRACE.as_bytes()).expect("decodes");
         let child = &spans[1];
-        assert_eq!(child.parent_span_id.map(|p| p.to_string()).as_deref(), Some("0000000000000001"));
+        assert_eq!(
+            child.parent_span_id.map(|p| p.to_string()).as_deref(),
+            Some("0000000000000001")
+        );
         assert_eq!(child.links.len(), 2);
         assert_eq!(child.kind, SpanKind::Client);
     }
@@ -510,7 +519,10 @@ mod tests {
         let child = &spans[1];
         assert_eq!(child.status.code, StatusCode::Error);
         assert_eq!(child.status.message.as_deref(), Some("declined"));
-        assert_eq!(child.attr("big"), Some(&AttrValue::Int(9_223_372_036_854_775_222)));
+        assert_eq!(
+            child.attr("big"),
+            Some(&AttrValue::Int(9_223_372_036_854_775_222))
+        );
         assert_eq!(child.events.len(), 1);
         assert_eq!(child.events[0].name, "exception");
         assert_eq!(child.events[0].time_ns, 1_700_000_000_002_000_000);

@@ -13,7 +13,11 @@ use super::{Format, FormatError};
 /// Converts a serde_json error into a [`FormatError::Json`] with its line and column.
 ///
 /// `line_offset` is added to the line (for JSON embedded in a larger file, like an envelope item).
-pub(super) fn json_error(format: Option<Format>, e: &serde_json::Error, line_offset: usize) -> FormatError {
+pub(super) fn json_error(
+    format: Option<Format>,
+    e: &serde_json::Error,
+    line_offset: usize,
+) -> FormatError {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
@@ -188,9 +192,11 @@ impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let t = serde_json::Value::deserialize(d)?;
         Ok(Num(match t {
-            serde_json::Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+            serde_json::Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                    .map(|f| f as u64)
+            }),
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
         }))
@@ -291,7 +297,9 @@ impl<'de> Deserialize<'de> for Pair {
                 let key = a.next_element::<Text>()?.and_then(|t| t.0);
                 let value = a.next_element::<serde_json::Value>()?;
                 while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Pair(key.map(|k| (k, value.map(value_text).unwrap_or_default()))))
+                Ok(Pair(
+                    key.map(|k| (k, value.map(value_text).unwrap_or_default())),
+                ))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Pair, A::Error> {
                 let mut key = None;
@@ -397,10 +405,27 @@ mod tests {
     fn lenient_scalars() {
         let t: Vec<Text> = serde_json::from_str(r#"["a", 1, true, null, {"x":1}]"#).expect("t");
         let t: Vec<Option<String>> = t.into_iter().map(|x| x.0).collect();
-        assert_eq!(t, [Some("a".into()), Some("1".into()), Some("true".into()), None, None]);
+        assert_eq!(
+            t,
+            [
+                Some("a".into()),
+                Some("1".into()),
+                Some("true".into()),
+                None,
+                None
+            ]
+        );
         let n: Vec<Num> = serde_json::from_str(r#"[785, "12", "x", -1]"#).expect("n");
         assert_eq!(n, [Num(Some(785)), Num(Some(12)), Num(None), Num(None)]);
         let f: Vec<Flag> = serde_json::from_str(r#"[true, "False", 1, null]"#).expect("f");
-        assert_eq!(f, [Flag(Some(true)), Flag(Some(false)), Flag(Some(true)), Flag(None)]);
+        assert_eq!(
+            f,
+            [
+                Flag(Some(true)),
+                Flag(Some(false)),
+                Flag(Some(true)),
+                Flag(None)
+            ]
+        );
     }
 }

@@ -176,7 +176,10 @@ pub enum FormatError {
         message: String,
     },
     /// The payload is not any of the accepted formats.
-    #[error("unknown format: found {found}; expected one of: {}", accepted_formats())]
+    #[error(
+        "unknown format: found {found}; expected one of: {}",
+        accepted_formats()
+    )]
     UnknownFormat {
         /// A short description of what was found, e.g. its top-level JSON keys.
         found: String,

@@ -54,7 +54,11 @@ struct ResourceWire {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ScopeSpansWire {
-    #[serde(default, alias = "instrumentationLibrary", deserialize_with = "nullable")]
+    #[serde(
+        default,
+        alias = "instrumentationLibrary",
+        deserialize_with = "nullable"
+    )]
     scope: ScopeWire,
     #[serde(default, deserialize_with = "nullable")]
     spans: Vec<SpanWire>,
@@ -592,7 +596,10 @@ mod tests {
         assert_eq!(get("b"), Some(AttrValue::Bool(true)));
         assert_eq!(
             get("a"),
-            Some(AttrValue::Array(vec![AttrValue::Str("p".into()), AttrValue::Int(1)]))
+            Some(AttrValue::Array(vec![
+                AttrValue::Str("p".into()),
+                AttrValue::Int(1)
+            ]))
         );
         assert_eq!(get("kv"), Some(AttrValue::Str("{k=v}".into())));
         assert_eq!(get("by"), Some(AttrValue::Str("AAAwOQ==".into())));
@@ -609,9 +616,7 @@ mod tests {
 
     #[test]
     fn json_lines_are_concatenated() {
-        let doc = format!(
-            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#
-        );
+        let doc = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#);
         let text = format!("{doc}\n{doc}\n");
         assert_eq!(decode(text.as_bytes()).expect("jsonl").len(), 2);
     }

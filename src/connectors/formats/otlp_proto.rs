@@ -13,9 +13,7 @@ use prost::Message;
 
 use super::otlp_json::{code_from_number, kind_from_number, service_name};
 use super::{gunzip, DecodedTrace, Format, FormatError};
-use crate::domain::{
-    AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanLink, SpanStatus, TraceId,
-};
+use crate::domain::{AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanLink, SpanStatus, TraceId};
 
 /// Tempo `message Trace { repeated ResourceSpans batches = 1; }`.
 #[derive(Clone, PartialEq, Message)]
@@ -210,7 +208,9 @@ fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
                     end_ns: s.end_time_unix_nano,
                     status: SpanStatus {
                         code: code_from_number(status.map_or(0, |st| i64::from(st.code))),
-                        message: status.map(|st| st.message.clone()).filter(|m| !m.is_empty()),
+                        message: status
+                            .map(|st| st.message.clone())
+                            .filter(|m| !m.is_empty()),
                     },
                     attributes: kvs(&s.attributes),
                     events: s
@@ -294,6 +294,9 @@ mod tests {
     #[test]
     fn garbage_is_a_protobuf_error() {
         let err = decode(&[0x0a, 0xff, 0xff]).expect_err("garbage");
-        assert!(err.to_string().starts_with("invalid OTLP protobuf"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid OTLP protobuf"),
+            "{err}"
+        );
     }
 }

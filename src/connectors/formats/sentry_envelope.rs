@@ -91,7 +91,8 @@ impl<'a> Reader<'a> {
 }
 
 fn parse_line<'a, T: Deserialize<'a>>(bytes: &'a [u8], line: usize) -> Result<T, FormatError> {
-    serde_json::from_slice(bytes).map_err(|e| json_error(Some(Format::SentryEnvelope), &e, line - 1))
+    serde_json::from_slice(bytes)
+        .map_err(|e| json_error(Some(Format::SentryEnvelope), &e, line - 1))
 }
 
 /// Decodes an envelope into its error events (none when it holds only other items).

@@ -427,8 +427,8 @@ pub(super) fn decode_embedded(
     line_offset: usize,
     env: &EnvelopeContext,
 ) -> Result<ErrorEvent, FormatError> {
-    let wire: EventWire =
-        serde_json::from_slice(bytes).map_err(|e| json::json_error(Some(format), &e, line_offset))?;
+    let wire: EventWire = serde_json::from_slice(bytes)
+        .map_err(|e| json::json_error(Some(format), &e, line_offset))?;
     Ok(wire.into_domain(env))
 }
 
@@ -467,9 +467,15 @@ mod tests {
         let a = decode_event_json(br#"{"tags":{"transaction_id":"txn-1","b":2}}"#).expect("obj");
         assert_eq!(a.tag("transaction_id"), Some("txn-1"));
         assert_eq!(a.tag("b"), Some("2"));
-        let b = decode_event_json(br#"{"tags":[["transaction_id","txn-1"],["x","y"]]}"#)
-            .expect("list");
-        assert_eq!(b.tags, [("transaction_id".into(), "txn-1".into()), ("x".into(), "y".into())]);
+        let b =
+            decode_event_json(br#"{"tags":[["transaction_id","txn-1"],["x","y"]]}"#).expect("list");
+        assert_eq!(
+            b.tags,
+            [
+                ("transaction_id".into(), "txn-1".into()),
+                ("x".into(), "y".into())
+            ]
+        );
     }
 
     #[test]
@@ -478,13 +484,22 @@ mod tests {
             br#"{"breadcrumbs":{"values":[{"timestamp":1700655103.172407,"type":"navigation","category":"route","message":"/","data":{"to":"/x","n":1}}]}}"#,
         )
         .expect("values");
-        assert_eq!(a.breadcrumbs[0].timestamp_ns, Some(1_700_655_103_172_407_000));
-        assert_eq!(a.breadcrumbs[0].data, [("to".into(), "/x".into()), ("n".into(), "1".into())]);
+        assert_eq!(
+            a.breadcrumbs[0].timestamp_ns,
+            Some(1_700_655_103_172_407_000)
+        );
+        assert_eq!(
+            a.breadcrumbs[0].data,
+            [("to".into(), "/x".into()), ("n".into(), "1".into())]
+        );
         let b = decode_event_json(
             br#"{"breadcrumbs":[{"timestamp":"2020-06-17T22:26:55.266586Z","level":"debug","data":null}]}"#,
         )
         .expect("list");
-        assert_eq!(b.breadcrumbs[0].timestamp_ns, Some(1_592_432_815_266_586_000));
+        assert_eq!(
+            b.breadcrumbs[0].timestamp_ns,
+            Some(1_592_432_815_266_586_000)
+        );
         assert_eq!(b.breadcrumbs[0].level.as_deref(), Some("debug"));
     }
 
@@ -514,7 +529,10 @@ mod tests {
         .expect("decodes");
         let tc = ev.trace_context.expect("trace context");
         assert_eq!(tc.trace_id, None);
-        assert_eq!(tc.span_id.map(|s| s.to_string()).as_deref(), Some("b5f1352b175f1789"));
+        assert_eq!(
+            tc.span_id.map(|s| s.to_string()).as_deref(),
+            Some("b5f1352b175f1789")
+        );
         assert_eq!(tc.op.as_deref(), Some("http.server"));
         assert_eq!(tc.origin.as_deref(), Some("auto.otel"));
         let oc = ev.otel_context.expect("otel context");

@@ -136,7 +136,10 @@ impl WebEventWire {
             event_id,
             issue_id: self.group_id.non_empty(),
             short_id: None,
-            project: self.project_slug.non_empty().or(self.project_id.non_empty()),
+            project: self
+                .project_slug
+                .non_empty()
+                .or(self.project_id.non_empty()),
             title: self
                 .title
                 .non_empty()
@@ -144,7 +147,11 @@ impl WebEventWire {
             culprit: self.culprit.non_empty().or_else(|| tag("transaction")),
             level: tag("level").unwrap_or_else(|| "error".to_owned()),
             timestamp_ns: self.date_created.0.or(self.date_received.0).unwrap_or(0),
-            release: self.release.0.filter(|r| !r.is_empty()).or_else(|| tag("release")),
+            release: self
+                .release
+                .0
+                .filter(|r| !r.is_empty())
+                .or_else(|| tag("release")),
             environment: tag("environment"),
             server_name: tag("server_name"),
             platform: self.platform.non_empty(),
@@ -217,11 +224,17 @@ mod tests {
         assert_eq!(ev.level, "error");
         assert_eq!(ev.timestamp_ns, 1_795_259_371_512_345_000);
         let tc = ev.trace_context.as_ref().expect("trace");
-        assert_eq!(tc.span_id.map(|s| s.to_string()).as_deref(), Some("56bb6b3d49bfa5d3"));
+        assert_eq!(
+            tc.span_id.map(|s| s.to_string()).as_deref(),
+            Some("56bb6b3d49bfa5d3")
+        );
         let f = &ev.exceptions[0].frames[0];
         assert_eq!(f.abs_path.as_deref(), Some("/srv/gen.py"));
         assert_eq!(f.context_line.as_deref(), Some("raise"));
-        assert_eq!((f.pre_context.clone(), f.post_context.clone()), (vec!["a".into()], vec!["b".into()]));
+        assert_eq!(
+            (f.pre_context.clone(), f.post_context.clone()),
+            (vec!["a".into()], vec!["b".into()])
+        );
         assert!(f.in_app);
         assert_eq!(ev.breadcrumbs.len(), 1);
         assert_eq!(ev.breadcrumbs[0].data, [("url".into(), "/x".into())]);

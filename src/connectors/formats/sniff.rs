@@ -142,10 +142,9 @@ impl<'a> Scanner<'a> {
             }
             _ => {
                 let start = self.i;
-                while self
-                    .peek()
-                    .is_some_and(|c| !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                {
+                while self.peek().is_some_and(|c| {
+                    !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                }) {
                     self.i += 1;
                 }
                 (self.i > start).then_some(())
@@ -170,7 +169,10 @@ enum ObjectScan<'a> {
     /// A key settled the format.
     Decided(Format),
     /// The whole object was read; its keys in order, and whether more content follows it.
-    Complete { keys: Vec<&'a [u8]>, trailing: Option<u8> },
+    Complete {
+        keys: Vec<&'a [u8]>,
+        trailing: Option<u8>,
+    },
     /// The JSON is malformed before a decision could be made.
     Broken,
 }
@@ -281,15 +283,36 @@ fn syntax_error(bytes: &[u8]) -> FormatError {
     }
 }
 
+/// An "unknown format" error, unless the JSON is malformed: then its syntax error, with position.
+/// (JSON Lines count as well-formed.)
+fn unknown_unless_malformed(bytes: &[u8], found: String) -> FormatError {
+    let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
+    for item in stream {
+        if let Err(e) = item {
+            return super::json::json_error(None, &e, 0);
+        }
+    }
+    FormatError::UnknownFormat { found }
+}
+
 fn decide_object(bytes: &[u8], s: &mut Scanner<'_>) -> Result<Format, FormatError> {
     match scan_object(s) {
         ObjectScan::Decided(f) => Ok(f),
         ObjectScan::Broken => Err(syntax_error(bytes)),
         ObjectScan::Complete { keys, trailing } => {
-            let has = |k: &[u8]| keys.iter().any(|x| *x == k);
+            let has = |k: &[u8]| keys.contains(&k);
             let header_like = keys.iter().all(|k| ENVELOPE_HEADER_KEYS.contains(k));
             if trailing == Some(b'{') {
-                return Ok(Format::SentryEnvelope);
+                // An envelope's second line is an item header with a `type`.
+                if let ObjectScan::Complete { keys: item, .. } = scan_object(s) {
+                    if header_like || item.contains(&&b"type"[..]) {
+                        return Ok(Format::SentryEnvelope);
+                    }
+                }
+                return Err(unknown_unless_malformed(
+                    bytes,
+                    format!("JSON Lines whose first line is {}", describe_keys(&keys)),
+                ));
             }
             if trailing.is_some() {
                 // Several documents, not an envelope: let the JSON reader name the position.
@@ -299,7 +322,10 @@ fn decide_object(bytes: &[u8], s: &mut Scanner<'_>) -> Result<Format, FormatErro
                 return Ok(Format::SentryEnvelope);
             }
             let tempo_v2_like = keys.iter().all(|k| TEMPO_V2_KEYS.contains(k));
-            if !keys.is_empty() && tempo_v2_like && (has(b"trace") || has(b"metrics") || has(b"status")) {
+            if !keys.is_empty()
+                && tempo_v2_like
+                && (has(b"trace") || has(b"metrics") || has(b"status"))
+            {
                 return Ok(Format::TempoV2);
             }
             if keys.iter().any(|k| EVENT_KEYS.contains(k)) {
@@ -308,9 +334,7 @@ fn decide_object(bytes: &[u8], s: &mut Scanner<'_>) -> Result<Format, FormatErro
             if has(b"spans") {
                 return Ok(Format::JaegerV1);
             }
-            Err(FormatError::UnknownFormat {
-                found: describe_keys(&keys),
-            })
+            Err(unknown_unless_malformed(bytes, describe_keys(&keys)))
         }
     }
 }
@@ -336,23 +360,28 @@ pub(super) fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
                 Some(b'{') => match scan_object(&mut s) {
                     ObjectScan::Decided(f @ (Format::JaegerV1 | Format::SentryWebEvent)) => Ok(f),
                     ObjectScan::Complete { keys, .. }
-                        if keys.iter().any(|k| *k == b"spans") =>
+                        if keys.contains(&&b"spans"[..]) =>
                     {
                         Ok(Format::JaegerV1)
                     }
                     ObjectScan::Broken => Err(syntax_error(text)),
                     ObjectScan::Decided(_) | ObjectScan::Complete { .. } => {
-                        Err(FormatError::UnknownFormat {
-                            found: "a JSON list whose items are neither Jaeger traces nor Sentry Web API events".to_owned(),
-                        })
+                        Err(unknown_unless_malformed(
+                            text,
+                            "a JSON list whose items are neither Jaeger traces nor Sentry Web API events"
+                                .to_owned(),
+                        ))
                     }
                 },
-                _ => Err(FormatError::UnknownFormat {
-                    found: "a JSON list of non-objects".to_owned(),
-                }),
+                _ => Err(unknown_unless_malformed(
+                    text,
+                    "a JSON list of non-objects".to_owned(),
+                )),
             }
         }
-        Some(c) if c == b'"' || c == b'-' || c.is_ascii_digit() || matches!(c, b't' | b'f' | b'n') => {
+        Some(c)
+            if c == b'"' || c == b'-' || c.is_ascii_digit() || matches!(c, b't' | b'f' | b'n') =>
+        {
             match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
                 Ok(_) => Err(FormatError::UnknownFormat {
                     found: "a bare JSON value, not an object or a list".to_owned(),
@@ -386,32 +415,66 @@ mod tests {
     fn top_level_keys() {
         assert_eq!(f(r#"{"resourceSpans":[]}"#), Ok(Format::OtlpJson));
         assert_eq!(f(" \n{\"batches\":[]}"), Ok(Format::TempoV1));
-        assert_eq!(f(r#"{"trace":{"resourceSpans":[]},"status":"PARTIAL"}"#), Ok(Format::TempoV2));
+        assert_eq!(
+            f(r#"{"trace":{"resourceSpans":[]},"status":"PARTIAL"}"#),
+            Ok(Format::TempoV2)
+        );
         assert_eq!(f(r#"{"trace":{},"metrics":{}}"#), Ok(Format::TempoV2));
-        assert_eq!(f(r#"{"metrics":{"inspectedBytes":"0"}}"#), Ok(Format::TempoV2));
-        assert_eq!(f(r#"{"result":{"resourceSpans":[]}}"#), Ok(Format::JaegerV3));
+        assert_eq!(
+            f(r#"{"metrics":{"inspectedBytes":"0"}}"#),
+            Ok(Format::TempoV2)
+        );
+        assert_eq!(
+            f(r#"{"result":{"resourceSpans":[]}}"#),
+            Ok(Format::JaegerV3)
+        );
         assert_eq!(f(r#"{"error":{"httpCode":404}}"#), Ok(Format::JaegerV3));
         assert_eq!(f(r#"{"data":[],"total":0}"#), Ok(Format::JaegerV1));
         assert_eq!(f(r#"[{"traceID":"1","spans":[]}]"#), Ok(Format::JaegerV1));
         assert_eq!(f("[]"), Ok(Format::JaegerV1));
         assert_eq!(f(r#"{"traceID":"1","spans":[]}"#), Ok(Format::JaegerV1));
-        assert_eq!(f(r#"{"groupID":"1","entries":[]}"#), Ok(Format::SentryWebEvent));
+        assert_eq!(
+            f(r#"{"groupID":"1","entries":[]}"#),
+            Ok(Format::SentryWebEvent)
+        );
         assert_eq!(f(r#"[{"eventID":"1"}]"#), Ok(Format::SentryWebEvent));
-        assert_eq!(f(r#"{"tags":[],"eventID":"x"}"#), Ok(Format::SentryWebEvent));
-        assert_eq!(f(r#"{"level":"error","exception":{}}"#), Ok(Format::SentryEventJson));
+        assert_eq!(
+            f(r#"{"tags":[],"eventID":"x"}"#),
+            Ok(Format::SentryWebEvent)
+        );
+        assert_eq!(
+            f(r#"{"level":"error","exception":{}}"#),
+            Ok(Format::SentryEventJson)
+        );
         assert_eq!(
             f("{\"event_id\":\"x\",\"trace\":{\"trace_id\":\"y\"}}\n{\"type\":\"event\"}\n{}"),
             Ok(Format::SentryEnvelope)
         );
-        assert_eq!(f("{}\n{\"type\":\"client_report\"}\n{}"), Ok(Format::SentryEnvelope));
+        assert_eq!(
+            f("{}\n{\"type\":\"client_report\"}\n{}"),
+            Ok(Format::SentryEnvelope)
+        );
+        let lines =
+            f("{\"from\":\"a\",\"to\":\"b\"}\n{\"from\":\"b\",\"to\":\"c\"}\n").expect_err("jsonl");
+        assert!(
+            lines.starts_with(
+                r#"unknown format: found JSON Lines whose first line is a JSON object with keys "from", "to""#
+            ),
+            "{lines}"
+        );
     }
 
     #[test]
     fn unknown_shapes_list_accepted_formats() {
         let e = f(r#"{"foo":1,"bar":[1,2]}"#).expect_err("unknown");
         assert!(e.starts_with(r#"unknown format: found a JSON object with keys "foo", "bar"; expected one of: OTLP JSON"#), "{e}");
-        assert!(e.contains("Jaeger v1 JSON") && e.contains("Sentry envelope"), "{e}");
-        assert!(f("hello").expect_err("text").contains("first byte 0x68 'h'"));
+        assert!(
+            e.contains("Jaeger v1 JSON") && e.contains("Sentry envelope"),
+            "{e}"
+        );
+        assert!(f("hello")
+            .expect_err("text")
+            .contains("first byte 0x68 'h'"));
         assert!(f("42").expect_err("scalar").contains("bare JSON value"));
     }
 
@@ -433,7 +496,10 @@ mod tests {
         assert!(looks_like_protobuf(&[0x0a, 0x02, 0x08, 0x01]));
         // "\n{" followed by JSON: the length does not fit.
         assert!(!looks_like_protobuf(b"\n{\"resourceSpans\":[]}"));
-        assert_eq!(detect(&[0x0a, 0x02, 0x08, 0x01]).ok(), Some(Format::OtlpProtobuf));
+        assert_eq!(
+            detect(&[0x0a, 0x02, 0x08, 0x01]).ok(),
+            Some(Format::OtlpProtobuf)
+        );
         assert_eq!(f("\n{\"resourceSpans\":[]}"), Ok(Format::OtlpJson));
     }
 }

@@ -48,7 +48,9 @@ impl<'de> Deserialize<'de> for PartialStatus {
                 Ok(PartialStatus(v == 1))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<PartialStatus, E> {
-                Ok(PartialStatus(v.trim().eq_ignore_ascii_case("PARTIAL") || v.trim() == "1"))
+                Ok(PartialStatus(
+                    v.trim().eq_ignore_ascii_case("PARTIAL") || v.trim() == "1",
+                ))
             }
             fn visit_unit<E: de::Error>(self) -> Result<PartialStatus, E> {
                 Ok(PartialStatus(false))
@@ -100,7 +102,10 @@ mod tests {
         let s = &spans[0];
         assert_eq!(s.trace_id.to_string(), "e8b6dff9f8d44b28f1b22bc3bd2f6768");
         assert_eq!(s.span_id.to_string(), "c1ae6cea39a8fc4b");
-        assert_eq!(s.parent_span_id.map(|p| p.to_string()).as_deref(), Some("2898383ecfa1a421"));
+        assert_eq!(
+            s.parent_span_id.map(|p| p.to_string()).as_deref(),
+            Some("2898383ecfa1a421")
+        );
         assert_eq!(s.kind, SpanKind::Client);
         assert_eq!(s.status.code, StatusCode::Error);
         assert_eq!(s.service, "db");
@@ -120,7 +125,10 @@ mod tests {
 
     #[test]
     fn tempo_v2_empty_trace_is_zero_spans() {
-        for body in [r#"{"trace":{},"metrics":{}}"#, r#"{"metrics":{"inspectedBytes":"0"}}"#] {
+        for body in [
+            r#"{"trace":{},"metrics":{}}"#,
+            r#"{"metrics":{"inspectedBytes":"0"}}"#,
+        ] {
             let t = decode_v2(body.as_bytes()).expect("decodes");
             assert!(t.spans.is_empty());
             assert_eq!(t.partial, None);

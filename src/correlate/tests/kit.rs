@@ -11,8 +11,8 @@
 //! `tag:k=v`, and last `exc Type: message`. Default trace label is `T`.
 
 use crate::domain::{
-    AttrValue, ErrorEvent, EventId, ExceptionValue, KeyValue, OtelContext, Span, SpanEvent,
-    SpanId, SpanKind, SpanStatus, StatusCode, TraceContext, TraceId,
+    AttrValue, ErrorEvent, EventId, ExceptionValue, KeyValue, OtelContext, Span, SpanEvent, SpanId,
+    SpanKind, SpanStatus, StatusCode, TraceContext, TraceId,
 };
 
 /// Unix ns of "0 ms" in test traces.
@@ -62,7 +62,9 @@ fn time(tok: &str) -> u64 {
     if tok == "?" {
         0
     } else {
-        at(tok.parse::<f64>().unwrap_or_else(|_| panic!("bad time {tok:?}")))
+        at(tok
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad time {tok:?}")))
     }
 }
 

@@ -25,7 +25,22 @@ fn rule1_span_id_merges_the_otel_exception_on_the_same_span() {
     check(
         SHOP,
         "e-span @25.5 svc=inventory ctx=reserve exc InsufficientStock: none left",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err
+                            ^ 25.5 e-span [span_id] +otel exception
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+
+        "#]],
     );
 }
 
@@ -37,13 +52,48 @@ fn rule2_otel_context_wins_over_a_decoy_contexts_trace() {
 e-otel @60 svc=payments ctx=sentry:s1 parent dsc=sentry otel=psp otelsvc=payments
 e-otag @61 server=payments-host otag=psp
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+                            ^ 60.0 e-otel [otel_context]
+                            ^ 61.0 e-otag [otel_context]
+
+        "#]],
     );
 }
 
 #[test]
 fn rule3_sentry_event_id_attribute() {
-    check(SHOP, "e-attr @70 svc=payments", expect![[r#""#]]);
+    check(
+        SHOP,
+        "e-attr @70 svc=payments",
+        expect![[r#"
+        trace 00000000000000000000000000000054  11 spans  100.0 ms
+          0 * frontend POST /checkout            |========================================| 0.0..100.0
+          1 *   frontend POST                    |======================================= | 2.0..98.0
+          2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+          3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+          4 *       checkout GET                 |    ========                            | 12.0..30.0
+          5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+          6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+          7 *       checkout POST                |              ==================        | 35.0..80.0
+          8 *         payments POST /charge      |               ================         | 38.0..78.0
+          9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+         10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+                        ^ 70.0 e-attr [sentry_event_id_attribute]
+
+    "#]],
+    );
 }
 
 #[test]
@@ -52,7 +102,22 @@ fn rule4_exception_event_refines_to_the_raising_descendant() {
     check(
         SHOP,
         "e-d2 @27.5 svc=inventory ctx=stock exc __main__.InsufficientStock: none left",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err
+                            ^ 27.5 e-d2 [exception_event] from row 5 (span_id) +otel exception
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+
+        "#]],
     );
 }
 
@@ -65,7 +130,24 @@ e-tag @60 svc=payments tag:transaction_id=txn-1
 e-tag-exc @44.5 svc=payments ctx=sentry:s2 parent tag:transaction_id=txn-1 exc FraudRuleError: rule timed out
 e-tag-entry @8 svc=checkout tag:transaction_id=txn-1
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+                        ^ 8.0 e-tag-entry [correlation_tag] from row 2 (correlation_tag)
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0
+                            ^ 44.5 e-tag-exc [exception_event] from row 8 (correlation_tag) +otel exception
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+                            ^ 60.0 e-tag [correlation_tag] from row 8 (correlation_tag)
+
+        "#]],
     );
 }
 
@@ -85,7 +167,14 @@ api POST /order 0..50 attr order=ord-7
 e-order @15 svc=api tag:order=ord-7
 e-default-key @15 svc=api tag:transaction_id=txn-1
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  2 spans  50.0 ms
+              0 * api POST /order                    |========================================| 0.0..50.0
+                  ^ 15.0 e-order [correlation_tag]
+              1 *   db INSERT                        |        ========                        | 10.0..20.0
+
+            unplaced e-default-key: The event carries no trace id, no OpenTelemetry context and no correlation tag, so it cannot be linked to any trace.
+        "#]],
     );
 }
 
@@ -98,7 +187,23 @@ fn rule6_enclosing_span_for_a_span_that_was_not_exported() {
 e-dropped @20 svc=inventory ctx=cache-lookup exc PriceCacheCorrupted: bad checksum
 e-far @400 svc=inventory ctx=cache-lookup
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+                            ^ 20.0 e-dropped [enclosing_span]
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+            unplaced e-far (span_not_exported): The event's span 6eddb788c0fc9d10 is not in the trace (dropped or not sampled), and no span of inventory was running at the event's time.
+
+        "#]],
     );
 }
 
@@ -112,7 +217,24 @@ e-late @93 svc=checkout ctx=fe-call
 e-late-far @500 svc=checkout ctx=fe-call
 e-no-service @93 ctx=fe-call
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+                    ^ 93.0 e-no-service [span_id]
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+                      ^ 93.0 e-late [enclosing_span] from row 1 (span_id)
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+            unplaced e-late-far (other_service_span): The event points at span 0066652d63616c6c of frontend, but it was sent by checkout, and no span of checkout was running at the event's time.
+
+        "#]],
     );
 }
 
@@ -132,7 +254,31 @@ e-service-unknown @50 ctx-trace=T svc=mystery
 e-no-enclosing @900 ctx-trace=T svc=payments
 e-unknown-span @50 ctx=ghost
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+            unplaced e-service-unknown (service_unknown): The event belongs to this trace, but neither its span nor its service (release, server name, service tag) can be found in it.
+            unplaced e-no-enclosing (no_enclosing_span): The event belongs to this trace, but no span of payments was running at the event's time.
+            unplaced e-unknown-span (span_not_exported): The event's span 00000067686f7374 is not in the trace (dropped or not sampled), and the event's service is unknown, so no enclosing span can be chosen.
+
+            unplaced e-nothing: The event carries no trace id, no OpenTelemetry context and no correlation tag, so it cannot be linked to any trace.
+            unplaced e-not-loaded: The event belongs to trace 00000000000000000000006f74686572, which is not among the loaded traces.
+            unplaced e-decoy: The event's trace id 0000000000000000000073656e747279 is Sentry's own id (the Sentry SDK is not linked to OpenTelemetry), so it matches no OpenTelemetry trace.
+            unplaced e-decoy-dsc: The event's trace id 00000000000000000073656e74727932 is Sentry's own id (the Sentry SDK is not linked to OpenTelemetry), so it matches no OpenTelemetry trace.
+            unplaced e-legacy-not-loaded: The event belongs to trace 00000000000000000000006f74686572, which is not among the loaded traces.
+            unplaced e-tag-missing: The event's tag request_id=r-9 matches no span attribute in the loaded traces.
+            unplaced e-otel-not-loaded: The event belongs to trace 00000000000000000000006f74686572, which is not among the loaded traces.
+        "#]],
     );
 }
 
@@ -158,11 +304,31 @@ mid @27 svc=inventory ctx=stock
 fn service_of_an_event_in_order_of_sources() {
     let exists = |s: &str| ["payments", "inventory", "checkout"].contains(&s);
     let cases = [
-        ("x @1 otelsvc=inventory stag=checkout svc=payments", "inventory", ServiceSource::OtelContext),
-        ("x @1 stag=checkout svc=payments", "checkout", ServiceSource::Tag),
-        ("x @1 svc=payments server=inventory-host", "payments", ServiceSource::Release),
-        ("x @1 svc=frontend server=inventory-host", "inventory", ServiceSource::ServerName),
-        ("x @1 otelsvc=nope server=checkout", "checkout", ServiceSource::ServerName),
+        (
+            "x @1 otelsvc=inventory stag=checkout svc=payments",
+            "inventory",
+            ServiceSource::OtelContext,
+        ),
+        (
+            "x @1 stag=checkout svc=payments",
+            "checkout",
+            ServiceSource::Tag,
+        ),
+        (
+            "x @1 svc=payments server=inventory-host",
+            "payments",
+            ServiceSource::Release,
+        ),
+        (
+            "x @1 svc=frontend server=inventory-host",
+            "inventory",
+            ServiceSource::ServerName,
+        ),
+        (
+            "x @1 otelsvc=nope server=checkout",
+            "checkout",
+            ServiceSource::ServerName,
+        ),
     ];
     for (line, service, source) in cases {
         let ev = &kit::events(line)[0];
@@ -172,5 +338,8 @@ fn service_of_an_event_in_order_of_sources() {
             "{line}"
         );
     }
-    assert_eq!(event_service(&kit::events("x @1 svc=frontend")[0], exists), None);
+    assert_eq!(
+        event_service(&kit::events("x @1 svc=frontend")[0], exists),
+        None
+    );
 }

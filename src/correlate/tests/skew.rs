@@ -25,7 +25,21 @@ fn service_clock_offset_is_estimated_and_events_move_with_it() {
 e-pay @275 svc=payments ctx=psp1
 e-checkout @27 svc=checkout ctx-trace=T
 ",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  8 spans  100.0 ms
+              0 * checkout POST /api                 |========================================| 0.0..100.0
+              1 *   checkout POST                    |    ========                            | 10.0..30.0
+                    ^ 27.0 e-checkout [enclosing_span]
+              2 *     payments POST /charge          |    =======                             | 11.0..29.0 raw 261.0..279.0
+              3 *       payments POST psp            |    #######                             | 12.0..28.0 !err raw 262.0..278.0
+                        ^ 25.0 e-pay [span_id]
+              4 *   checkout POST                    |                ========                | 40.0..60.0
+              5 *     payments POST /charge          |                =======                 | 41.0..59.0 raw 291.0..309.0
+              6 *   checkout publish                 |                            =           | 70.0..71.0
+              7 *     worker process                 |                              ========  | 75.0..95.0
+            ! clock_skew: The clock of payments appears 250.0 ms ahead of checkout (from 2 call(s) crossing the services); its spans and errors are shown shifted by -250.0 ms, raw times are kept.
+
+        "#]],
     );
 }
 
@@ -41,11 +55,23 @@ fn skew_keeps_raw_times_and_exposes_offsets() {
     assert_eq!(t.skew.services[0].service, "payments");
     assert_eq!(t.skew.services[0].reference, "checkout");
     assert_eq!(t.skew.offset_of("payments"), 250_000_000);
-    let row = t.trace.spans.iter().position(|s| s.name == "POST psp").expect("row");
+    let row = t
+        .trace
+        .spans
+        .iter()
+        .position(|s| s.name == "POST psp")
+        .expect("row");
     assert_eq!(t.trace.spans[row].start_ns, kit::at(262.0), "raw time kept");
-    assert_eq!(t.skew.adjusted(row, t.trace.spans[row].start_ns), kit::at(12.0));
+    assert_eq!(
+        t.skew.adjusted(row, t.trace.spans[row].start_ns),
+        kit::at(12.0)
+    );
     // Pins ordered by adjusted time: payments' event (raw 275 ms, adjusted 25 ms) comes first.
-    let names: Vec<&str> = t.pins.iter().map(|p| c.events[p.event].title.as_str()).collect();
+    let names: Vec<&str> = t
+        .pins
+        .iter()
+        .map(|p| c.events[p.event].title.as_str())
+        .collect();
     assert_eq!(names, ["e-pay", "e-checkout"]);
     assert_eq!(t.pins[0].adjusted_time_ns, kit::at(25.0));
     assert_eq!(t.pins[0].time_ns, kit::at(275.0));
@@ -62,7 +88,15 @@ frontend GET / 0..50 kind=server
         worker consume 30..80 kind=consumer
 ",
         "",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  5 spans  80.0 ms
+              0 * frontend GET /                     |=========================               | 0.0..50.0
+              1 *   frontend GET                     |  ====================                  | 5.0..45.0
+              2 *     api GET /x                     |   ===================                  | 6.0..44.0
+              3 *       api publish                  |     =                                  | 10.0..11.0
+              4 *         worker consume             |               =========================| 30.0..80.0
+
+        "#]],
     );
 }
 
@@ -80,7 +114,17 @@ api GET /x 0..100
   svc D 80..90
 ",
         "",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  7 spans  100.0 ms
+              0 * api GET /x                         |========================================| 0.0..100.0
+              1 *   db A                             |    ========                            | 10.0..30.0
+              2     db B                             |        ================                | 20.0..60.0
+              3 *   cache C                          |                    ========            | 50.0..70.0
+              4 *     cache C1                       |                    ===                 | 52.0..58.0
+              5 *     cache C2                       |                        ===             | 60.0..69.0
+              6 *   svc D                            |                                ====    | 80.0..90.0
+
+        "#]],
     );
 }
 
@@ -94,6 +138,13 @@ api late 10..60 ^- %T
   db r 20..30 %T
 ",
         "",
-        expect![[r#""#]],
+        expect![[r#"
+            trace 00000000000000000000000000000054  4 spans  60.0 ms
+              0   api early                          |==========================              | 0.0..40.0
+              1     db q                             |   ====================                 | 5.0..35.0
+              2 * api late                           |      ==================================| 10.0..60.0
+              3 *   db r                             |             =======                    | 20.0..30.0
+
+        "#]],
     );
 }

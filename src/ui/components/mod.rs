@@ -1,4 +1,26 @@
-//! Reusable components: the header with the lookup box, the theme toggle.
+//! Reusable components: the header with the lookup box, the theme toggle, and the timeline page's
+//! parts (header, minimap, waterfall, detail panel, keyboard).
 
+pub mod detail;
 pub mod header;
+pub mod keys;
+pub mod minimap;
 pub mod theme;
+pub mod timeline_header;
+pub mod waterfall;
+
+/// A colour per service index, distinguishable in light and dark mode.
+pub fn service_color(i: u16) -> &'static str {
+    const PALETTE: [&str; 12] = [
+        "#3b82f6", "#a855f7", "#14b8a6", "#f59e0b", "#ec4899", "#22c55e", "#6366f1", "#0ea5e9",
+        "#d946ef", "#84cc16", "#f97316", "#64748b",
+    ];
+    PALETTE[usize::from(i) % PALETTE.len()]
+}
+
+/// Only http(s) links are rendered as links; anything else (`javascript:`…) is shown as text.
+pub fn safe_url(u: &str) -> Option<String> {
+    let t = u.trim();
+    let lower = t.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| t.to_owned())
+}

@@ -3,6 +3,7 @@
 //! No DOM and no signals here, so all of it is unit-tested natively; components in `ui::pages::trace`
 //! call these functions.
 
+pub mod filter;
 pub mod geometry;
 pub mod rows;
 pub mod state;

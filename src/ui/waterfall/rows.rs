@@ -77,10 +77,14 @@ pub fn hidden_pins(rows: &Rows, row: u32, pin_rows: &[u32]) -> usize {
 pub fn visible_ancestor(rows: &Rows, row: u32, visible_sorted_by_row: &[u32]) -> Option<u32> {
     // The deepest visible row whose subtree contains `row`.
     let upto = visible_sorted_by_row.partition_point(|r| *r <= row);
-    visible_sorted_by_row[..upto].iter().rev().copied().find(|a| {
-        rows.pos(*a)
-            .is_some_and(|p| *a == row || rows.subtree_end[p] > row)
-    })
+    visible_sorted_by_row[..upto]
+        .iter()
+        .rev()
+        .copied()
+        .find(|a| {
+            rows.pos(*a)
+                .is_some_and(|p| *a == row || rows.subtree_end[p] > row)
+        })
 }
 
 #[cfg(test)]
@@ -108,7 +112,7 @@ mod tests {
             start: vec![0; n],
             dur: vec![1; n],
             flags: vec![0; n],
-            short_id: (0..n as u32).collect(),
+            span_id: (0..n as u64).collect(),
         }
     }
 

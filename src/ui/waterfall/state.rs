@@ -114,7 +114,9 @@ pub fn encode(s: &str) -> String {
 
 /// The short id used in links: the first 8 hex digits of a span id.
 pub fn short_id(span_id_hex: &str) -> Option<u32> {
-    span_id_hex.get(..8).and_then(|p| u32::from_str_radix(p, 16).ok())
+    span_id_hex
+        .get(..8)
+        .and_then(|p| u32::from_str_radix(p, 16).ok())
 }
 
 #[cfg(test)]

@@ -1,0 +1,541 @@
+//! Builds the timeline page's view data from a correlated [`Timeline`]: compact rows, a first-screen
+//! window for server rendering, span and event details, filter matches and the JSON export.
+
+use crate::api::types::{
+    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, TimelineView,
+    UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
+};
+use crate::correlate::{Correlation, Timeline};
+use crate::domain::{
+    AttrValue, DiagnosticKind, ErrorEvent, KeyValue, RowOrigin, SpanKind, StatusCode,
+};
+use crate::ui::waterfall::filter::Filter;
+use crate::ui::waterfall::rows::{visible, with_ancestors};
+use crate::ui::waterfall::state::ViewState;
+
+use super::data::format_ns;
+
+/// Rows sent around the selection for the first paint.
+pub const WINDOW_ROWS: usize = 80;
+
+fn services_of(tl: &Timeline) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for s in &tl.trace.spans {
+        if !seen.iter().any(|x| *x == s.service) {
+            seen.push(s.service.clone());
+        }
+    }
+    seen
+}
+
+/// All rows, columnar.
+pub fn rows_of(tl: &Timeline) -> Rows {
+    let t = &tl.trace;
+    let services = services_of(tl);
+    let n = t.spans.len();
+    let mut r = Rows {
+        index: (0..n as u32).collect(),
+        name: Vec::with_capacity(n),
+        service: Vec::with_capacity(n),
+        depth: Vec::with_capacity(n),
+        subtree_end: Vec::with_capacity(n),
+        start: Vec::with_capacity(n),
+        dur: Vec::with_capacity(n),
+        flags: vec![0; n],
+        span_id: Vec::with_capacity(n),
+    };
+    for (i, (s, node)) in t.spans.iter().zip(&t.nodes).enumerate() {
+        r.name.push(s.name.clone());
+        let svc = services.iter().position(|x| *x == s.service).unwrap_or(0);
+        r.service.push(u16::try_from(svc).unwrap_or(u16::MAX));
+        r.depth.push(u16::try_from(node.depth).unwrap_or(u16::MAX));
+        r.subtree_end.push(node.subtree_end);
+        r.start.push(s.start_ns.saturating_sub(t.start_ns));
+        r.dur.push(s.duration_ns());
+        r.span_id.push(u64::from_be_bytes(*s.span_id.as_bytes()));
+        let mut f = 0;
+        if s.status.code == StatusCode::Error {
+            f |= ROW_ERROR;
+        }
+        if node.origin == RowOrigin::MissingParent {
+            f |= ROW_PLACEHOLDER;
+        }
+        if s.events.iter().any(|e| e.name == "exception") {
+            f |= ROW_EXCEPTION;
+        }
+        r.flags[i] = f;
+    }
+    for &c in &tl.critical_path {
+        if let Some(f) = r.flags.get_mut(c) {
+            *f |= ROW_CRITICAL;
+        }
+    }
+    r
+}
+
+fn subset(rows: &Rows, pick: &[u32]) -> Rows {
+    let mut sorted = pick.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Rows::default();
+    for &i in &sorted {
+        let i = i as usize;
+        if i >= rows.len() {
+            continue;
+        }
+        out.index.push(rows.index[i]);
+        out.name.push(rows.name[i].clone());
+        out.service.push(rows.service[i]);
+        out.depth.push(rows.depth[i]);
+        out.subtree_end.push(rows.subtree_end[i]);
+        out.start.push(rows.start[i]);
+        out.dur.push(rows.dur[i]);
+        out.flags.push(rows.flags[i]);
+        out.span_id.push(rows.span_id[i]);
+    }
+    out
+}
+
+/// Rows whose span matches the filter text.
+pub fn filter_matches(tl: &Timeline, q: &str) -> Vec<u32> {
+    let f = Filter::parse(q);
+    if f.is_empty() {
+        return Vec::new();
+    }
+    tl.trace
+        .spans
+        .iter()
+        .zip(&tl.trace.nodes)
+        .enumerate()
+        .filter(|(_, (s, n))| n.origin == RowOrigin::Span && f.matches(s))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// Rows holding pins, sorted.
+pub fn pin_rows(tl: &Timeline) -> Vec<u32> {
+    let mut v: Vec<u32> = tl.pins.iter().map(|p| p.row as u32).collect();
+    v.sort_unstable();
+    v
+}
+
+/// The selected row implied by a view state: the span, else the event's pin.
+pub fn selected_row(c: &Correlation, tl: &Timeline, vs: &ViewState) -> Option<u32> {
+    if let Some(span) = &vs.span {
+        if let Ok(id) = span.parse() {
+            if let Some(i) = tl.trace.index_of(id) {
+                return Some(i as u32);
+            }
+        }
+    }
+    let ev = vs.event.as_deref()?;
+    tl.pins
+        .iter()
+        .find(|p| {
+            c.events
+                .get(p.event)
+                .and_then(|e| e.event_id)
+                .is_some_and(|id| id.to_string() == ev)
+        })
+        .map(|p| p.row as u32)
+}
+
+/// The page's view data. With `full` all rows are included; otherwise the first screen around the
+/// selection (plus the rows holding pins), so the HTML stays small whatever the trace size.
+pub fn view(
+    c: &Correlation,
+    tl: &Timeline,
+    vs: &ViewState,
+    sources: &[String],
+    full: bool,
+) -> TimelineView {
+    let t = &tl.trace;
+    let all = rows_of(tl);
+    let services = services_of(tl);
+    let root = t
+        .spans
+        .iter()
+        .zip(&t.nodes)
+        .find(|(_, n)| n.origin == RowOrigin::Span)
+        .map(|(s, _)| s);
+
+    let mut notices = Vec::new();
+    for d in &t.diagnostics {
+        let kind = match d.kind {
+            DiagnosticKind::PartialTrace => "partial",
+            DiagnosticKind::ClockSkew => "skew",
+            _ => "diagnostic",
+        };
+        notices.push(Notice {
+            kind: kind.into(),
+            text: d.message.clone(),
+        });
+    }
+    if let Some(ev) = &vs.event {
+        let known = c
+            .events
+            .iter()
+            .any(|e| e.event_id.is_some_and(|id| id.to_string() == *ev));
+        let in_trace = tl
+            .pins
+            .iter()
+            .map(|p| p.event)
+            .chain(tl.unplaced.iter().map(|u| u.event))
+            .any(|i| {
+                c.events
+                    .get(i)
+                    .and_then(|e| e.event_id)
+                    .is_some_and(|id| id.to_string() == *ev)
+            });
+        if !in_trace {
+            notices.push(Notice {
+                kind: "event_missing".into(),
+                text: if known {
+                    format!("Event {ev} from the link belongs to another trace, not this one.")
+                } else {
+                    format!("Event {ev} from the link is not among the errors of this trace.")
+                },
+            });
+        }
+    }
+
+    let pins = tl
+        .pins
+        .iter()
+        .filter_map(|p| {
+            let e = c.events.get(p.event)?;
+            Some(PinView {
+                row: p.row as u32,
+                at: signed_offset(p.time_ns, t.start_ns),
+                at_adjusted: signed_offset(p.adjusted_time_ns, t.start_ns),
+                event_id: e.event_id.map(|i| i.to_string()).unwrap_or_default(),
+                title: e.title.clone(),
+                level: e.level.clone(),
+                matched_by: p.matched_by.code().into(),
+                matched_by_text: p.matched_by.describe().into(),
+            })
+        })
+        .collect();
+    let unplaced = tl
+        .unplaced
+        .iter()
+        .filter_map(|u| {
+            let e = c.events.get(u.event)?;
+            Some(UnplacedView {
+                event_id: e.event_id.map(|i| i.to_string()).unwrap_or_default(),
+                title: e.title.clone(),
+                code: u.reason.code().into(),
+                reason: u.reason.to_string(),
+            })
+        })
+        .collect();
+    let skew_ns = services.iter().map(|s| tl.skew.offset_of(s)).collect();
+
+    let matches = (!vs.filter.trim().is_empty()).then(|| filter_matches(tl, &vs.filter));
+
+    let (rows, window_visible, window_offset, visible_total) = if full {
+        (all, Vec::new(), 0, 0)
+    } else {
+        let collapsed: Vec<bool> = (0..all.len())
+            .map(|i| vs.collapsed.binary_search(&all.short_id(i)).is_ok())
+            .collect();
+        let keep = match (&matches, vs.errors_only) {
+            (Some(m), _) => Some(with_ancestors(&all, m)),
+            (None, true) => Some(with_ancestors(&all, &pin_rows(tl))),
+            (None, false) => None,
+        };
+        let vis = visible(&all, &collapsed, keep.as_deref());
+        let sel = selected_row(c, tl, vs);
+        let pos = sel
+            .and_then(|r| vis.iter().position(|v| *v == r))
+            .unwrap_or(0);
+        let from = pos.saturating_sub(WINDOW_ROWS / 4);
+        let to = (from + WINDOW_ROWS).min(vis.len());
+        let from = to.saturating_sub(WINDOW_ROWS).min(from);
+        let window: Vec<u32> = vis[from..to].to_vec();
+        let mut pick = window.clone();
+        pick.extend(pin_rows(tl));
+        (
+            subset(&all, &pick),
+            window,
+            u32::try_from(from).unwrap_or(0),
+            u32::try_from(vis.len()).unwrap_or(u32::MAX),
+        )
+    };
+
+    TimelineView {
+        trace_id: t.trace_id.to_string(),
+        root_service: root.map(|s| s.service.clone()).unwrap_or_default(),
+        root_name: root.map(|s| s.name.clone()).unwrap_or_default(),
+        start_ns: t.start_ns,
+        duration_ns: t.end_ns.saturating_sub(t.start_ns),
+        span_count: u32::try_from(t.span_count()).unwrap_or(u32::MAX),
+        row_count: u32::try_from(t.spans.len()).unwrap_or(u32::MAX),
+        services,
+        sources: sources.to_vec(),
+        notices,
+        pins,
+        unplaced,
+        skew_ns,
+        rows,
+        window_visible,
+        window_offset,
+        visible_total,
+        filter_matches: matches,
+    }
+}
+
+fn signed_offset(t: u64, start: u64) -> i64 {
+    i64::try_from(i128::from(t) - i128::from(start)).unwrap_or(0)
+}
+
+fn text(v: &AttrValue) -> String {
+    v.as_text()
+}
+
+fn kvs(list: &[KeyValue]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|kv| (kv.key.clone(), text(&kv.value)))
+        .collect()
+}
+
+fn kind_name(k: SpanKind) -> &'static str {
+    match k {
+        SpanKind::Unspecified => "unspecified",
+        SpanKind::Internal => "internal",
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+    }
+}
+
+/// Details of one row.
+pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
+    let t = &tl.trace;
+    let s = t.spans.get(row)?;
+    let node = t.nodes.get(row)?;
+    Some(SpanDetail {
+        row: row as u32,
+        span_id: s.span_id.to_string(),
+        parent_span_id: s.parent_span_id.map(|p| p.to_string()),
+        name: s.name.clone(),
+        service: s.service.clone(),
+        kind: kind_name(s.kind).into(),
+        status: match s.status.code {
+            StatusCode::Unset => "unset",
+            StatusCode::Ok => "ok",
+            StatusCode::Error => "error",
+        }
+        .into(),
+        status_message: s.status.message.clone(),
+        start: format_ns(s.start_ns),
+        start_adjusted: format_ns(tl.skew.adjusted(row, s.start_ns)),
+        duration_ns: s.duration_ns(),
+        attributes: kvs(&s.attributes),
+        resource: kvs(&s.resource),
+        events: s
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    signed_offset(e.time_ns, s.start_ns),
+                    e.name.clone(),
+                    kvs(&e.attributes),
+                )
+            })
+            .collect(),
+        links: s
+            .links
+            .iter()
+            .map(|l| (l.trace_id.to_string(), l.span_id.to_string()))
+            .collect(),
+        path: t
+            .path_to(row)
+            .iter()
+            .filter_map(|i| t.spans.get(*i))
+            .map(|x| x.name.clone())
+            .collect(),
+        placeholder: node.origin == RowOrigin::MissingParent,
+    })
+}
+
+fn frames_view(e: &crate::domain::ExceptionValue) -> Vec<FrameView> {
+    let mut frames: Vec<FrameView> = e
+        .frames
+        .iter()
+        .rev()
+        .map(|f| {
+            let line = f.lineno.unwrap_or(0);
+            let pre = f.pre_context.len() as u32;
+            let mut context = Vec::new();
+            for (i, l) in f.pre_context.iter().enumerate() {
+                context.push((line.saturating_sub(pre - i as u32), l.clone(), false));
+            }
+            if let Some(cl) = &f.context_line {
+                context.push((line, cl.clone(), true));
+            }
+            for (i, l) in f.post_context.iter().enumerate() {
+                context.push((line + 1 + i as u32, l.clone(), false));
+            }
+            FrameView {
+                function: f.function.clone().unwrap_or_else(|| "?".into()),
+                file: f
+                    .filename
+                    .clone()
+                    .or_else(|| f.abs_path.clone())
+                    .or_else(|| f.module.clone())
+                    .unwrap_or_default(),
+                line: f.lineno,
+                in_app: f.in_app,
+                context,
+            }
+        })
+        .collect();
+    // In-app frames first (stable: keeps most-recent-call-first order within each group).
+    frames.sort_by_key(|f| !f.in_app);
+    frames
+}
+
+/// Details of one event of a correlation, placed in a timeline when it is one of its errors.
+pub fn event_detail(
+    c: &Correlation,
+    tl: &Timeline,
+    event_id: &str,
+    public_url: Option<&str>,
+) -> Option<EventDetail> {
+    let (idx, e) = c
+        .events
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.event_id.is_some_and(|id| id.to_string() == event_id))?;
+    let t = &tl.trace;
+    let pin = tl.pins.iter().find(|p| p.event == idx);
+    let placement = match pin {
+        Some(p) => p.matched_by.describe().to_owned(),
+        None => tl
+            .unplaced
+            .iter()
+            .chain(&c.unplaced)
+            .find(|u| u.event == idx)
+            .map(|u| u.reason.to_string())
+            .unwrap_or_else(|| "This error belongs to another trace.".into()),
+    };
+    let service = pin
+        .and_then(|p| p.service.clone())
+        .or_else(|| crate::correlate::event::event_service(e, |_| true).map(|(s, _)| s));
+    let exceptions = e
+        .exceptions
+        .iter()
+        .rev()
+        .map(|x| ExceptionView {
+            ty: x.ty.clone().unwrap_or_else(|| "Error".into()),
+            value: x.value.clone().unwrap_or_default(),
+            mechanism: x.mechanism.as_ref().map(|m| {
+                let kind = m.kind.clone().unwrap_or_else(|| "generic".into());
+                match m.handled {
+                    Some(true) => format!("{kind}, handled"),
+                    Some(false) => format!("{kind}, unhandled"),
+                    None => kind,
+                }
+            }),
+            frames: frames_view(x),
+        })
+        .collect();
+    let user = e.user.as_ref().map(|u| {
+        [&u.username, &u.email, &u.id, &u.ip_address]
+            .iter()
+            .filter_map(|x| x.as_deref())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    });
+    let mut detail = EventDetail {
+        event_id: event_id.to_owned(),
+        title: e.title.clone(),
+        level: e.level.clone(),
+        timestamp: format_ns(e.timestamp_ns),
+        at: signed_offset(e.timestamp_ns, t.start_ns),
+        row: pin.map(|p| p.row as u32),
+        placement,
+        service,
+        exceptions,
+        message: e.message.clone(),
+        breadcrumbs: e
+            .breadcrumbs
+            .iter()
+            .map(|b| {
+                (
+                    b.timestamp_ns.map(|ts| signed_offset(ts, t.start_ns)),
+                    b.category
+                        .clone()
+                        .or_else(|| b.ty.clone())
+                        .unwrap_or_default(),
+                    b.message.clone().unwrap_or_else(|| {
+                        b.data
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    }),
+                    b.level.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        tags: e.tags.clone(),
+        release: e.release.clone(),
+        environment: e.environment.clone(),
+        user,
+        sentry_url: e.sentry_url.clone(),
+        markdown: String::new(),
+    };
+    detail.markdown = markdown(&detail, e, tl, pin.map(|p| p.row), public_url);
+    Some(detail)
+}
+
+fn markdown(
+    d: &EventDetail,
+    e: &ErrorEvent,
+    tl: &Timeline,
+    row: Option<usize>,
+    public_url: Option<&str>,
+) -> String {
+    let t = &tl.trace;
+    let mut md = format!("**{}** ({})\n\n", d.title.replace('\n', " "), d.level);
+    md.push_str(&format!("- Time: {}\n", d.timestamp));
+    if let Some(s) = &d.service {
+        md.push_str(&format!("- Service: `{s}`\n"));
+    }
+    if let Some(r) = row {
+        let path: Vec<String> = t
+            .path_to(r)
+            .iter()
+            .filter_map(|i| t.spans.get(*i))
+            .map(|s| format!("{} `{}`", s.service, s.name))
+            .collect();
+        md.push_str(&format!("- Span path: {}\n", path.join(" → ")));
+        if let Some(s) = t.spans.get(r) {
+            md.push_str(&format!(
+                "- Span: `{}` started {} ({} into the trace)\n",
+                s.span_id,
+                format_ns(s.start_ns),
+                crate::ui::waterfall::geometry::format_duration(signed_offset(
+                    s.start_ns, t.start_ns
+                )),
+            ));
+        }
+    }
+    md.push_str(&format!("- Placement: {}\n", d.placement));
+    md.push_str(&format!("- Trace: `{}`\n", t.trace_id));
+    if let Some(r) = &e.release {
+        md.push_str(&format!("- Release: `{r}`\n"));
+    }
+    let base = public_url.unwrap_or("").trim_end_matches('/');
+    md.push_str(&format!(
+        "- tracepin: {base}/trace/{}?v=1&event={}\n",
+        t.trace_id, d.event_id
+    ));
+    if let Some(u) = &d.sentry_url {
+        md.push_str(&format!("- Sentry: {u}\n"));
+    }
+    md
+}

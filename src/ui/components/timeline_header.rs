@@ -1,0 +1,228 @@
+//! The trace header: what the trace is, where it came from, notices, the filter and actions.
+
+use leptos::prelude::*;
+
+use super::service_color;
+use crate::ui::pages::trace::TraceCtx;
+use crate::ui::waterfall::geometry::format_duration;
+
+fn utc(ns: u64) -> String {
+    let secs = i64::try_from(ns / 1_000_000_000).unwrap_or(0);
+    let nanos = u32::try_from(ns % 1_000_000_000).unwrap_or(0);
+    chrono::DateTime::<chrono::Utc>::from_timestamp(secs, nanos)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// Header with facts, notices, filter and actions.
+#[component]
+pub fn TimelineHeader() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let v = ctx.view.get_value();
+    let local = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    {
+        let ms = (v.start_ns / 1_000_000) as f64;
+        Effect::new(move |_| {
+            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+            local.set(String::from(d.to_string()));
+        });
+    }
+    let error_count = v.pins.len() + v.unplaced.len();
+    let has_skew = v.skew_ns.iter().any(|o| *o != 0);
+    let vs = ctx.vs;
+    let trace_id = v.trace_id.clone();
+    let export = format!("/api/export/{}", v.trace_id);
+    let copied = RwSignal::new("");
+
+    let filter_count = move || ctx.matches.with(|m| m.as_ref().map(|m| m.len()));
+    let step_match = move |dir: i32| {
+        let Some(list) = ctx.matches.get_untracked() else {
+            return;
+        };
+        if list.is_empty() {
+            return;
+        }
+        let cur = ctx.selected_row.get_untracked();
+        let next = match (cur, dir > 0) {
+            (Some(c), true) => list.iter().copied().find(|r| *r > c).unwrap_or(list[0]),
+            (Some(c), false) => list
+                .iter()
+                .rev()
+                .copied()
+                .find(|r| *r < c)
+                .unwrap_or(list[list.len() - 1]),
+            (None, true) => list[0],
+            (None, false) => list[list.len() - 1],
+        };
+        ctx.select_row(next);
+    };
+
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900" data-testid="trace-header">
+            <div class="flex flex-wrap items-start justify-between gap-3">
+                <div class="min-w-0">
+                    <h1 class="truncate text-lg font-semibold">
+                        <span style=format!("color:{}", service_color(0))>{v.root_service.clone()}</span>
+                        " "
+                        <span class="font-normal text-slate-600 dark:text-slate-300">{v.root_name.clone()}</span>
+                    </h1>
+                    <p class="mt-0.5 font-mono text-xs text-slate-500" data-testid="trace-id">{trace_id.clone()}</p>
+                </div>
+                <div class="flex flex-wrap items-center gap-2 text-sm">
+                    <button type="button" class="btn" data-testid="copy-link" on:click=move |_| {
+                        copy_text(current_url());
+                        copied.set("Link copied");
+                    }>"Copy link"</button>
+                    <button type="button" class="btn" data-testid="copy-markdown" title="Copy the selected error (or the trace) as Markdown"
+                        on:click=move |_| {
+                            let md = ctx.markdown.get_untracked();
+                            copy_text(md);
+                            copied.set("Markdown copied");
+                        }>"Copy as Markdown"</button>
+                    <a class="btn" href=export download=format!("tracepin-{trace_id}.json") rel="external" data-testid="download-json">"Download JSON"</a>
+                    <button type="button" class="btn" on:click=move |_| ctx.show_help.update(|h| *h = !*h) title="Keyboard shortcuts (?)">"?"</button>
+                    <span class="text-xs text-emerald-600" aria-live="polite">{move || copied.get()}</span>
+                </div>
+            </div>
+            <dl class="mt-3 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-3 lg:grid-cols-6">
+                <div><dt class="text-xs text-slate-500">"Start"</dt>
+                    <dd class="tabular-nums" title=move || local.get()>{utc(v.start_ns)}</dd>
+                    <dd class="text-xs text-slate-500" data-testid="local-time">{move || local.get()}</dd></div>
+                <div><dt class="text-xs text-slate-500">"Duration"</dt><dd class="tabular-nums">{format_duration(i64::try_from(v.duration_ns).unwrap_or(0))}</dd></div>
+                <div><dt class="text-xs text-slate-500">"Spans"</dt><dd class="tabular-nums" data-testid="span-count">{v.span_count}</dd></div>
+                <div><dt class="text-xs text-slate-500">"Errors"</dt><dd class="tabular-nums text-rose-600 dark:text-rose-400" data-testid="error-count">{error_count}</dd></div>
+                <div class="col-span-2"><dt class="text-xs text-slate-500">"Sources"</dt><dd class="text-xs">{v.sources.join(" · ")}</dd></div>
+            </dl>
+            <ul class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs" aria-label="Services">
+                {v.services.iter().enumerate().map(|(i, s)| view! {
+                    <li class="flex items-center gap-1">
+                        <span class="inline-block h-2.5 w-2.5 rounded-sm" style=format!("background:{}", service_color(i as u16))></span>
+                        {s.clone()}
+                    </li>
+                }).collect_view()}
+            </ul>
+            <Notices/>
+            <div class="mt-3 flex flex-wrap items-center gap-2 text-sm">
+                <label class="sr-only" for="filter">"Filter spans"</label>
+                <input id="filter" type="search" data-testid="filter-input" autocomplete="off" spellcheck="false"
+                    class="w-80 rounded-md border border-slate-300 bg-slate-50 px-2 py-1 font-mono text-xs focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-950"
+                    placeholder="Filter: name, service=…, status=error, duration>100ms, key=value  ( / )"
+                    prop:value=move || vs.with(|v| v.filter.clone())
+                    on:input=move |ev| {
+                        let q = event_target_value(&ev);
+                        vs.update(|v| v.filter = q);
+                        ctx.commit(false);
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            step_match(if ev.shift_key() { -1 } else { 1 });
+                        }
+                    }
+                />
+                <span class="text-xs tabular-nums text-slate-500" data-testid="filter-count">
+                    {move || filter_count().map(|n| format!("{n} match{}", if n == 1 { "" } else { "es" })).unwrap_or_default()}
+                </span>
+                <button type="button" class="btn" title="Previous match (Shift+Enter)" on:click=move |_| step_match(-1)>"↑"</button>
+                <button type="button" class="btn" title="Next match (Enter)" on:click=move |_| step_match(1)>"↓"</button>
+                <label class="ml-2 flex items-center gap-1 text-xs">
+                    <input type="checkbox" data-testid="errors-only" prop:checked=move || vs.with(|v| v.errors_only)
+                        on:change=move |ev| { let on = event_target_checked(&ev); vs.update(|v| v.errors_only = on); ctx.commit(false); }/>
+                    "Only the path to errors"
+                </label>
+                <label class="flex items-center gap-1 text-xs">
+                    <input type="checkbox" prop:checked=move || ctx.show_critical.get()
+                        on:change=move |ev| ctx.show_critical.set(event_target_checked(&ev))/>
+                    "Critical path"
+                </label>
+                {has_skew.then(|| view! {
+                    <label class="flex items-center gap-1 text-xs" title="Shift each service by its estimated clock offset">
+                        <input type="checkbox" data-testid="adjusted-toggle" prop:checked=move || vs.with(|v| v.adjusted)
+                            on:change=move |ev| { let on = event_target_checked(&ev); vs.update(|v| v.adjusted = on); ctx.commit(false); }/>
+                        "Adjust for clock skew"
+                    </label>
+                })}
+            </div>
+            <Help/>
+        </section>
+    }
+}
+
+#[component]
+fn Notices() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let v = ctx.view.get_value();
+    let notices = v.notices.clone();
+    let unplaced = v.unplaced.clone();
+    (!notices.is_empty() || !unplaced.is_empty()).then(|| view! {
+        <div class="mt-3 space-y-2 text-sm" data-testid="notices">
+            {notices.into_iter().map(|n| {
+                let cls = match n.kind.as_str() {
+                    "event_missing" | "degraded" | "partial" => "border-amber-300 bg-amber-50 text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100",
+                    "skew" => "border-sky-300 bg-sky-50 text-sky-900 dark:border-sky-700 dark:bg-sky-950 dark:text-sky-100",
+                    _ => "border-slate-300 bg-slate-50 text-slate-700 dark:border-slate-700 dark:bg-slate-950 dark:text-slate-200",
+                };
+                view! { <p class=format!("rounded-md border px-3 py-1.5 {cls}") data-kind=n.kind.clone() data-testid="notice">{n.text}</p> }
+            }).collect_view()}
+            {(!unplaced.is_empty()).then(|| view! {
+                <details class="rounded-md border border-amber-300 bg-amber-50 px-3 py-1.5 text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100" open data-testid="unplaced">
+                    <summary class="cursor-pointer font-medium">{format!("{} error(s) could not be placed on a span", unplaced.len())}</summary>
+                    <ul class="mt-1 space-y-1">
+                        {unplaced.into_iter().map(|u| {
+                            let id = u.event_id.clone();
+                            view! {
+                                <li>
+                                    <button type="button" class="font-medium underline decoration-dotted" on:click=move |_| ctx.select_event(&id)>{u.title}</button>
+                                    ": " <span class="text-xs">{u.reason}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </details>
+            })}
+        </div>
+    })
+}
+
+#[component]
+fn Help() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    move || {
+        ctx.show_help.get().then(|| view! {
+        <div class="mt-3 rounded-md border border-slate-200 p-3 text-xs dark:border-slate-700" data-testid="help">
+            <p class="mb-1 font-semibold">"Keyboard"</p>
+            <ul class="grid grid-cols-2 gap-1 sm:grid-cols-4">
+                <li><kbd>"↑ ↓"</kbd>" or "<kbd>"j k"</kbd>" rows"</li>
+                <li><kbd>"← →"</kbd>" collapse / expand"</li>
+                <li><kbd>"n"</kbd>" / "<kbd>"N"</kbd>" next / previous error"</li>
+                <li><kbd>"/"</kbd>" filter"</li>
+                <li><kbd>"Esc"</kbd>" clear selection"</li>
+                <li><kbd>"?"</kbd>" this list"</li>
+                <li>"Drag on the minimap to zoom, double-click to reset"</li>
+            </ul>
+        </div>
+    })
+    }
+}
+
+fn current_url() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
+/// Writes text to the clipboard (browser only).
+pub fn copy_text(text: String) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(&text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}

@@ -1,0 +1,327 @@
+//! The virtualized waterfall: only rows in view are in the DOM (fixed row height, overscan), each
+//! with its indented name, service colour, duration bar on the zoom window, and error pins.
+
+use leptos::prelude::*;
+
+use super::service_color;
+use crate::api::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER};
+use crate::ui::pages::trace::TraceCtx;
+use crate::ui::waterfall::geometry::{bar, cluster, format_duration, ticks};
+use crate::ui::waterfall::rows::hidden_pins;
+
+/// Row height in pixels.
+pub const ROW_H: i32 = 26;
+/// Rows rendered beyond the viewport on each side.
+const OVERSCAN: i32 = 12;
+/// Width of the name column in pixels.
+const LABEL_W: i32 = 360;
+
+/// The waterfall.
+#[component]
+pub fn Waterfall() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0_i32);
+    let viewport = RwSignal::new(640_i32);
+
+    // Rows to render: (position in the list, absolute row).
+    let range = Memo::new(move |_| {
+        let vis = ctx.visible.get();
+        let top = scroll_top.get();
+        let h = viewport.get();
+        let first = (top / ROW_H - OVERSCAN).max(0) as usize;
+        let last = (((top + h) / ROW_H + OVERSCAN).max(0) as usize).min(vis.len());
+        (first..last).map(|p| (p, vis[p])).collect::<Vec<_>>()
+    });
+    let total_h = move || ctx.visible.with(|v| v.len()) as i32 * ROW_H;
+
+    // Keep the selected row in view; when all rows arrive, keep the first-screen rows where they were.
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |prev: Option<bool>| {
+            let full = ctx.full.get();
+            if prev == Some(false) && full {
+                if let Some(el) = scroller.get_untracked() {
+                    let off = ctx.view.with_value(|v| v.window_offset) as i32;
+                    el.set_scroll_top(off * ROW_H);
+                    scroll_top.set(off * ROW_H);
+                }
+            }
+            full
+        });
+        Effect::new(move |_| {
+            let Some(row) = ctx.selected_row.get() else {
+                return;
+            };
+            let vis = ctx.visible.get();
+            let Some(pos) = vis.iter().position(|r| *r == row) else {
+                return;
+            };
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            let y = pos as i32 * ROW_H;
+            let top = el.scroll_top();
+            let h = el.client_height();
+            if y < top || y + ROW_H > top + h {
+                let target = (y - h / 3).max(0);
+                el.set_scroll_top(target);
+                scroll_top.set(target);
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(el) = scroller.get() {
+                viewport.set(el.client_height().max(200));
+            }
+        });
+    }
+
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            scroll_top.set(el.scroll_top());
+        }
+    };
+
+    view! {
+        <div class="overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900" data-testid="waterfall">
+            <Axis/>
+            <div
+                node_ref=scroller
+                class="relative h-[calc(100vh-330px)] min-h-[320px] overflow-auto"
+                on:scroll=on_scroll
+                data-testid="waterfall-scroller"
+            >
+                <div class="relative" style=move || format!("height:{}px", total_h())>
+                    <For
+                        each=move || range.get()
+                        key=|(_, row)| *row
+                        children=move |(pos, row)| view! { <Row pos row/> }
+                    />
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The time axis over the zoom window, with the selected error's breadcrumbs as ticks.
+#[component]
+fn Axis() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    view! {
+        <div class="flex border-b border-slate-200 text-[10px] text-slate-500 dark:border-slate-800" style="height:22px">
+            <div class="shrink-0 px-2 py-1 font-semibold uppercase tracking-wide" style=format!("width:{LABEL_W}px")>"Span"</div>
+            <div class="relative flex-1" data-testid="time-axis">
+                {move || {
+                    let w = ctx.window.get();
+                    ticks(w, 6)
+                        .into_iter()
+                        .map(|(t, label)| {
+                            view! {
+                                <span class="absolute top-1 -translate-x-1/2 whitespace-nowrap tabular-nums" style=format!("left:{:.3}%", w.pct(t))>{label}</span>
+                            }
+                        })
+                        .collect_view()
+                }}
+                {move || {
+                    let w = ctx.window.get();
+                    ctx.breadcrumbs.get().into_iter().map(|(t, label)| view! {
+                        <span class="absolute bottom-0 h-2 w-px bg-amber-500" title=label data-testid="breadcrumb-tick" style=format!("left:{:.3}%", w.pct(t))></span>
+                    }).collect_view()
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// One waterfall row.
+#[component]
+fn Row(pos: usize, row: u32) -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let data = ctx.rows.with_untracked(|r| {
+        r.pos(row).map(|p| {
+            (
+                r.name[p].clone(),
+                r.service[p],
+                r.depth[p],
+                r.subtree_end[p],
+                r.start[p],
+                r.dur[p],
+                r.flags[p],
+                r.span_hex(p),
+            )
+        })
+    });
+    let Some((name, service, depth, subtree_end, start, dur, flags, span_hex)) = data else {
+        return view! { <div></div> }.into_any();
+    };
+    let has_children = subtree_end > row + 1;
+    let services = ctx.view.with_value(|v| v.services.clone());
+    let service_name = services
+        .get(usize::from(service))
+        .cloned()
+        .unwrap_or_default();
+    let color = service_color(service);
+    let placeholder = flags & ROW_PLACEHOLDER != 0;
+    let is_error = flags & ROW_ERROR != 0;
+    let critical = flags & ROW_CRITICAL != 0;
+    let selected = move || ctx.selected_row.get() == Some(row);
+    let collapsed = move || ctx.is_collapsed(row);
+    let matched = move || {
+        ctx.matches
+            .with(|m| m.as_ref().is_some_and(|m| m.binary_search(&row).is_ok()))
+    };
+    let skew = ctx
+        .view
+        .with_value(|v| v.skew_ns.get(usize::from(service)).copied().unwrap_or(0));
+    let pins = ctx
+        .pins_by_row
+        .with_value(|m| m.get(&row).cloned().unwrap_or_default());
+    let indent = i32::from(depth.min(40)) * 14;
+    let title = format!(
+        "{service_name} · {name} · {}",
+        format_duration(i64::try_from(dur).unwrap_or(0))
+    );
+
+    let geometry = move || {
+        let w = ctx.window.get();
+        let adj = if ctx.vs.with(|v| v.adjusted) {
+            -skew
+        } else {
+            0
+        };
+        let s = i64::try_from(start).unwrap_or(0) + adj;
+        bar(s, i64::try_from(dur).unwrap_or(0), w, 0.15)
+    };
+    let pin_markers = move || {
+        let w = ctx.window.get();
+        let adjusted = ctx.vs.with(|v| v.adjusted);
+        let positions: Vec<(f64, String, String)> = ctx.view.with_value(|v| {
+            pins.iter()
+                .filter_map(|i| v.pins.get(*i))
+                .map(|p| {
+                    let t = if adjusted { p.at_adjusted } else { p.at };
+                    (w.pct(t), p.event_id.clone(), p.title.clone())
+                })
+                .collect()
+        });
+        let pcts: Vec<f64> = positions.iter().map(|p| p.0).collect();
+        let sel_event = ctx.vs.with(|v| v.event.clone());
+        cluster(&pcts, 0.8)
+            .into_iter()
+            .filter(|c| (-1.0..=101.0).contains(&c.pct))
+            .map(|c| {
+                let first = positions[c.members[0]].1.clone();
+                let count = c.members.len();
+                let titles: Vec<String> = c.members.iter().map(|m| positions[*m].2.clone()).collect();
+                let is_sel = c.members.iter().any(|m| Some(&positions[*m].1) == sel_event.as_ref());
+                let ids: Vec<String> = c.members.iter().map(|m| positions[*m].1.clone()).collect();
+                let label = titles.join("\n");
+                let sel_event = sel_event.clone();
+                view! {
+                    <button
+                        type="button"
+                        class=move || format!(
+                            "absolute top-1/2 z-10 flex h-4 min-w-4 -translate-x-1/2 -translate-y-1/2 items-center justify-center rounded-full border-2 border-white bg-rose-600 px-0.5 text-[9px] font-bold leading-none text-white shadow hover:scale-125 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-400 dark:border-slate-900 {}",
+                            if is_sel { "ring-2 ring-rose-400 ring-offset-1" } else { "" },
+                        )
+                        style=format!("left:{:.3}%", c.pct.clamp(0.0, 100.0))
+                        title=label.clone()
+                        aria-label=format!("Error: {label}")
+                        data-testid="error-pin"
+                        data-event-id=ids.join(",")
+                        on:click=move |ev| {
+                            ev.stop_propagation();
+                            let next = match sel_event.as_ref().and_then(|s| ids.iter().position(|i| i == s)) {
+                                Some(k) => ids[(k + 1) % ids.len()].clone(),
+                                None => first.clone(),
+                            };
+                            ctx.select_event(&next);
+                        }
+                    >
+                        {(count > 1).then(|| count.to_string())}
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+    let hidden = move || {
+        if !collapsed() {
+            return None;
+        }
+        let n = ctx
+            .rows
+            .with(|r| ctx.pin_rows.with_value(|p| hidden_pins(r, row, p)));
+        let own = ctx
+            .pins_by_row
+            .with_value(|m| m.get(&row).map_or(0, Vec::len));
+        let n = n.saturating_sub(own);
+        (n > 0).then(|| view! {
+            <span class="absolute right-1 top-1/2 z-10 flex h-4 min-w-4 -translate-y-1/2 items-center justify-center rounded-full border-2 border-rose-600 bg-white px-1 text-[9px] font-bold text-rose-600 dark:bg-slate-900"
+                title=format!("{n} error(s) inside this collapsed subtree")
+                data-testid="hidden-pin">{n}</span>
+        })
+    };
+
+    view! {
+        <div
+            role="treeitem"
+            tabindex="0"
+            attr:aria-level=depth + 1
+            aria-selected=move || selected().to_string()
+            aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
+            data-testid="waterfall-row"
+            data-row=row
+            data-span-id=span_hex.clone()
+            data-selected=move || selected().to_string()
+            data-match=move || matched().to_string()
+            class=move || format!(
+                "absolute left-0 right-0 flex cursor-pointer items-center text-xs outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-sky-500 {} {}",
+                if selected() { "bg-sky-100 dark:bg-sky-900/50" } else if matched() { "bg-amber-50 dark:bg-amber-900/30" } else { "hover:bg-slate-50 dark:hover:bg-slate-800/60" },
+                if placeholder { "italic text-slate-400" } else { "" },
+            )
+            style=format!("top:{}px;height:{ROW_H}px", pos as i32 * ROW_H)
+            on:click=move |_| ctx.select_row(row)
+        >
+            <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
+                {if has_children {
+                    view! {
+                        <button type="button" class="w-4 shrink-0 text-slate-400 hover:text-slate-900 dark:hover:text-white" data-testid="toggle"
+                            aria-label=move || if collapsed() { "Expand" } else { "Collapse" }
+                            on:click=move |ev| { ev.stop_propagation(); ctx.toggle(row); }>
+                            {move || if collapsed() { "▸" } else { "▾" }}
+                        </button>
+                    }.into_any()
+                } else {
+                    view! { <span class="w-4 shrink-0"></span> }.into_any()
+                }}
+                <span class="h-3 w-1 shrink-0 rounded-sm" style=format!("background:{color}")></span>
+                <span class="shrink-0 text-slate-500 dark:text-slate-400">{service_name.clone()}</span>
+                <span class=if is_error { "truncate font-medium text-rose-700 dark:text-rose-400" } else { "truncate font-medium" } title=title.clone()>
+                    {if placeholder { format!("missing parent {span_hex}") } else { name.clone() }}
+                </span>
+                {is_error.then(|| view! { <span class="shrink-0 text-rose-600" title="span status: error">"●"</span> })}
+                {(flags & ROW_EXCEPTION != 0).then(|| view! { <span class="shrink-0 text-[10px] text-rose-500" title="recorded an exception event">"exc"</span> })}
+            </div>
+            <div class="relative h-full flex-1">
+                {move || geometry().map(|(left, width)| {
+                    let crit = critical && ctx.show_critical.get();
+                    view! {
+                        <div class=format!(
+                                "absolute top-1/2 h-3 -translate-y-1/2 rounded-sm {}",
+                                if crit { "ring-2 ring-amber-400" } else { "" },
+                            )
+                            style=format!("left:{left:.3}%;width:{width:.3}%;background:{};opacity:{}", color, if placeholder { "0.3" } else { "0.85" })>
+                        </div>
+                        <span class="pointer-events-none absolute top-1/2 -translate-y-1/2 whitespace-nowrap pl-1 text-[10px] tabular-nums text-slate-500"
+                            style=format!("left:{:.3}%", (left + width).min(92.0))>
+                            {format_duration(i64::try_from(dur).unwrap_or(0))}
+                        </span>
+                    }
+                })}
+                {pin_markers}
+                {hidden}
+            </div>
+        </div>
+    }
+    .into_any()
+}
