@@ -7,6 +7,7 @@ import path from "node:path";
 const port = Number(process.env.TRACEPIN_E2E_PORT ?? 3123);
 const root = path.resolve(__dirname, "..");
 const binary = process.env.TRACEPIN_BIN ?? "./target/release/tracepin";
+export const filesPort = port + 1;
 
 export default defineConfig({
   testDir: "./tests",
@@ -43,13 +44,26 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: `${binary} --demo --addr 127.0.0.1:${port}`,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      // The built-in demo incident (real SDK payloads).
+      command: `${binary} --demo --addr 127.0.0.1:${port}`,
+      cwd: root,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      // The files backend on hand-written hostile data.
+      command: `${binary} --files-dir end2end/fixtures/hostile --addr 127.0.0.1:${port + 1}`,
+      cwd: root,
+      url: `http://127.0.0.1:${port + 1}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  ],
 });

@@ -11,7 +11,7 @@ pub mod waterfall;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use components::header::Header;
 use pages::{home::HomePage, not_found::NotFound, trace::TracePage};
@@ -54,8 +54,8 @@ pub fn App() -> impl IntoView {
             <Header/>
             <main class="mx-auto w-full max-w-screen-2xl px-4 py-6">
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/trace/:id") view=TracePage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/trace/:id") view=TracePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

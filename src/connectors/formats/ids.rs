@@ -168,6 +168,29 @@ pub(super) struct WireSpanId(pub SpanId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct WireParentId(pub Option<SpanId>);
 
+/// Serde wrapper for ids that are optional extras (link and reference ids): anything that is not a
+/// valid id, `null` included, is `None` instead of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct LenientTraceId(pub Option<TraceId>);
+
+/// Span id counterpart of [`LenientTraceId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct LenientSpanId(pub Option<SpanId>);
+
+impl<'de> serde::Deserialize<'de> for LenientTraceId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = super::json::Text::deserialize(d)?;
+        Ok(LenientTraceId(t.0.and_then(|s| trace_id(&s).ok())))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LenientSpanId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = super::json::Text::deserialize(d)?;
+        Ok(LenientSpanId(t.0.and_then(|s| span_id(&s).ok())))
+    }
+}
+
 struct IdVisitor<T> {
     expecting: &'static str,
     parse: fn(&str) -> Result<T, BadId>,

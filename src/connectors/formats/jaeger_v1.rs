@@ -15,12 +15,13 @@ use std::fmt;
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::ids::{WireParentId, WireSpanId, WireTraceId};
+use super::ids::{LenientSpanId, LenientTraceId, WireParentId, WireSpanId, WireTraceId};
 use super::json::{for_each_value, nullable, Nanos, Text};
 use super::otlp_json::{code_from_name, kind_from_name, UNKNOWN_SERVICE};
 use super::{Format, FormatError};
 use crate::domain::{
-    AttrValue, KeyValue, Span, SpanEvent, SpanKind, SpanLink, SpanStatus, StatusCode, TraceId,
+    AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus, StatusCode,
+    TraceId,
 };
 
 /// One JSON document: a list of traces or an object (envelope or single trace).
@@ -98,10 +99,10 @@ struct SpanWire {
 struct RefWire {
     #[serde(default, deserialize_with = "nullable")]
     ref_type: String,
-    #[serde(rename = "traceID")]
-    trace_id: WireTraceId,
-    #[serde(rename = "spanID")]
-    span_id: WireSpanId,
+    #[serde(rename = "traceID", default)]
+    trace_id: LenientTraceId,
+    #[serde(rename = "spanID", default)]
+    span_id: LenientSpanId,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,25 +331,29 @@ fn convert_trace(trace: TraceWire, out: &mut Vec<Span>) {
 
 fn convert_span(s: SpanWire, service: String, resource: Vec<KeyValue>) -> Span {
     let trace_id: TraceId = s.trace_id.0;
+    // References with an unreadable id are dropped.
+    let refs: Vec<(TraceId, SpanId, &str)> = s
+        .references
+        .iter()
+        .filter_map(|r| Some((r.trace_id.0?, r.span_id.0?, r.ref_type.as_str())))
+        .collect();
     let ref_of = |ty: &str| {
-        s.references
-            .iter()
-            .position(|r| r.trace_id.0 == trace_id && r.ref_type.eq_ignore_ascii_case(ty))
+        refs.iter()
+            .position(|(t, _, rt)| *t == trace_id && rt.eq_ignore_ascii_case(ty))
     };
     let parent_ref = ref_of("CHILD_OF").or_else(|| ref_of("FOLLOWS_FROM"));
-    let parent_span_id = match parent_ref {
-        Some(i) => s.references.get(i).map(|r| r.span_id.0),
+    let parent_span_id = match parent_ref.and_then(|i| refs.get(i)) {
+        Some((_, span, _)) => Some(*span),
         None => s.parent_span_id.0,
     };
-    let links = s
-        .references
+    let links = refs
         .iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != parent_ref)
-        .map(|(_, r)| SpanLink {
-            trace_id: r.trace_id.0,
-            span_id: r.span_id.0,
-            attributes: vec![KeyValue::str("jaeger.ref_type", r.ref_type.clone())],
+        .map(|(_, (t, span, rt))| SpanLink {
+            trace_id: *t,
+            span_id: *span,
+            attributes: vec![KeyValue::str("jaeger.ref_type", *rt)],
         })
         .collect();
 

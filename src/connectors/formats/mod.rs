@@ -249,8 +249,9 @@ fn gunzip(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
 /// Sniffs the format of (already decompressed) bytes from their first bytes and top-level JSON keys.
 ///
 /// Protobuf is chosen only for input that is not JSON and whose top-level protobuf framing is valid.
+/// Gzip input is decompressed first.
 pub fn detect(bytes: &[u8]) -> Result<Format, FormatError> {
-    sniff::detect(bytes)
+    sniff::detect(&gunzip(bytes)?)
 }
 
 /// Decodes a payload of any accepted format (gzip accepted), detecting the format first.
@@ -270,6 +271,11 @@ pub fn decode_as(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
 }
 
 fn decode_plain(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    // A UTF-8 byte order mark (from Windows editors) is not JSON; protobuf is left as is.
+    let bytes = match format {
+        Format::OtlpProtobuf => bytes,
+        _ => bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+    };
     let trace = |spans: Vec<Span>| {
         Decoded::Trace(DecodedTrace {
             format,

@@ -14,7 +14,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::ids::{WireParentId, WireSpanId, WireTraceId};
+use super::ids::{LenientSpanId, LenientTraceId, WireParentId, WireSpanId, WireTraceId};
 use super::json::{for_each_value, nullable, Nanos};
 use super::{Format, FormatError};
 use crate::domain::{
@@ -106,11 +106,14 @@ struct EventWire {
     attributes: Vec<KvWire>,
 }
 
+/// A link; one with an unreadable id is dropped rather than failing the span.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LinkWire {
-    trace_id: WireTraceId,
-    span_id: WireSpanId,
+    #[serde(default)]
+    trace_id: LenientTraceId,
+    #[serde(default)]
+    span_id: LenientSpanId,
     #[serde(default, deserialize_with = "nullable")]
     attributes: Vec<KvWire>,
 }
@@ -516,10 +519,12 @@ impl TracesDataWire {
                         links: s
                             .links
                             .into_iter()
-                            .map(|l| SpanLink {
-                                trace_id: l.trace_id.0,
-                                span_id: l.span_id.0,
-                                attributes: convert_kvs(l.attributes),
+                            .filter_map(|l| {
+                                Some(SpanLink {
+                                    trace_id: l.trace_id.0?,
+                                    span_id: l.span_id.0?,
+                                    attributes: convert_kvs(l.attributes),
+                                })
                             })
                             .collect(),
                         resource: resource.clone(),

@@ -187,15 +187,18 @@ fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
                         })
                         .map(SpanId::from_bytes)?
                 };
-                let mut links = Vec::with_capacity(s.links.len());
-                for (li, l) in s.links.iter().enumerate() {
-                    let at_link = || format!("{}.links[{li}]", at());
-                    links.push(SpanLink {
-                        trace_id: trace_id(&l.trace_id, &at_link)?,
-                        span_id: span_id(&l.span_id, &at_link)?,
-                        attributes: kvs(&l.attributes),
-                    });
-                }
+                // A link with an unreadable id is dropped rather than failing the span.
+                let links = s
+                    .links
+                    .iter()
+                    .filter_map(|l| {
+                        Some(SpanLink {
+                            trace_id: padded::<16>(&l.trace_id).and_then(TraceId::from_bytes)?,
+                            span_id: padded::<8>(&l.span_id).and_then(SpanId::from_bytes)?,
+                            attributes: kvs(&l.attributes),
+                        })
+                    })
+                    .collect();
                 let status = s.status.as_ref();
                 out.push(Span {
                     trace_id: trace_id(&s.trace_id, &at)?,

@@ -102,7 +102,13 @@ fn ErrorTable(errors: Vec<ErrorSummary>) -> impl IntoView {
                                             "mr-2 rounded px-1.5 py-0.5 text-xs font-medium {}",
                                             level_class(&e.level),
                                         )>{e.level.clone()}</span>
-                                        <span class="font-medium">{e.title.clone()}</span>
+                                        {match &e.trace_id {
+                                            Some(t) => view! {
+                                                <a class="font-medium text-sky-700 hover:underline dark:text-sky-400" data-testid="error-link"
+                                                    href=format!("/trace/{t}?v=1&event={}", e.event_id)>{e.title.clone()}</a>
+                                            }.into_any(),
+                                            None => view! { <span class="font-medium">{e.title.clone()}</span> }.into_any(),
+                                        }}
                                         <div class="mt-0.5 font-mono text-xs text-slate-500">{e.event_id.clone()}</div>
                                     </td>
                                     <td class="px-3 py-2 align-top">{e.service.clone().unwrap_or_else(|| "—".into())}</td>
@@ -154,9 +160,11 @@ fn TraceTable(traces: Vec<TraceSummary>) -> impl IntoView {
                             view! {
                                 <tr data-testid="trace-row" data-trace-id=t.trace_id.clone()>
                                     <td class="px-3 py-2">
-                                        <span class="font-medium">{t.root_service.clone()}</span>
-                                        " "
-                                        <span class="text-slate-600 dark:text-slate-400">{t.root_name.clone()}</span>
+                                        <a class="hover:underline" href=format!("/trace/{}", t.trace_id) data-testid="trace-link">
+                                            <span class="font-medium">{t.root_service.clone()}</span>
+                                            " "
+                                            <span class="text-slate-600 dark:text-slate-400">{t.root_name.clone()}</span>
+                                        </a>
                                         <div class="text-xs text-slate-500">{t.services.join(", ")}</div>
                                     </td>
                                     <td class="px-3 py-2 font-mono text-xs">{t.trace_id.clone()}</td>

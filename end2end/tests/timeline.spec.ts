@@ -1,0 +1,175 @@
+import { test, expect, Page } from "@playwright/test";
+import fs from "node:fs";
+import path from "node:path";
+
+// Ground truth written by the SDK data generator for the scenarios embedded in the demo.
+const fixtures = path.resolve(__dirname, "../../tests/fixtures/sdk");
+const expected = (scenario: string) =>
+  JSON.parse(fs.readFileSync(path.join(fixtures, scenario, "expected.json"), "utf8"));
+const E_TRACE = "d623a6d859f6f10504aae53c873bafc5";
+
+async function ready(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByTestId("waterfall-row").first()).toBeVisible();
+}
+
+const selectedRow = (page: Page) => page.locator('[data-testid=waterfall-row][data-selected="true"]');
+
+for (const scenario of ["e_nasty_multi_error", "a1_otlp_integration"]) {
+  test(`pins land on the spans the ground truth names (${scenario})`, async ({ page }) => {
+    const exp = expected(scenario);
+    const placed = exp.events.filter((e: any) => e.span_exported);
+    expect(placed.length).toBeGreaterThan(0);
+    for (const ev of placed) {
+      await page.goto(`/trace/${ev.trace_id}?v=1&event=${ev.event_id}`);
+      await expect(page.getByTestId("event-detail")).toHaveAttribute("data-event-id", ev.event_id);
+      await expect(selectedRow(page)).toHaveAttribute("data-span-id", ev.span_id);
+      const row = page.locator(`[data-testid=waterfall-row][data-span-id="${ev.span_id}"]`);
+      await expect(row.locator(`[data-testid=error-pin][data-event-id*="${ev.event_id}"]`)).toHaveCount(1);
+    }
+  });
+}
+
+test("clicking a pin opens the error with its stack trace; n walks through every error", async ({ page }) => {
+  const exp = expected("e_nasty_multi_error");
+  const ev = exp.events.find((e: any) => e.exception_type === "EmailDeliveryError");
+  await page.goto(`/trace/${E_TRACE}`);
+  await ready(page);
+  await page.locator(`[data-testid=error-pin][data-event-id*="${ev.event_id}"]`).click();
+  const detail = page.getByTestId("event-detail");
+  await expect(detail).toHaveAttribute("data-event-id", ev.event_id);
+  await expect(detail).toContainText("EmailDeliveryError");
+  await expect(page.getByTestId("matched-by")).toContainText("matched by span id from the Sentry OTel integration");
+  await expect(detail.locator('[data-testid=frame][data-in-app="true"]').first()).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`event=${ev.event_id}`));
+
+  // n / N: every pinned error in time order, wrapping around.
+  const pins = await page.getByTestId("error-pin").evaluateAll((els) =>
+    els.flatMap((e) => (e.getAttribute("data-event-id") ?? "").split(",")),
+  );
+  expect(pins.length).toBe(5);
+  await page.keyboard.press("Escape");
+  const seen = new Set<string>();
+  for (let i = 0; i < pins.length; i++) {
+    await page.keyboard.press("n");
+    const id = await page.getByTestId("event-detail").getAttribute("data-event-id");
+    expect(id).toBeTruthy();
+    seen.add(id!);
+  }
+  expect([...seen].sort()).toEqual([...pins].sort());
+  const before = await page.getByTestId("event-detail").getAttribute("data-event-id");
+  await page.keyboard.press("N");
+  await page.keyboard.press("n");
+  await expect(page.getByTestId("event-detail")).toHaveAttribute("data-event-id", before!);
+});
+
+test("collapsing a parent shows a hollow pin with the hidden count", async ({ page }) => {
+  await page.goto(`/trace/${E_TRACE}`);
+  await ready(page);
+  const root = page.getByTestId("waterfall-row").first();
+  await root.getByTestId("toggle").click();
+  await expect(page.getByTestId("waterfall-row")).toHaveCount(1);
+  await expect(root.getByTestId("hidden-pin")).toHaveText("5");
+  await expect(page).toHaveURL(/c=[0-9a-f]{8}/);
+  // Arrow keys expand again.
+  await root.click();
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("waterfall-row")).toHaveCount(28);
+});
+
+test("the filter narrows rows, counts matches and steps through them", async ({ page }) => {
+  await page.goto(`/trace/${E_TRACE}`);
+  await ready(page);
+  await page.keyboard.press("/");
+  await expect(page.getByTestId("filter-input")).toBeFocused();
+  await page.keyboard.type("service=payments status=error");
+  await expect(page.getByTestId("filter-count")).toHaveText(/^[1-9]\d* match(es)?$/);
+  const n = parseInt((await page.getByTestId("filter-count").textContent()) ?? "0", 10);
+  await expect(page.locator('[data-testid=waterfall-row][data-match="true"]')).toHaveCount(n);
+  const rows = await page.getByTestId("waterfall-row").count();
+  expect(rows).toBeLessThan(28);
+  await page.keyboard.press("Enter");
+  await expect(selectedRow(page)).toHaveAttribute("data-match", "true");
+  await expect(page).toHaveURL(/q=service%3Dpayments/);
+});
+
+async function visibleState(page: Page) {
+  return {
+    selected: await selectedRow(page).getAttribute("data-span-id"),
+    event: await page.getByTestId("event-detail").getAttribute("data-event-id"),
+    filter: await page.getByTestId("filter-input").inputValue(),
+    rows: await page.getByTestId("waterfall-row").evaluateAll((els) => els.map((e) => e.getAttribute("data-span-id"))),
+    axis: await page.getByTestId("time-axis").innerText(),
+  };
+}
+
+test("a deep link reopens the identical view, also before any WebAssembly runs", async ({ page, browser }) => {
+  const exp = expected("e_nasty_multi_error");
+  const ev = exp.events.find((e: any) => e.exception_type === "GatewayTimeout" && e.span_exported);
+  const link = `/trace/${E_TRACE}?v=1&event=${ev.event_id}&w=5000-40000&q=payments`;
+  await page.goto(link);
+  await ready(page);
+  const a = await visibleState(page);
+  expect(a.selected).toBe(ev.span_id);
+  expect(a.filter).toBe("payments");
+
+  // Copy link gives the same state.
+  await page.reload();
+  await ready(page);
+  expect(await visibleState(page)).toEqual(a);
+
+  // JavaScript disabled: the server renders the same first paint.
+  const ctx = await browser.newContext({ javaScriptEnabled: false, baseURL: page.url() });
+  const noJs = await ctx.newPage();
+  const res = await noJs.goto(link);
+  expect(res?.status()).toBe(200);
+  expect(await visibleState(noJs)).toEqual(a);
+  await ctx.close();
+});
+
+test("back and forward move between selections", async ({ page }) => {
+  await page.goto(`/trace/${E_TRACE}`);
+  await ready(page);
+  const rows = page.getByTestId("waterfall-row");
+  const first = await rows.nth(2).getAttribute("data-span-id");
+  const second = await rows.nth(5).getAttribute("data-span-id");
+  await rows.nth(2).click();
+  await expect(selectedRow(page)).toHaveAttribute("data-span-id", first!);
+  await rows.nth(5).click();
+  await expect(selectedRow(page)).toHaveAttribute("data-span-id", second!);
+  await page.goBack();
+  await expect(selectedRow(page)).toHaveAttribute("data-span-id", first!);
+  await page.goForward();
+  await expect(selectedRow(page)).toHaveAttribute("data-span-id", second!);
+});
+
+test("an event id the trace does not have is reported", async ({ page }) => {
+  await page.goto(`/trace/${E_TRACE}?v=1&event=ffffffffffffffffffffffffffffffff`);
+  await expect(page.locator('[data-testid=notice][data-kind="event_missing"]')).toContainText("ffffffffffffffffffffffffffffffff");
+});
+
+test("a trace that exists nowhere is a clear 404 that says where tracepin looked", async ({ page }) => {
+  const res = await page.goto("/trace/0123456789abcdef0123456789abcdef");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByTestId("trace-problem")).toContainText("Trace not found");
+  await expect(page.getByTestId("trace-problem")).toContainText("Looked in");
+  const bad = await page.goto("/trace/not-a-trace");
+  expect(bad?.status()).toBe(400);
+});
+
+test("screenshots in light and dark mode", async ({ page }, testInfo) => {
+  const exp = expected("e_nasty_multi_error");
+  const ev = exp.events.find((e: any) => e.exception_type === "GatewayTimeout" && e.span_exported);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto(`/trace/${E_TRACE}?v=1&event=${ev.event_id}`);
+    await ready(page);
+    await expect(page.getByTestId("event-detail")).toBeVisible();
+    const out = testInfo.outputPath(`timeline-${scheme}.png`);
+    await page.screenshot({ path: out });
+    if (process.env.UPDATE_SCREENSHOTS) {
+      fs.copyFileSync(out, path.resolve(__dirname, `../../docs/timeline-${scheme}.png`));
+    }
+  }
+});
