@@ -59,8 +59,9 @@ unit:
 e2e:
 	cd end2end && npx playwright test
 
-bench: setup build ## criterion benches and the browser bench
-	cargo bench --features ssr --bench correlate
+bench: setup-test build ## criterion benches and the browser bench (figures printed, nothing asserted)
+	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
+	node end2end/bench/run.mjs 1000 10000 100000
 
 fmt:
 	cargo fmt --all

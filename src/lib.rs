@@ -5,6 +5,8 @@
 //! `server` and `api` (the only code that knows HTTP) serve compact view data; `ui` renders it. See
 //! ARCHITECTURE.md for the code map and the invariants.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod correlate;
 pub mod domain;

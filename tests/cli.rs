@@ -88,14 +88,11 @@ fn text_output_and_directory_walk() {
     // A whole scenario directory: OTLP from both exporters, raw requests, envelopes, and the
     // generator's expected.json and hops.jsonl, which are not payloads.
     let dir = fixture("sdk/b_manual_context");
-    let r = run(&args(
-        std::slice::from_ref(&dir),
-        &[],
-        OutputFormat::Text,
-    ));
+    let r = run(&args(std::slice::from_ref(&dir), &[], OutputFormat::Text));
     assert_eq!(r.code, 1, "expected.json and hops.jsonl are reported");
     assert!(
-        r.err.contains("expected.json: unknown format: found a JSON object with keys"),
+        r.err
+            .contains("expected.json: unknown format: found a JSON object with keys"),
         "{}",
         r.err
     );
@@ -112,8 +109,11 @@ fn bad_file_among_good_ones() {
         dir.join("a-otlp.json"),
     )
     .expect("copy");
-    std::fs::write(dir.join("b-broken.json"), "{\n  \"resourceSpans\": [\n    {,\n  ]\n}\n")
-        .expect("write");
+    std::fs::write(
+        dir.join("b-broken.json"),
+        "{\n  \"resourceSpans\": [\n    {,\n  ]\n}\n",
+    )
+    .expect("write");
     std::fs::write(dir.join("c-empty.json"), "").expect("write");
     std::fs::write(dir.join(".hidden.json"), "garbage").expect("write");
     let sub = dir.join("z-sub");
@@ -141,7 +141,11 @@ fn bad_file_among_good_ones() {
     );
     let report: Value = serde_json::from_str(&r.out).expect("report despite bad files");
     assert_eq!(report["timelines"].as_array().map(Vec::len), Some(4));
-    assert_eq!(event_count(&report), 1, "the envelope in the subdirectory was read");
+    assert_eq!(
+        event_count(&report),
+        1,
+        "the envelope in the subdirectory was read"
+    );
 }
 
 #[test]
@@ -152,7 +156,11 @@ fn unknown_format_is_reported_with_accepted_formats() {
         OutputFormat::Text,
     ));
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("expected.json: unknown format: "), "{}", r.err);
+    assert!(
+        r.err.contains("expected.json: unknown format: "),
+        "{}",
+        r.err
+    );
     assert!(r.err.contains("expected one of: OTLP JSON"), "{}", r.err);
 }
 
@@ -164,9 +172,17 @@ fn no_input_at_all() {
     assert_eq!(r.out, "");
 
     let missing = fixture("does-not-exist.json");
-    let r = run(&args(std::slice::from_ref(&missing), &[], OutputFormat::Json));
+    let r = run(&args(
+        std::slice::from_ref(&missing),
+        &[],
+        OutputFormat::Json,
+    ));
     assert_eq!(r.code, 2);
-    assert!(r.err.starts_with(&format!("{}: ", missing.display())), "{}", r.err);
+    assert!(
+        r.err.starts_with(&format!("{}: ", missing.display())),
+        "{}",
+        r.err
+    );
     assert!(r.err.ends_with("no input could be read\n"), "{}", r.err);
     assert_eq!(r.out, "");
 

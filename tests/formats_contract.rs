@@ -418,6 +418,21 @@ fn sdk_a2_and_b_carry_the_dsc_trace_id() {
     assert_eq!(evs[0].tag("otel.span_id"), Some("1cbc6263650e709c"));
 }
 
+#[test]
+fn sdk_plain_event_json_equals_the_envelope_payload() {
+    let rel = "sdk/b_manual_context/sentry-envelopes/0011-event-677149818e4749bfa6da932173affaef.envelope";
+    let raw = read(rel);
+    let payload = raw.split(|b| *b == b'\n').nth(2).expect("payload line");
+    assert_eq!(detect(payload).ok(), Some(Format::SentryEventJson));
+    let (format, plain) = as_events(decode(payload).expect("plain event"), "plain");
+    assert_eq!(format, Format::SentryEventJson);
+    let (_, mut from_envelope) = events(rel);
+    // Only the envelope header knows the dynamic sampling context.
+    assert!(from_envelope[0].dsc_trace_id.is_some());
+    from_envelope[0].dsc_trace_id = None;
+    assert_eq!(plain, from_envelope);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Upstream samples
 // ---------------------------------------------------------------------------------------------
@@ -876,6 +891,27 @@ fn quirk_otlp_json_lines() {
 }
 
 #[test]
+fn quirk_utf8_byte_order_mark_is_skipped() {
+    let doc = otlp(&format!("{{{IDS}}}"));
+    let with_bom = [&b"\xEF\xBB\xBF"[..], doc.as_bytes()].concat();
+    assert_eq!(detect(&with_bom).ok(), Some(Format::OtlpJson));
+    assert_eq!(
+        one_span(&doc),
+        as_trace(decode(&with_bom).expect("bom"), "bom").spans[0]
+    );
+}
+
+#[test]
+fn quirk_unreadable_link_ids_drop_the_link_not_the_span() {
+    let s = one_span(&otlp(&format!(
+        r#"{{{IDS},"links":[{{"traceId":"","spanId":"eee19b7ec3c1b174"}},{{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","attributes":[{{"key":"k","value":{{"stringValue":"v"}}}}]}}]}}"#
+    )));
+    assert_eq!(s.links.len(), 1);
+    assert_eq!(s.links[0].span_id.to_string(), "eee19b7ec3c1b175");
+    assert_eq!(s.links[0].attributes, [KeyValue::str("k", "v")]);
+}
+
+#[test]
 fn quirk_tempo_v2_status_and_message() {
     let body = format!(
         r#"{{"trace":{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}},"status":"PARTIAL","message":"q filtered spans"}}"#
@@ -1168,6 +1204,11 @@ fn gzip_is_accepted_everywhere() {
     assert_eq!(
         decode_otlp_protobuf(&gzip(&pb)).expect("pb gz"),
         decode_otlp_protobuf(&pb).expect("pb")
+    );
+    let env = read("sdk/a2_legacy_span_processor/sentry-envelopes/0010-event-e75822423f234dad9beedbab6a607da3.envelope");
+    assert_eq!(
+        decode(&gzip(&env)).expect("env gz"),
+        decode(&env).expect("env")
     );
     let web = read("formats/sentry-web.d2-inventory.json");
     assert_eq!(

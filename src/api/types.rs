@@ -195,6 +195,8 @@ pub struct TimelineView {
     pub unplaced: Vec<UnplacedView>,
     /// Clock offset per service index, ns (0 when none).
     pub skew_ns: Vec<i64>,
+    /// Earliest start and latest end with clock-skew adjustment, ns from trace start.
+    pub adjusted_range: (i64, i64),
     /// Rows: all of them, or the first screen (see `Rows::index`).
     pub rows: Rows,
     /// Visible-row list of the window: absolute rows in display order (only for a window).

@@ -336,6 +336,31 @@ fn break_cycles(spans: &[Span], alive: &[bool], parent: &mut [Option<usize>], di
     }
 }
 
+/// Reorders `v` so that `v[j]` becomes the old `v[order[j]]`, following cycles with swaps.
+///
+/// `order` must be a permutation of `0..v.len()`; anything else leaves `v` in some order of the same
+/// elements (never loops or panics).
+fn permute_in_place<T>(v: &mut [T], order: &[usize]) {
+    let n = v.len();
+    let mut done = vec![false; n];
+    for i in 0..n {
+        if done[i] {
+            continue;
+        }
+        done[i] = true;
+        let mut j = i;
+        for _ in 0..n {
+            let Some(&k) = order.get(j) else { break };
+            if k == i || k >= n || done[k] {
+                break;
+            }
+            v.swap(j, k);
+            done[k] = true;
+            j = k;
+        }
+    }
+}
+
 /// Assembles the spans of one trace id.
 fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> Trace {
     let mut diags = Diags::default();
@@ -431,11 +456,15 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             fill[p] += 1;
         }
     }
-    let key = |i: &usize| spans.get(*i).map(|s| (s.start_ns, s.span_id, *i));
-    roots.sort_by_key(key);
+    // Sort keys copied out once, so sorting does not chase spans around memory.
+    let keys: Vec<(u64, SpanId)> = spans.iter().map(|s| (s.start_ns, s.span_id)).collect();
+    let key = |i: &usize| (keys.get(*i).copied(), *i);
+    roots.sort_unstable_by_key(key);
     for p in 0..n {
         if let Some(slice) = children.get_mut(offsets[p]..offsets[p + 1]) {
-            slice.sort_by_key(key);
+            if slice.len() > 1 {
+                slice.sort_unstable_by_key(key);
+            }
         }
     }
 
@@ -468,11 +497,16 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
         }
     }
 
-    let mut slots: Vec<Option<Span>> = spans.into_iter().map(Some).collect();
-    let rows: Vec<Span> = order
-        .iter()
-        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
-        .collect();
+    // Rows in pre-order, moved in place (no second 100k-span allocation); merged copies go last.
+    let live = order.len();
+    let mut placed = vec![false; n];
+    for &i in &order {
+        placed[i] = true;
+    }
+    order.extend((0..n).filter(|&i| !placed[i]));
+    permute_in_place(&mut spans, &order);
+    spans.truncate(live);
+    let rows = spans;
     let start_ns = rows.iter().map(|s| s.start_ns).min().unwrap_or(0);
     let end_ns = rows.iter().map(|s| s.end_ns).max().unwrap_or(0);
     Trace {

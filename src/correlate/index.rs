@@ -115,42 +115,92 @@ impl IntervalIndex {
     }
 }
 
+/// The services of a trace's rows, interned: each row's service as a small integer.
+///
+/// Built in one pass (the only pass that reads every span's service string); skew, interval lookups
+/// and pinning then compare integers.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceTable<'a> {
+    /// Service names, in order of first appearance in pre-order.
+    pub names: Vec<&'a str>,
+    /// Per row, the index of its service in `names`.
+    pub of_row: Vec<u32>,
+    lookup: IdMap<&'a str, u32>,
+}
+
+impl<'a> ServiceTable<'a> {
+    /// Interns the services of every row (placeholders included: they carry their orphans' service).
+    pub fn new(trace: &'a Trace) -> Self {
+        let mut table = Self {
+            names: Vec::new(),
+            of_row: Vec::with_capacity(trace.spans.len()),
+            lookup: IdMap::default(),
+        };
+        let mut last: Option<(&str, u32)> = None;
+        for span in &trace.spans {
+            let name = span.service.as_str();
+            let id = match last {
+                Some((l, id)) if l == name => id,
+                _ => {
+                    let next = u32::try_from(table.names.len()).unwrap_or(u32::MAX);
+                    let id = *table.lookup.entry(name).or_insert(next);
+                    if id == next {
+                        table.names.push(name);
+                    }
+                    id
+                }
+            };
+            last = Some((name, id));
+            table.of_row.push(id);
+        }
+        table
+    }
+
+    /// The id of a service name, if any row has it.
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.lookup.get(name).copied()
+    }
+
+    /// The name of a service id.
+    pub fn name(&self, id: u32) -> Option<&'a str> {
+        self.names.get(id as usize).copied()
+    }
+
+    /// The service id of a row.
+    pub fn of(&self, row: usize) -> Option<u32> {
+        self.of_row.get(row).copied()
+    }
+}
+
 /// Per-service interval indices over the real (non-placeholder) rows of a trace.
 #[derive(Debug, Default, Clone)]
 pub struct ServiceIndex {
-    by_service: HashMap<String, IntervalIndex>,
+    by_service: Vec<IntervalIndex>,
 }
 
 impl ServiceIndex {
     /// Builds one [`IntervalIndex`] per service, on raw times (a service shares one clock).
-    pub fn new(trace: &Trace) -> Self {
-        let mut groups: HashMap<&str, Vec<(u32, u64, u64)>> = HashMap::new();
+    pub fn new(trace: &Trace, services: &ServiceTable<'_>) -> Self {
+        let mut groups: Vec<Vec<(u32, u64, u64)>> = vec![Vec::new(); services.names.len()];
         for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
             if node.origin != RowOrigin::Span {
                 continue;
             }
-            let Ok(row) = u32::try_from(row) else { break };
-            groups.entry(span.service.as_str()).or_default().push((
-                row,
-                span.start_ns,
-                span.end_ns,
-            ));
+            let (Ok(r), Some(svc)) = (u32::try_from(row), services.of(row)) else {
+                break;
+            };
+            if let Some(g) = groups.get_mut(svc as usize) {
+                g.push((r, span.start_ns, span.end_ns));
+            }
         }
-        let by_service = groups
-            .into_iter()
-            .map(|(service, items)| (service.to_owned(), IntervalIndex::new(items)))
-            .collect();
-        Self { by_service }
+        Self {
+            by_service: groups.into_iter().map(IntervalIndex::new).collect(),
+        }
     }
 
-    /// The index of one service, if it has spans.
-    pub fn service(&self, service: &str) -> Option<&IntervalIndex> {
-        self.by_service.get(service)
-    }
-
-    /// Is there any span of this service?
-    pub fn has_service(&self, service: &str) -> bool {
-        self.by_service.contains_key(service)
+    /// The index of one service id.
+    pub fn service(&self, id: u32) -> Option<&IntervalIndex> {
+        self.by_service.get(id as usize)
     }
 }
 

@@ -1,14 +1,15 @@
 //! Per-trace lookups used by the pinning rules, built once per trace and lazily where costly.
 //!
-//! Span id → row, the set of services, and on first use: per-service interval indices, OTel exception
-//! events by `(type, message)`, `sentry.event_id` attributes, and correlation-tag attribute values.
-//! Read-only over a borrowed [`Trace`].
+//! Built eagerly: the interned services of every row (one pass over the spans). On demand: span id →
+//! row for the ids the events name (one scan of the rows against a small set, instead of a map of every
+//! span), per-service interval indices, OTel exception events by `(type, message)`, `sentry.event_id`
+//! attributes, and correlation-tag values. Read-only over a borrowed [`Trace`].
 
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::event::{parse_event_id_attr, short_type};
-use super::index::{distance, IdMap, ServiceIndex};
+use super::index::{distance, IdMap, ServiceIndex, ServiceTable};
 use crate::domain::{attr, EventId, RowOrigin, SpanId, Trace};
 
 /// Name of the OTel span event that records an exception.
@@ -23,12 +24,17 @@ type NestedMap<'a, T> = HashMap<&'a str, HashMap<&'a str, Vec<T>>>;
 /// Row, span-event index, span-event time.
 type ExceptionHit = (u32, u32, u64);
 
+/// Best candidate so far: (distance, deeper first, later start first, row).
+type Rank = (u64, std::cmp::Reverse<u32>, std::cmp::Reverse<u64>, usize);
+
 /// Lookups over one assembled trace.
 pub struct TraceLookup<'a> {
     /// The trace.
     pub trace: &'a Trace,
-    by_id: IdMap<SpanId, u32>,
-    services: HashSet<&'a str>,
+    /// Interned services of every row.
+    pub services: ServiceTable<'a>,
+    wanted: IdMap<SpanId, Option<u32>>,
+    by_id: OnceCell<IdMap<SpanId, u32>>,
     intervals: OnceCell<ServiceIndex>,
     exceptions: OnceCell<NestedMap<'a, ExceptionHit>>,
     event_ids: OnceCell<IdMap<EventId, u32>>,
@@ -39,25 +45,11 @@ pub struct TraceLookup<'a> {
 impl<'a> TraceLookup<'a> {
     /// Indexes a trace; `tag_keys` are the correlation tag keys to index on demand.
     pub fn new(trace: &'a Trace, tag_keys: &[String]) -> Self {
-        let mut by_id: IdMap<SpanId, u32> = IdMap::default();
-        by_id.reserve(trace.spans.len());
-        let mut services = HashSet::new();
-        let mut last: Option<&str> = None;
-        for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
-            if node.origin != RowOrigin::Span {
-                continue;
-            }
-            let Ok(row) = u32::try_from(row) else { break };
-            by_id.entry(span.span_id).or_insert(row);
-            if last != Some(span.service.as_str()) {
-                services.insert(span.service.as_str());
-                last = Some(span.service.as_str());
-            }
-        }
         Self {
             trace,
-            by_id,
-            services,
+            services: ServiceTable::new(trace),
+            wanted: IdMap::default(),
+            by_id: OnceCell::new(),
             intervals: OnceCell::new(),
             exceptions: OnceCell::new(),
             event_ids: OnceCell::new(),
@@ -66,19 +58,60 @@ impl<'a> TraceLookup<'a> {
         }
     }
 
+    fn is_real(&self, row: usize) -> bool {
+        self.trace
+            .nodes
+            .get(row)
+            .is_some_and(|n| n.origin == RowOrigin::Span)
+    }
+
+    /// Resolves these span ids to rows in one scan of the trace, so that [`Self::row_of`] answers them
+    /// without a map of every span.
+    pub fn index_span_ids(&mut self, ids: impl IntoIterator<Item = SpanId>) {
+        for id in ids {
+            self.wanted.entry(id).or_insert(None);
+        }
+        if self.wanted.is_empty() {
+            return;
+        }
+        for (row, (span, node)) in self.trace.spans.iter().zip(&self.trace.nodes).enumerate() {
+            if node.origin != RowOrigin::Span {
+                continue;
+            }
+            if let Some(slot) = self.wanted.get_mut(&span.span_id) {
+                if slot.is_none() {
+                    *slot = u32::try_from(row).ok();
+                }
+            }
+        }
+    }
+
     /// Row of a real span with this id (the first, when an id was kept twice).
     pub fn row_of(&self, span_id: SpanId) -> Option<usize> {
-        self.by_id.get(&span_id).map(|&r| r as usize)
+        if let Some(found) = self.wanted.get(&span_id) {
+            return found.map(|r| r as usize);
+        }
+        let map = self.by_id.get_or_init(|| {
+            let mut map: IdMap<SpanId, u32> = IdMap::default();
+            map.reserve(self.trace.spans.len());
+            for (row, span) in self.trace.spans.iter().enumerate() {
+                if let (true, Ok(r)) = (self.is_real(row), u32::try_from(row)) {
+                    map.entry(span.span_id).or_insert(r);
+                }
+            }
+            map
+        });
+        map.get(&span_id).map(|&r| r as usize)
     }
 
     /// Does the trace hold spans of this service?
     pub fn has_service(&self, service: &str) -> bool {
-        self.services.contains(service)
+        self.services.id(service).is_some()
     }
 
     /// Service of a row.
     pub fn service_of(&self, row: usize) -> Option<&'a str> {
-        self.trace.spans.get(row).map(|s| s.service.as_str())
+        self.services.of(row).and_then(|id| self.services.name(id))
     }
 
     /// One past the last row of `row`'s subtree.
@@ -93,6 +126,63 @@ impl<'a> TraceLookup<'a> {
         self.trace.nodes.get(row).map_or(0, |n| n.depth)
     }
 
+    fn intervals(&self) -> &ServiceIndex {
+        self.intervals
+            .get_or_init(|| ServiceIndex::new(self.trace, &self.services))
+    }
+
+    /// The best row of `service` near `t`: enclosing it (distance 0) if any, else nearest within
+    /// `window`; ties go to the deepest, then the latest start. Only rows in `range` passing `accept`.
+    fn nearest(
+        &self,
+        service: &str,
+        t: u64,
+        window: u64,
+        range: std::ops::Range<usize>,
+        accept: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let svc = self.services.id(service)?;
+        let mut best: Option<Rank> = None;
+        let consider = |best: &mut Option<Rank>, row: usize, start: u64, end: u64| {
+            if !range.contains(&row) || !accept(row) {
+                return;
+            }
+            let rank = (
+                distance(start, end, t),
+                std::cmp::Reverse(self.depth(row)),
+                std::cmp::Reverse(start),
+                row,
+            );
+            if best.as_ref().is_none_or(|b| rank < *b) {
+                *best = Some(rank);
+            }
+        };
+        let lo = t.saturating_sub(window);
+        let hi = t.saturating_add(window);
+        if range.len() <= 64 {
+            for row in range.clone() {
+                let Some(span) = self.trace.spans.get(row) else {
+                    continue;
+                };
+                if self.is_real(row)
+                    && self.services.of(row) == Some(svc)
+                    && span.start_ns <= hi
+                    && span.end_ns >= lo
+                {
+                    consider(&mut best, row, span.start_ns, span.end_ns);
+                }
+            }
+        } else {
+            let idx = self.intervals().service(svc)?;
+            // Exact containment first: few hits; widen only when nothing encloses `t`.
+            idx.for_each_overlapping(t, t, |r, s, e| consider(&mut best, r, s, e));
+            if best.is_none() && window > 0 {
+                idx.for_each_overlapping(lo, hi, |r, s, e| consider(&mut best, r, s, e));
+            }
+        }
+        best.map(|b| b.3)
+    }
+
     /// The row of `service` whose time range is nearest `t` within `window` (0 = encloses it), among
     /// rows in `range`; ties go to the deepest, then the latest start.
     pub fn enclosing(
@@ -102,49 +192,27 @@ impl<'a> TraceLookup<'a> {
         window: u64,
         range: std::ops::Range<usize>,
     ) -> Option<usize> {
-        type Key = (u64, std::cmp::Reverse<u32>, std::cmp::Reverse<u64>, usize);
-        let mut best: Option<Key> = None;
-        let consider = |best: &mut Option<Key>, row: usize, start: u64, end: u64| {
-            if !range.contains(&row) {
-                return;
-            }
-            let key = (
-                distance(start, end, t),
-                std::cmp::Reverse(self.depth(row)),
-                std::cmp::Reverse(start),
-                row,
-            );
-            if best.as_ref().is_none_or(|b| key < *b) {
-                *best = Some(key);
-            }
+        self.nearest(service, t, window, range, |_| true)
+    }
+
+    /// Like [`Self::enclosing`], among spans whose attribute `key` is the string `value`.
+    pub fn tagged_near(
+        &self,
+        service: &str,
+        key: &str,
+        value: &str,
+        t: u64,
+        window: u64,
+    ) -> Option<usize> {
+        let has_tag = |row: usize| {
+            self.trace
+                .spans
+                .get(row)
+                .and_then(|s| s.attr(key))
+                .and_then(|v| v.as_str())
+                == Some(value)
         };
-        let lo = t.saturating_sub(window);
-        let hi = t.saturating_add(window);
-        if range.len() <= 64 {
-            for row in range.clone() {
-                let (Some(span), Some(node)) =
-                    (self.trace.spans.get(row), self.trace.nodes.get(row))
-                else {
-                    continue;
-                };
-                if node.origin == RowOrigin::Span
-                    && span.service == service
-                    && span.start_ns <= hi
-                    && span.end_ns >= lo
-                {
-                    consider(&mut best, row, span.start_ns, span.end_ns);
-                }
-            }
-        } else {
-            let index = self.intervals.get_or_init(|| ServiceIndex::new(self.trace));
-            let idx = index.service(service)?;
-            // Exact containment first: few hits; widen only when nothing encloses `t`.
-            idx.for_each_overlapping(t, t, |r, s, e| consider(&mut best, r, s, e));
-            if best.is_none() && window > 0 {
-                idx.for_each_overlapping(lo, hi, |r, s, e| consider(&mut best, r, s, e));
-            }
-        }
-        best.map(|b| b.3)
+        self.nearest(service, t, window, 0..self.trace.spans.len(), has_tag)
     }
 
     fn exception_index(&self) -> &NestedMap<'a, ExceptionHit> {
@@ -206,7 +274,8 @@ impl<'a> TraceLookup<'a> {
             .map(|&r| r as usize)
     }
 
-    /// Rows whose attribute `key` (one of the configured tag keys) has the text `value`.
+    /// Rows whose attribute `key` (one of the configured tag keys) has the text `value` (a full index,
+    /// built on first use; for events whose service is unknown).
     pub fn rows_with_tag(&self, key: &str, value: &str) -> &[u32] {
         let map = self.tags.get_or_init(|| {
             let mut map: NestedMap<'a, u32> = HashMap::new();
@@ -229,5 +298,34 @@ impl<'a> TraceLookup<'a> {
         map.get(key)
             .and_then(|m| m.get(value))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The span carrying correlation tag `key=value` nearest the event time `t` (within `window`):
+    /// among spans of `service` when it is known, else among all. Returns `(row, distance)`.
+    pub fn tag_match(
+        &self,
+        service: Option<&str>,
+        key: &str,
+        value: &str,
+        t: u64,
+        window: u64,
+    ) -> Option<(usize, u64)> {
+        let row = match service {
+            Some(svc) => self.tagged_near(svc, key, value, t, window)?,
+            None => {
+                self.rows_with_tag(key, value)
+                    .iter()
+                    .map(|&r| r as usize)
+                    .filter_map(|r| {
+                        let s = self.trace.spans.get(r)?;
+                        let d = distance(s.start_ns, s.end_ns, t);
+                        (d <= window).then_some((d, std::cmp::Reverse(self.depth(r)), r))
+                    })
+                    .min()?
+                    .2
+            }
+        };
+        let s = self.trace.spans.get(row)?;
+        Some((row, distance(s.start_ns, s.end_ns, t)))
     }
 }

@@ -58,7 +58,7 @@ fn correlate_parts(
     members: &[usize],
     opts: &Options,
 ) -> Parts {
-    let (skew, diagnostics) = skew::estimate(look.trace);
+    let (skew, diagnostics) = skew::estimate_with(look.trace, &look.services);
     let mut pins = Vec::new();
     let mut unplaced = Vec::new();
     for &i in members {
@@ -100,11 +100,19 @@ fn into_timeline(mut trace: Trace, parts: Parts) -> Timeline {
 pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> Correlation {
     let traces = assemble::assemble(spans);
     let (parts, unplaced) = {
-        let looks: Vec<TraceLookup<'_>> = traces
+        let mut looks: Vec<TraceLookup<'_>> = traces
             .iter()
             .map(|t| TraceLookup::new(t, &opts.correlation_tags))
             .collect();
         let routing = route::route(&looks, &events, opts);
+        for (look, members) in looks.iter_mut().zip(&routing.members) {
+            look.index_span_ids(
+                members
+                    .iter()
+                    .filter_map(|&i| events.get(i))
+                    .flat_map(pin::named_span_ids),
+            );
+        }
         let parts: Vec<Parts> = looks
             .iter()
             .zip(&routing.members)
@@ -131,13 +139,19 @@ pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> C
 /// the others are left out, since they belong elsewhere. Pin and unplaced indices refer to `events`.
 pub fn correlate_trace(trace: Trace, events: &[ErrorEvent], opts: &Options) -> Timeline {
     let parts = {
-        let look = TraceLookup::new(&trace, &opts.correlation_tags);
+        let mut look = TraceLookup::new(&trace, &opts.correlation_tags);
         let members: Vec<usize> = events
             .iter()
             .enumerate()
             .filter(|(_, e)| route::belongs(&look, e, opts))
             .map(|(i, _)| i)
             .collect();
+        look.index_span_ids(
+            members
+                .iter()
+                .filter_map(|&i| events.get(i))
+                .flat_map(pin::named_span_ids),
+        );
         correlate_parts(&look, events, &members, opts)
     };
     into_timeline(trace, parts)

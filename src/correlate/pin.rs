@@ -98,38 +98,35 @@ fn by_ids(
     })
 }
 
-/// Rule 5: a correlation tag whose value a span of the event's service carries.
+/// Rule 5: a correlation tag whose value a span of the event's service carries (any service when the
+/// event's service is unknown), the deepest running at the event's time (within the window).
 fn by_tag(
     look: &TraceLookup<'_>,
     event: &ErrorEvent,
     service: Option<&str>,
     opts: &Options,
 ) -> Option<Found> {
-    let t = event.timestamp_ns;
-    for key in &opts.correlation_tags {
-        let Some(value) = event.tag(key) else {
-            continue;
-        };
-        let best = look
-            .rows_with_tag(key, value)
-            .iter()
-            .map(|&r| r as usize)
-            .filter(|&r| service.is_none_or(|s| look.service_of(r) == Some(s)))
-            .filter_map(|r| {
-                let span = look.trace.spans.get(r)?;
-                let d = super::index::distance(span.start_ns, span.end_ns, t);
-                let depth = look.trace.nodes.get(r).map_or(0, |n| n.depth);
-                (d <= opts.enclosing_window_ns).then_some((d, std::cmp::Reverse(depth), r))
-            })
-            .min();
-        if let Some((_, _, row)) = best {
-            return Some(Found {
-                row,
-                rule: MatchedBy::CorrelationTag,
-            });
-        }
-    }
-    None
+    opts.correlation_tags.iter().find_map(|key| {
+        let value = event.tag(key)?;
+        let (row, _) = look.tag_match(
+            service,
+            key,
+            value,
+            event.timestamp_ns,
+            opts.enclosing_window_ns,
+        )?;
+        Some(Found {
+            row,
+            rule: MatchedBy::CorrelationTag,
+        })
+    })
+}
+
+/// The span ids an event names (for [`TraceLookup::index_span_ids`]).
+pub fn named_span_ids(event: &ErrorEvent) -> impl Iterator<Item = SpanId> {
+    [context_span_id(event), otel_span_id(event)]
+        .into_iter()
+        .flatten()
 }
 
 /// Places one event that belongs to this trace.

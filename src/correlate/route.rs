@@ -6,7 +6,9 @@
 //! belong nowhere get a top-level [`Unplaced`] reason, telling a decoy Sentry trace id from a trace that
 //! is simply not loaded.
 
-use super::event::{context_trace_id, looks_like_sentry_trace_id, named_trace_ids, otel_trace_id};
+use super::event::{
+    context_trace_id, event_service, looks_like_sentry_trace_id, named_trace_ids, otel_trace_id,
+};
 use super::index::{distance, IdMap};
 use super::lookup::TraceLookup;
 use super::types::{Options, Unplaced, UnplacedReason};
@@ -20,35 +22,46 @@ pub struct Routing {
     pub unplaced: Vec<Unplaced>,
 }
 
-/// Does a span of this trace carry the tag's value, and how close in time is the nearest such span?
-fn tag_distance(look: &TraceLookup<'_>, key: &str, value: &str, t: u64) -> Option<u64> {
-    look.rows_with_tag(key, value)
-        .iter()
-        .filter_map(|&r| look.trace.spans.get(r as usize))
-        .map(|s| distance(s.start_ns, s.end_ns, t))
-        .min()
-}
-
-/// Index of the trace that claims the event through a span attribute.
+/// Index of the trace that claims the event through a span attribute: its `sentry.event_id`, else a
+/// correlation tag on a span of the event's service running at its time, else (leniently, to find the
+/// trace at all) the tag on any span at any time.
 fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
     if let Some(id) = event.event_id {
-        if let Some(i) = looks
-            .iter()
-            .position(|l| l.row_claiming_event(id).is_some())
-        {
+        if let Some(i) = looks.iter().position(|l| l.row_claiming_event(id).is_some()) {
             return Some(i);
         }
     }
+    let t = event.timestamp_ns;
     for key in &opts.correlation_tags {
         let Some(value) = event.tag(key) else {
             continue;
         };
-        let best = looks
+        let near = looks
             .iter()
             .enumerate()
-            .filter_map(|(i, l)| tag_distance(l, key, value, event.timestamp_ns).map(|d| (d, i)))
+            .filter_map(|(i, l)| {
+                let service = event_service(event, |s| l.has_service(s));
+                let svc = service.as_ref().map(|(s, _)| s.as_str());
+                l.tag_match(svc, key, value, t, opts.enclosing_window_ns)
+                    .map(|(_, d)| (d, i))
+            })
             .min();
-        if let Some((_, i)) = best {
+        if let Some((_, i)) = near {
+            return Some(i);
+        }
+        let anywhere = looks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.rows_with_tag(key, value)
+                    .iter()
+                    .filter_map(|&r| l.trace.spans.get(r as usize))
+                    .map(|s| distance(s.start_ns, s.end_ns, t))
+                    .min()
+                    .map(|d| (d, i))
+            })
+            .min();
+        if let Some((_, i)) = anywhere {
             return Some(i);
         }
     }

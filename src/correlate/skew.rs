@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::index::ServiceTable;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Diagnostic, DiagnosticKind, RowOrigin, SpanKind, Trace};
@@ -122,24 +123,13 @@ fn ms(ns: i64) -> String {
 
 /// Estimates per-service clock offsets; returns them with one `ClockSkew` diagnostic per service.
 pub fn estimate(trace: &Trace) -> (Skew, Vec<Diagnostic>) {
-    let n = trace.spans.len();
-    // Services in order of first appearance; row → service index.
-    let mut names: Vec<&str> = Vec::new();
-    let mut lookup: HashMap<&str, usize> = HashMap::new();
-    let mut svc_of_row: Vec<usize> = Vec::with_capacity(n);
-    let mut last: Option<(&str, usize)> = None;
-    for span in &trace.spans {
-        let name = span.service.as_str();
-        let idx = match last {
-            Some((l, i)) if l == name => i,
-            _ => *lookup.entry(name).or_insert_with(|| {
-                names.push(name);
-                names.len() - 1
-            }),
-        };
-        last = Some((name, idx));
-        svc_of_row.push(idx);
-    }
+    estimate_with(trace, &ServiceTable::new(trace))
+}
+
+/// [`estimate`] with the trace's services already interned.
+pub fn estimate_with(trace: &Trace, services: &ServiceTable<'_>) -> (Skew, Vec<Diagnostic>) {
+    let names = &services.names;
+    let svc_of_row: Vec<usize> = services.of_row.iter().map(|&s| s as usize).collect();
     // Crossing pairs, grouped by child service.
     let mut pairs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); names.len()];
     for (row, node) in trace.nodes.iter().enumerate() {

@@ -160,7 +160,7 @@ pub fn view(
         .map(|(s, _)| s);
 
     let mut notices = Vec::new();
-    for d in &t.diagnostics {
+    for d in t.diagnostics.iter().filter(|d| d.kind != DiagnosticKind::MixedTraceIds) {
         let kind = match d.kind {
             DiagnosticKind::PartialTrace => "partial",
             DiagnosticKind::ClockSkew => "skew",
@@ -230,6 +230,22 @@ pub fn view(
         })
         .collect();
     let skew_ns = services.iter().map(|s| tl.skew.offset_of(s)).collect();
+    let adjusted_range = t
+        .spans
+        .iter()
+        .enumerate()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), (i, s)| {
+            let a = tl.skew.adjust_of(i);
+            (
+                lo.min(signed_offset(s.start_ns, t.start_ns) + a),
+                hi.max(signed_offset(s.end_ns, t.start_ns) + a),
+            )
+        });
+    let adjusted_range = if adjusted_range.0 <= adjusted_range.1 {
+        adjusted_range
+    } else {
+        (0, 0)
+    };
 
     let matches = (!vs.filter.trim().is_empty()).then(|| filter_matches(tl, &vs.filter));
 
@@ -277,6 +293,7 @@ pub fn view(
         pins,
         unplaced,
         skew_ns,
+        adjusted_range,
         rows,
         window_visible,
         window_offset,

@@ -18,13 +18,41 @@ fn is_hex(s: &[u8]) -> bool {
     s.iter().all(u8::is_ascii_hexdigit)
 }
 
-fn hex_nibble(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
+/// Nibble value of each byte; 0xff for bytes that are not hex digits.
+const NIBBLE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+fn hex_nibble(c: u8) -> u8 {
+    NIBBLE[usize::from(c)] & 0x0f
+}
+
+/// Exactly `2N` hex digits (the canonical spelling, the hot path); `None` otherwise.
+fn hex_exact<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    if s.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let hi = NIBBLE[usize::from(pair[0])];
+        let lo = NIBBLE[usize::from(pair[1])];
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 /// Hex of at most `2N` digits, left-padded with zeros to `N` bytes. Caller checked `is_hex` and length.
@@ -62,10 +90,13 @@ fn base64_bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// Raw bytes of an id of `N` bytes from any accepted spelling; `None` when it is none of them.
 fn id_bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if let Some(bytes) = hex_exact::<N>(s.as_bytes()) {
+        return Some(bytes);
+    }
     let s = s.trim();
     let b = s.as_bytes();
-    if b.len() == N * 2 && is_hex(b) {
-        return Some(hex_padded::<N>(b));
+    if let Some(bytes) = hex_exact::<N>(b) {
+        return Some(bytes);
     }
     if let Some(bytes) = base64_bytes::<N>(s) {
         return Some(bytes);

@@ -53,7 +53,7 @@ api GET /x 0..100 #a attr http.status=500
         expect![[r#"
             trace 00000000000000000000000000000054  2 spans  100.0 ms
               0   api GET /x                         |========================================| 0.0..100.0
-              1     db SELECT                        |    ============                        | 10.0..40.0 exc×1
+              1     db SELECT                        |    ============                        | 10.0..40.0 exc=1
             ! duplicate_span_merged: Span 0000000000000062 "SELECT" (db) arrived 2 times as fragments; merged into one row.
         "#]],
     );
@@ -119,7 +119,7 @@ api self 60..70 #c ^c
               1     api b                            |      ==============                    | 10.0..30.0
               2       api child                      |          ===                           | 15.0..20.0
               3   api self                           |                                 =======| 50.0..60.0
-            ! cycle: Parent links form a cycle through 2 span(s) (0000000000000061 → 0000000000000062); broken at span 0000000000000061 "a" (api), shown as a top-level row.
+            ! cycle: Parent links form a cycle through 2 span(s) (0000000000000061 -> 0000000000000062); broken at span 0000000000000061 "a" (api), shown as a top-level row.
             ! cycle: Parent links form a cycle through 1 span(s) (0000000000000063); broken at span 0000000000000063 "self" (api), shown as a top-level row.
         "#]],
     );

@@ -37,7 +37,7 @@ fn rule1_span_id_merges_the_otel_exception_on_the_same_span() {
                             ^ 25.5 e-span [span_id] +otel exception
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
 
         "#]],
@@ -60,10 +60,10 @@ e-otag @61 server=payments-host otag=psp
               3 *       checkout validate cart       |  ==                                    | 6.0..10.0
               4 *       checkout GET                 |    ========                            | 12.0..30.0
               5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
                             ^ 60.0 e-otel [otel_context]
                             ^ 61.0 e-otag [otel_context]
@@ -78,21 +78,21 @@ fn rule3_sentry_event_id_attribute() {
         SHOP,
         "e-attr @70 svc=payments",
         expect![[r#"
-        trace 00000000000000000000000000000054  11 spans  100.0 ms
-          0 * frontend POST /checkout            |========================================| 0.0..100.0
-          1 *   frontend POST                    |======================================= | 2.0..98.0
-          2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
-          3 *       checkout validate cart       |  ==                                    | 6.0..10.0
-          4 *       checkout GET                 |    ========                            | 12.0..30.0
-          5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-          6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
-          7 *       checkout POST                |              ==================        | 35.0..80.0
-          8 *         payments POST /charge      |               ================         | 38.0..78.0
-          9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
-         10 *           payments POST            |                    ##########          | 50.0..76.0 !err
-                        ^ 70.0 e-attr [sentry_event_id_attribute]
+            trace 00000000000000000000000000000054  11 spans  100.0 ms
+              0 * frontend POST /checkout            |========================================| 0.0..100.0
+              1 *   frontend POST                    |======================================= | 2.0..98.0
+              2 *     checkout POST /api/checkout    |  ==================================    | 5.0..90.0
+              3 *       checkout validate cart       |  ==                                    | 6.0..10.0
+              4 *       checkout GET                 |    ========                            | 12.0..30.0
+              5 *         inventory GET /stock       |     ======                             | 14.0..28.0
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
+              7 *       checkout POST                |              ==================        | 35.0..80.0
+              8 *         payments POST /charge      |               ================         | 38.0..78.0
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
+             10 *           payments POST            |                    ##########          | 50.0..76.0 !err
+                            ^ 70.0 e-attr [sentry_event_id_attribute]
 
-    "#]],
+        "#]],
     );
 }
 
@@ -114,7 +114,7 @@ fn rule4_exception_event_refines_to_the_raising_descendant() {
                             ^ 27.5 e-d2 [exception_event] from row 5 (span_id) +otel exception
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
 
         "#]],
@@ -139,7 +139,7 @@ e-tag-entry @8 svc=checkout tag:transaction_id=txn-1
                         ^ 8.0 e-tag-entry [correlation_tag] from row 2 (correlation_tag)
               4 *       checkout GET                 |    ========                            | 12.0..30.0
               5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
               9 *           payments fraud check     |                ==                      | 40.0..45.0
@@ -195,11 +195,11 @@ e-far @400 svc=inventory ctx=cache-lookup
               3 *       checkout validate cart       |  ==                                    | 6.0..10.0
               4 *       checkout GET                 |    ========                            | 12.0..30.0
               5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
                             ^ 20.0 e-dropped [enclosing_span]
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
             unplaced e-far (span_not_exported): The event's span 6eddb788c0fc9d10 is not in the trace (dropped or not sampled), and no span of inventory was running at the event's time.
 
@@ -227,10 +227,10 @@ e-no-service @93 ctx=fe-call
               3 *       checkout validate cart       |  ==                                    | 6.0..10.0
               4 *       checkout GET                 |    ========                            | 12.0..30.0
               5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
             unplaced e-late-far (other_service_span): The event points at span 0066652d63616c6c of frontend, but it was sent by checkout, and no span of checkout was running at the event's time.
 
@@ -262,10 +262,10 @@ e-unknown-span @50 ctx=ghost
               3 *       checkout validate cart       |  ==                                    | 6.0..10.0
               4 *       checkout GET                 |    ========                            | 12.0..30.0
               5 *         inventory GET /stock       |     ======                             | 14.0..28.0
-              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc×1
+              6 *           inventory reserve stock  |      ####                              | 16.0..26.0 !err exc=1
               7 *       checkout POST                |              ==================        | 35.0..80.0
               8 *         payments POST /charge      |               ================         | 38.0..78.0
-              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc×1
+              9 *           payments fraud check     |                ==                      | 40.0..45.0 exc=1
              10 *           payments POST            |                    ##########          | 50.0..76.0 !err
             unplaced e-service-unknown (service_unknown): The event belongs to this trace, but neither its span nor its service (release, server name, service tag) can be found in it.
             unplaced e-no-enclosing (no_enclosing_span): The event belongs to this trace, but no span of payments was running at the event's time.

@@ -12,7 +12,16 @@ const MAX_BARS: usize = 400;
 #[component]
 pub fn Minimap() -> impl IntoView {
     let ctx = TraceCtx::get();
-    let duration = ctx.view.with_value(|v| v.duration_ns.max(1)) as f64;
+    // The minimap spans the whole trace in display time (adjusted when the page shows adjusted times).
+    let domain = ctx.full_window;
+    let skew = ctx.view.with_value(|v| v.skew_ns.clone());
+    let shift = move |service: u16| -> i64 {
+        if ctx.adjusted.get() {
+            -skew.get(usize::from(service)).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    };
     let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
 
     let bars = move || {
@@ -24,8 +33,9 @@ pub fn Minimap() -> impl IntoView {
                 .step_by(step)
                 .enumerate()
                 .map(|(k, i)| {
-                    let x = r.start[i] as f64 / duration * 1000.0;
-                    let w = (r.dur[i] as f64 / duration * 1000.0).max(0.8);
+                    let d = domain.get();
+                    let x = d.pct(r.start[i] as i64 + shift(r.service[i])) * 10.0;
+                    let w = (r.dur[i] as f64 / d.span() as f64 * 1000.0).max(0.8);
                     let y = k as f64 / shown * 60.0;
                     view! { <rect x=format!("{x:.2}") y=format!("{y:.2}") width=format!("{w:.2}") height=format!("{:.2}", (60.0 / shown).clamp(0.6, 3.0)) fill=service_color(r.service[i]) opacity="0.7"/> }
                 })
@@ -37,7 +47,7 @@ pub fn Minimap() -> impl IntoView {
             v.pins
                 .iter()
                 .map(|p| {
-                    let x = p.at as f64 / duration * 1000.0;
+                    let x = domain.get().pct(if ctx.adjusted.get() { p.at_adjusted } else { p.at }) * 10.0;
                     view! { <line x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2="60" stroke="#e11d48" stroke-width="2" data-testid="minimap-error-tick"/> }
                 })
                 .collect_view()
@@ -45,8 +55,9 @@ pub fn Minimap() -> impl IntoView {
     };
     let window_rect = move || {
         let w = ctx.window.get();
-        let a = (w.from as f64 / duration * 1000.0).clamp(0.0, 1000.0);
-        let b = (w.to as f64 / duration * 1000.0).clamp(0.0, 1000.0);
+        let d = domain.get();
+        let a = (d.pct(w.from) * 10.0).clamp(0.0, 1000.0);
+        let b = (d.pct(w.to) * 10.0).clamp(0.0, 1000.0);
         let zoomed = a > 0.0 || b < 1000.0;
         zoomed.then(|| view! {
             <rect x="0" y="0" width=format!("{a:.2}") height="60" fill="currentColor" opacity="0.12"/>
@@ -89,8 +100,9 @@ pub fn Minimap() -> impl IntoView {
                         drag.set(None);
                         let (l, r) = if a < b { (a, b) } else { (b, a) };
                         if r - l > 0.002 {
-                            let from = (l * duration) as u64;
-                            let to = (r * duration) as u64;
+                            let d = domain.get_untracked();
+                            let from = (d.from as f64 + l * d.span() as f64).max(0.0) as u64;
+                            let to = (d.from as f64 + r * d.span() as f64).max(0.0) as u64;
                             ctx.vs.update(|v| v.window = Some((from, to)));
                             ctx.commit(false);
                         }

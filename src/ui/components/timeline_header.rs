@@ -25,7 +25,8 @@ pub fn TimelineHeader() -> impl IntoView {
         let ms = (v.start_ns / 1_000_000) as f64;
         Effect::new(move |_| {
             let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-            local.set(String::from(d.to_string()));
+            let text = d.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+            local.set(format!("{} (local)", String::from(text)));
         });
     }
     let error_count = v.pins.len() + v.unplaced.len();
@@ -108,6 +109,7 @@ pub fn TimelineHeader() -> impl IntoView {
                 <input id="filter" type="search" data-testid="filter-input" autocomplete="off" spellcheck="false"
                     class="w-80 rounded-md border border-slate-300 bg-slate-50 px-2 py-1 font-mono text-xs focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-950"
                     placeholder="Filter: name, service=…, status=error, duration>100ms, key=value  ( / )"
+                    value=vs.get_untracked().filter
                     prop:value=move || vs.with(|v| v.filter.clone())
                     on:input=move |ev| {
                         let q = event_target_value(&ev);
@@ -127,7 +129,7 @@ pub fn TimelineHeader() -> impl IntoView {
                 <button type="button" class="btn" title="Previous match (Shift+Enter)" on:click=move |_| step_match(-1)>"↑"</button>
                 <button type="button" class="btn" title="Next match (Enter)" on:click=move |_| step_match(1)>"↓"</button>
                 <label class="ml-2 flex items-center gap-1 text-xs">
-                    <input type="checkbox" data-testid="errors-only" prop:checked=move || vs.with(|v| v.errors_only)
+                    <input type="checkbox" data-testid="errors-only" checked=vs.with_untracked(|v| v.errors_only) prop:checked=move || vs.with(|v| v.errors_only)
                         on:change=move |ev| { let on = event_target_checked(&ev); vs.update(|v| v.errors_only = on); ctx.commit(false); }/>
                     "Only the path to errors"
                 </label>
@@ -138,8 +140,8 @@ pub fn TimelineHeader() -> impl IntoView {
                 </label>
                 {has_skew.then(|| view! {
                     <label class="flex items-center gap-1 text-xs" title="Shift each service by its estimated clock offset">
-                        <input type="checkbox" data-testid="adjusted-toggle" prop:checked=move || vs.with(|v| v.adjusted)
-                            on:change=move |ev| { let on = event_target_checked(&ev); vs.update(|v| v.adjusted = on); ctx.commit(false); }/>
+                        <input type="checkbox" data-testid="adjusted-toggle" checked=ctx.adjusted.get_untracked() prop:checked=move || ctx.adjusted.get()
+                            on:change=move |ev| { let on = event_target_checked(&ev); vs.update(|v| v.adjusted = Some(on)); ctx.commit(false); }/>
                         "Adjust for clock skew"
                     </label>
                 })}

@@ -184,7 +184,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
 
     let geometry = move || {
         let w = ctx.window.get();
-        let adj = if ctx.vs.with(|v| v.adjusted) {
+        let adj = if ctx.adjusted.get() {
             -skew
         } else {
             0
@@ -194,7 +194,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
     };
     let pin_markers = move || {
         let w = ctx.window.get();
-        let adjusted = ctx.vs.with(|v| v.adjusted);
+        let adjusted = ctx.adjusted.get();
         let positions: Vec<(f64, String, String)> = ctx.view.with_value(|v| {
             pins.iter()
                 .filter_map(|i| v.pins.get(*i))

@@ -49,6 +49,10 @@ pub struct TraceCtx {
     pub pin_rows: StoredValue<Vec<u32>>,
     /// Keyboard help shown.
     pub show_help: RwSignal<bool>,
+    /// Show clock-skew-adjusted times.
+    pub adjusted: Memo<bool>,
+    /// The whole trace in display time (adjusted or raw), ns from trace start.
+    pub full_window: Memo<Window>,
     /// Markdown of the selection, for "Copy as Markdown".
     pub markdown: RwSignal<String>,
     /// Breadcrumbs of the selected error: (ns from trace start, label).
@@ -79,22 +83,14 @@ impl TraceCtx {
         let _ = (url, push);
     }
 
-    /// Selects a row (and clears the event selection unless the event is pinned there).
+    /// Selects a row (and shows its span rather than an error).
     pub fn select_row(&self, row: u32) {
         let span = self
             .rows
             .with_untracked(|r| r.pos(row).map(|p| r.span_hex(p)));
-        let keep_event = self.vs.with_untracked(|v| v.event.clone()).and_then(|e| {
-            self.view.with_value(|v| {
-                v.pins
-                    .iter()
-                    .any(|p| p.row == row && p.event_id == e)
-                    .then_some(e)
-            })
-        });
         self.vs.update(|v| {
             v.span = span;
-            v.event = keep_event;
+            v.event = None;
         });
         self.commit(true);
     }
@@ -259,6 +255,16 @@ fn TimelinePage(view: TimelineView) -> impl IntoView {
         })
     });
     let offset = Memo::new(move |_| if full.get() { 0 } else { window_offset });
+    let has_skew = view_sv.with_value(|v| v.skew_ns.iter().any(|o| *o != 0));
+    let adj_range = view_sv.with_value(|v| v.adjusted_range);
+    let adjusted = Memo::new(move |_| vs.with(|v| v.adjusted).unwrap_or(has_skew));
+    let full_window = Memo::new(move |_| {
+        if adjusted.get() {
+            Window::new(adj_range.0.min(0), adj_range.1.max(1))
+        } else {
+            Window::new(0, duration)
+        }
+    });
     let window = Memo::new(move |_| match vs.with(|v| v.window) {
         Some((a, b)) => Window::new(
             i64::try_from(a).unwrap_or(0),
@@ -266,7 +272,7 @@ fn TimelinePage(view: TimelineView) -> impl IntoView {
                 .unwrap_or(duration)
                 .min(duration.saturating_mul(2)),
         ),
-        None => Window::new(0, duration),
+        None => full_window.get(),
     });
     let selected_row = Memo::new(move |_| {
         let (event, span) = vs.with(|v| (v.event.clone(), v.span.clone()));
@@ -301,6 +307,8 @@ fn TimelinePage(view: TimelineView) -> impl IntoView {
         pins_by_row,
         pin_rows,
         show_help: RwSignal::new(false),
+        adjusted,
+        full_window,
         markdown: RwSignal::new(String::new()),
         breadcrumbs: RwSignal::new(Vec::new()),
     };

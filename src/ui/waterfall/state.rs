@@ -20,8 +20,9 @@ pub struct ViewState {
     pub filter: String,
     /// Collapsed rows, by the first 8 hex digits of their span id.
     pub collapsed: Vec<u32>,
-    /// Show clock-skew-adjusted times.
-    pub adjusted: bool,
+    /// Clock-skew-adjusted (`Some(true)`, `t=adj`) or raw (`Some(false)`, `t=raw`) times; `None` is the
+    /// default: adjusted when skew was detected.
+    pub adjusted: Option<bool>,
     /// Show only the paths from the root to errors.
     pub errors_only: bool,
 }
@@ -62,7 +63,7 @@ impl ViewState {
                     s.collapsed.sort_unstable();
                     s.collapsed.dedup();
                 }
-                "t" => s.adjusted = v == "adj",
+                "t" if v == "adj" || v == "raw" => s.adjusted = Some(v == "adj"),
                 "path" => s.errors_only = v == "errors",
                 _ => {}
             }
@@ -89,8 +90,10 @@ impl ViewState {
             let ids: Vec<String> = self.collapsed.iter().map(|c| format!("{c:08x}")).collect();
             parts.push(format!("c={}", ids.join(".")));
         }
-        if self.adjusted {
-            parts.push("t=adj".into());
+        match self.adjusted {
+            Some(true) => parts.push("t=adj".into()),
+            Some(false) => parts.push("t=raw".into()),
+            None => {}
         }
         if self.errors_only {
             parts.push("path=errors".into());
@@ -131,7 +134,7 @@ mod tests {
             window: Some((1_000_000, 25_000_000)),
             filter: "service=payments status=error".into(),
             collapsed: vec![0x0102_0304, 0xdead_beef],
-            adjusted: true,
+            adjusted: Some(false),
             errors_only: true,
         };
         let q = s.to_query();

@@ -1,0 +1,67 @@
+// Generates a synthetic trace of N spans (OTLP JSON) plus Sentry envelopes pinned into it, for the
+// browser benchmark. Usage: node gen.mjs N OUT_DIR
+import fs from "node:fs";
+import path from "node:path";
+
+const n = Number(process.argv[2] ?? 10000);
+const out = process.argv[3] ?? `bench-${n}`;
+fs.mkdirSync(out, { recursive: true });
+
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const hex = (bytes) => Array.from({ length: bytes }, () => Math.floor(rand() * 256).toString(16).padStart(2, "0")).join("");
+const services = ["frontend", "checkout-api", "payments", "inventory", "order-worker", "search", "email"];
+const traceId = hex(16);
+const base = 1763700000000000000n;
+const spans = [];
+// A wide, moderately deep tree: each span gets children until n spans exist.
+const queue = [{ id: hex(8), parent: null, start: 0, dur: 60_000_000_000, depth: 0, svc: 0 }];
+while (spans.length < n && queue.length) {
+  const s = queue.shift();
+  spans.push(s);
+  const kids = s.depth < 12 ? 1 + Math.floor(rand() * 6) : 0;
+  let t = s.start + Math.floor(s.dur * 0.02);
+  for (let k = 0; k < kids && spans.length + queue.length < n; k++) {
+    const dur = Math.max(1000, Math.floor((s.dur / (kids + 1)) * (0.3 + rand() * 0.6)));
+    queue.push({ id: hex(8), parent: s.id, start: t, dur, depth: s.depth + 1, svc: rand() < 0.3 ? Math.floor(rand() * services.length) : s.svc });
+    t += Math.floor(dur * 1.05);
+  }
+}
+const bySvc = new Map();
+for (const s of spans) {
+  const list = bySvc.get(s.svc) ?? [];
+  list.push({
+    traceId, spanId: s.id, ...(s.parent ? { parentSpanId: s.parent } : {}),
+    name: `${["GET", "POST", "SELECT", "publish", "render"][s.depth % 5]} /op/${s.depth}/${Math.floor(rand() * 1000)}`,
+    kind: 1 + (s.depth % 5),
+    startTimeUnixNano: String(base + BigInt(s.start)),
+    endTimeUnixNano: String(base + BigInt(s.start + s.dur)),
+    attributes: [{ key: "http.route", value: { stringValue: `/op/${s.depth}` } }],
+    status: rand() < 0.01 ? { code: 2, message: "failed" } : {},
+  });
+  bySvc.set(s.svc, list);
+}
+const doc = {
+  resourceSpans: [...bySvc.entries()].map(([svc, list]) => ({
+    resource: { attributes: [{ key: "service.name", value: { stringValue: services[svc] } }] },
+    scopeSpans: [{ scope: { name: "bench" }, spans: list }],
+  })),
+};
+fs.writeFileSync(path.join(out, "trace.otlp.json"), JSON.stringify(doc));
+// 1 error per 1000 spans (at least 5), each pinned by contexts.trace.
+const errors = Math.max(5, Math.floor(n / 1000));
+for (let i = 0; i < errors; i++) {
+  const s = spans[Math.floor(rand() * spans.length)];
+  const id = hex(16);
+  const ev = {
+    event_id: id, level: "error", platform: "python",
+    timestamp: Number(base + BigInt(s.start + Math.floor(s.dur / 2))) / 1e9,
+    release: `${services[s.svc]}@1.0.0`, server_name: `${services[s.svc]}-host`,
+    exception: { values: [{ type: "BenchError", value: `failure ${i}`, stacktrace: { frames: [{ filename: "app.py", function: "handler", lineno: 10, in_app: true }] } }] },
+    contexts: { trace: { trace_id: traceId, span_id: s.id } },
+  };
+  fs.writeFileSync(path.join(out, `${String(i).padStart(4, "0")}.envelope`),
+    `${JSON.stringify({ event_id: id })}\n${JSON.stringify({ type: "event" })}\n${JSON.stringify(ev)}\n`);
+}
+fs.writeFileSync(path.join(out, "TRACE_ID"), traceId);
+console.log(`${out}: ${spans.length} spans, ${errors} errors, trace ${traceId}`);
