@@ -209,6 +209,17 @@ pub struct TimelineView {
     pub filter_matches: Option<Vec<u32>>,
 }
 
+/// One event recorded on a span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanEventView {
+    /// Offset from the span start, ns.
+    pub at: i64,
+    /// Event name, e.g. `exception`.
+    pub name: String,
+    /// Attributes as text.
+    pub attributes: Vec<(String, String)>,
+}
+
 /// Details of one span, fetched when it is selected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanDetail {
@@ -238,8 +249,8 @@ pub struct SpanDetail {
     pub attributes: Vec<(String, String)>,
     /// Resource attributes.
     pub resource: Vec<(String, String)>,
-    /// Span events: (offset ns from span start, name, attributes).
-    pub events: Vec<(i64, String, Vec<(String, String)>)>,
+    /// Span events.
+    pub events: Vec<SpanEventView>,
     /// Links: (trace id, span id).
     pub links: Vec<(String, String)>,
     /// Path from the root: names.

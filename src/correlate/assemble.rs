@@ -90,15 +90,29 @@ fn label(span: &Span) -> String {
     format!("{} \"{}\" ({})", span.span_id, span.name, span.service)
 }
 
-/// Merges duplicate span ids in place. Returns which input indices are still alive, and span id → the
-/// first input index with that id (always alive: later copies merge into it or are kept beside it).
-fn dedupe(spans: &mut [Span], diags: &mut Diags) -> (Vec<bool>, IdMap<SpanId, usize>) {
+/// What [`dedupe`] found.
+struct Deduped {
+    /// Which input indices are still rows.
+    alive: Vec<bool>,
+    /// Span id → the first input index with that id (always alive: later copies merge into it or are
+    /// kept beside it).
+    first: IdMap<SpanId, usize>,
+    /// Earliest non-zero start time (the fallback for spans without any time).
+    earliest: u64,
+}
+
+/// Merges duplicate span ids in place.
+fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Deduped {
     let mut alive = vec![true; spans.len()];
+    let mut earliest = u64::MAX;
     let mut first: IdMap<SpanId, usize> = IdMap::default();
     first.reserve(spans.len());
     let mut dup_ids: Vec<SpanId> = Vec::new();
     let mut groups: IdMap<SpanId, Vec<usize>> = IdMap::default();
     for (i, span) in spans.iter().enumerate() {
+        if span.start_ns != 0 {
+            earliest = earliest.min(span.start_ns);
+        }
         match first.get(&span.span_id) {
             None => {
                 first.insert(span.span_id, i);
@@ -181,58 +195,53 @@ fn dedupe(spans: &mut [Span], diags: &mut Diags) -> (Vec<bool>, IdMap<SpanId, us
             ));
         }
     }
-    (alive, first)
+    Deduped {
+        alive,
+        first,
+        earliest: if earliest == u64::MAX { 0 } else { earliest },
+    }
 }
 
-/// Repairs missing start times and ends before starts.
-fn repair_times(spans: &mut [Span], alive: &[bool], diags: &mut Diags) {
-    let fallback = spans
-        .iter()
-        .zip(alive)
-        .filter(|(s, &a)| a && s.start_ns != 0)
-        .map(|(s, _)| s.start_ns)
-        .min()
-        .unwrap_or(0);
-    for (span, _) in spans.iter_mut().zip(alive).filter(|(_, &a)| a) {
-        if span.start_ns == 0 {
-            let start = if span.end_ns != 0 {
-                span.end_ns
-            } else {
-                fallback
-            };
-            diags.push(Diagnostic::span(
-                DiagnosticKind::MissingStartTime,
-                span.span_id,
-                format!(
-                    "Span {} has no start time; drawn as an instant at {}.",
-                    label(span),
-                    if span.end_ns != 0 {
-                        "its end"
-                    } else {
-                        "the trace's start"
-                    }
-                ),
-            ));
-            span.start_ns = start;
-            if span.end_ns < start {
-                span.end_ns = start;
-            }
-        } else if span.end_ns < span.start_ns {
-            diags.push(Diagnostic::span(
-                DiagnosticKind::EndBeforeStart,
-                span.span_id,
-                format!(
-                    "Span {} ends {} before it starts; its end was set to its start.",
-                    label(span),
-                    if span.end_ns == 0 {
-                        "(no end time)".to_owned()
-                    } else {
-                        format!("{:.3} ms", (span.start_ns - span.end_ns) as f64 / 1e6)
-                    }
-                ),
-            ));
-            span.end_ns = span.start_ns;
+/// Repairs a missing start time or an end before the start; `fallback` is the trace's earliest start.
+fn repair_times(span: &mut Span, fallback: u64, diags: &mut Diags) {
+    if span.start_ns == 0 {
+        let start = if span.end_ns != 0 {
+            span.end_ns
+        } else {
+            fallback
+        };
+        diags.push(Diagnostic::span(
+            DiagnosticKind::MissingStartTime,
+            span.span_id,
+            format!(
+                "Span {} has no start time; drawn as an instant at {}.",
+                label(span),
+                if span.end_ns != 0 {
+                    "its end"
+                } else {
+                    "the trace's start"
+                }
+            ),
+        ));
+        span.start_ns = start;
+        if span.end_ns < start {
+            span.end_ns = start;
         }
+    } else if span.end_ns < span.start_ns {
+        diags.push(Diagnostic::span(
+            DiagnosticKind::EndBeforeStart,
+            span.span_id,
+            format!(
+                "Span {} ends {} before it starts; its end was set to its start.",
+                label(span),
+                if span.end_ns == 0 {
+                    "(no end time)".to_owned()
+                } else {
+                    format!("{:.3} ms", (span.start_ns - span.end_ns) as f64 / 1e6)
+                }
+            ),
+        ));
+        span.end_ns = span.start_ns;
     }
 }
 
@@ -373,29 +382,35 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             ),
         ));
     }
-    let (mut alive, index) = dedupe(&mut spans, &mut diags);
-    repair_times(&mut spans, &alive, &mut diags);
+    let Deduped {
+        mut alive,
+        first: index,
+        earliest,
+    } = dedupe(&mut spans, &mut diags);
 
-    // Parent links, over live spans; the first copy of an id wins.
+    // One pass over the live spans: repair times, link parents (the first copy of an id wins), and
+    // copy out the sibling sort keys.
     let mut parent: Vec<Option<usize>> = vec![None; spans.len()];
+    let mut keys: Vec<(u64, SpanId)> = Vec::with_capacity(spans.len());
     let mut missing_order: Vec<SpanId> = Vec::new();
     let mut orphans: IdMap<SpanId, Vec<usize>> = IdMap::default();
-    for (i, s) in spans.iter().enumerate() {
-        if !alive[i] {
-            continue;
-        }
-        if let Some(pid) = s.parent_span_id {
-            match index.get(&pid) {
-                Some(&p) => parent[i] = Some(p),
-                None => orphans
-                    .entry(pid)
-                    .or_insert_with(|| {
-                        missing_order.push(pid);
-                        Vec::new()
-                    })
-                    .push(i),
+    for (i, s) in spans.iter_mut().enumerate() {
+        if alive[i] {
+            repair_times(s, earliest, &mut diags);
+            if let Some(pid) = s.parent_span_id {
+                match index.get(&pid) {
+                    Some(&p) => parent[i] = Some(p),
+                    None => orphans
+                        .entry(pid)
+                        .or_insert_with(|| {
+                            missing_order.push(pid);
+                            Vec::new()
+                        })
+                        .push(i),
+                }
             }
         }
+        keys.push((s.start_ns, s.span_id));
     }
     let mut origin: Vec<RowOrigin> = vec![RowOrigin::Span; spans.len()];
     for missing in missing_order {
@@ -424,6 +439,7 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
         for &c in children {
             parent[c] = Some(ph_idx);
         }
+        keys.push((ph.start_ns, ph.span_id));
         spans.push(ph);
         parent.push(None);
         alive.push(true);
@@ -456,8 +472,7 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             fill[p] += 1;
         }
     }
-    // Sort keys copied out once, so sorting does not chase spans around memory.
-    let keys: Vec<(u64, SpanId)> = spans.iter().map(|s| (s.start_ns, s.span_id)).collect();
+    // Sort keys were copied out, so sorting does not chase spans around memory.
     let key = |i: &usize| (keys.get(*i).copied(), *i);
     roots.sort_unstable_by_key(key);
     for p in 0..n {

@@ -107,6 +107,20 @@ pub struct TempoSection {
     pub token: Option<SecretString>,
     /// Path prefix configured as Tempo's `http_api_prefix`.
     pub http_api_prefix: Option<String>,
+    /// Whole-request timeout in milliseconds, body included (default 30000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
+    /// buffered (default 256).
+    #[serde(default)]
+    pub max_response_mb: Option<u64>,
+    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
+    /// timestamp (default 3600).
+    #[serde(default)]
+    pub time_hint_window_secs: Option<u64>,
+    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
+    #[serde(default)]
+    pub cache_ttl_secs: Option<u64>,
 }
 
 /// `[[jaeger]]`: one Jaeger query endpoint.
@@ -120,7 +134,22 @@ pub struct JaegerSection {
     pub url: String,
     /// Value of an `Authorization` header, if the query service needs one.
     pub authorization: Option<SecretString>,
+    /// Whole-request timeout in milliseconds, body included (default 30000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
+    /// buffered (default 256).
+    #[serde(default)]
+    pub max_response_mb: Option<u64>,
+    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
+    /// timestamp (default 3600).
+    #[serde(default)]
+    pub time_hint_window_secs: Option<u64>,
+    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
+    #[serde(default)]
+    pub cache_ttl_secs: Option<u64>,
 }
+
 
 /// `[files]`: a directory of exported trace and Sentry event files.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -128,6 +157,9 @@ pub struct JaegerSection {
 pub struct FilesSection {
     /// Directory to index.
     pub dir: Option<PathBuf>,
+    /// How often, in seconds, the directory is polled for added, changed or removed files (default 5).
+    #[serde(default)]
+    pub rescan_secs: Option<u64>,
 }
 
 /// `[correlate]`: pinning options.
@@ -379,6 +411,10 @@ fn upsert_tempo(list: &mut Vec<TempoSection>, url: String) {
             tenant: None,
             token: None,
             http_api_prefix: None,
+            timeout_ms: None,
+            max_response_mb: None,
+            time_hint_window_secs: None,
+            cache_ttl_secs: None,
         }),
     }
 }
@@ -390,6 +426,10 @@ fn upsert_jaeger(list: &mut Vec<JaegerSection>, url: String) {
             name: default_jaeger_name(),
             url,
             authorization: None,
+            timeout_ms: None,
+            max_response_mb: None,
+            time_hint_window_secs: None,
+            cache_ttl_secs: None,
         }),
     }
 }

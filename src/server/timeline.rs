@@ -2,7 +2,7 @@
 //! window for server rendering, span and event details, filter matches and the JSON export.
 
 use crate::api::types::{
-    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, TimelineView,
+    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView, TimelineView,
     UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
 };
 use crate::correlate::{Correlation, Timeline};
@@ -21,7 +21,7 @@ pub const WINDOW_ROWS: usize = 80;
 fn services_of(tl: &Timeline) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for s in &tl.trace.spans {
-        if !seen.iter().any(|x| *x == s.service) {
+        if !seen.contains(&s.service) {
             seen.push(s.service.clone());
         }
     }
@@ -354,12 +354,10 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
         events: s
             .events
             .iter()
-            .map(|e| {
-                (
-                    signed_offset(e.time_ns, s.start_ns),
-                    e.name.clone(),
-                    kvs(&e.attributes),
-                )
+            .map(|e| SpanEventView {
+                at: signed_offset(e.time_ns, s.start_ns),
+                name: e.name.clone(),
+                attributes: kvs(&e.attributes),
             })
             .collect(),
         links: s

@@ -195,7 +195,7 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
             {(!s.events.is_empty()).then(|| view! {
                 {section("Events")}
                 <ul class="space-y-2 text-xs">
-                    {s.events.clone().into_iter().map(|(at, name, attrs)| { let is_exc = name == "exception"; view! {
+                    {s.events.clone().into_iter().map(|crate::api::types::SpanEventView { at, name, attributes: attrs }| { let is_exc = name == "exception"; view! {
                         <li class=if is_exc { "rounded border border-rose-200 p-1 dark:border-rose-900" } else { "" }>
                             <span class="font-medium">{name}</span>" "<span class="text-slate-500">"+"{format_duration(at)}</span>
                             {kv_table(attrs, "span-event")}
@@ -267,7 +267,7 @@ fn EventView(e: EventDetail) -> impl IntoView {
                 {section("Breadcrumbs")}
                 <ol class="space-y-0.5 text-xs" data-testid="breadcrumbs">
                     {e.breadcrumbs.clone().into_iter().map(|(t, cat, msg, level)| view! {
-                        <li class="flex gap-2"><span class="w-16 shrink-0 tabular-nums text-slate-500">{t.map(|t| format_duration(t)).unwrap_or_default()}</span>
+                        <li class="flex gap-2"><span class="w-16 shrink-0 tabular-nums text-slate-500">{t.map(format_duration).unwrap_or_default()}</span>
                             <span class="shrink-0 text-slate-500">{cat}</span><span class="break-words" dir="auto">{clip(msg)}</span><span class="text-slate-400">{level}</span></li>
                     }).collect_view()}
                 </ol>

@@ -1,0 +1,554 @@
+//! Trace backends: Grafana Tempo, Jaeger and a directory of files, behind one [`Backends`] set.
+//!
+//! [`Backends::fetch`] asks every configured backend for a trace at once and returns the first answer
+//! that has spans, naming the backend; when none has it, every backend's [`FetchError`] is returned, each
+//! a sentence a person can act on (which backend, which URL path, what it answered; never a token).
+//! HTTP backends cache fetched traces (moka, keyed by trace id per backend, with a TTL) and make
+//! concurrent requests for one trace share one upstream call (`try_get_with` is single-flight).
+//! Payloads are decoded by [`crate::connectors::formats`]; this module only knows paths, statuses and
+//! not-found rules.
+
+mod files;
+mod jaeger;
+mod tempo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use moka::future::Cache;
+
+use crate::connectors::http::{HttpError, HttpOptions, HttpResponse};
+use crate::domain::{Span, TraceId};
+use crate::server::config::Config;
+
+pub use files::{FileProblem, FilesSource};
+pub use jaeger::JaegerClient;
+pub use tempo::TempoClient;
+
+/// A time near the trace, e.g. a Sentry event's timestamp, used to narrow a backend's search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeHint {
+    /// Unix nanoseconds.
+    pub around_ns: u64,
+}
+
+/// A trace found by a backend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedTrace {
+    /// The configured name of the backend that had it.
+    pub backend: String,
+    /// `tempo`, `jaeger` or `files`.
+    pub kind: &'static str,
+    /// The spans of the requested trace, in payload order.
+    pub spans: Vec<Span>,
+    /// Set when the backend said the trace is incomplete: its message.
+    pub partial: Option<String>,
+}
+
+/// One row of [`Backends::search_errors`]: a recent trace with at least one error span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceSummaryRow {
+    /// Configured name of the backend.
+    pub backend: String,
+    /// `tempo`, `jaeger` or `files`.
+    pub kind: &'static str,
+    /// Trace id (Tempo's trimmed ids padded back to 32 hex digits).
+    pub trace_id: TraceId,
+    /// Service of the root span, when known.
+    pub root_service: Option<String>,
+    /// Name of the root span, when known.
+    pub root_name: Option<String>,
+    /// Start, Unix nanoseconds (0 when unknown).
+    pub start_ns: u64,
+    /// Duration in milliseconds, when known.
+    pub duration_ms: Option<u64>,
+    /// Number of spans, when known.
+    pub span_count: Option<usize>,
+    /// Number of error spans, when known.
+    pub error_span_count: Option<usize>,
+}
+
+/// Why a backend did not return a trace. The message names the backend and the URL path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The backend answered that it does not have the trace.
+    #[error("{backend}: trace not found ({path})")]
+    NotFound {
+        /// Configured backend name.
+        backend: String,
+        /// URL path (or file directory) asked.
+        path: String,
+    },
+    /// Tempo refused the trace as larger than its `max_bytes_per_trace`.
+    #[error("{backend}: the trace is larger than the backend allows{}; raise max_bytes_per_trace there or open the trace in its own UI", .limit_bytes.map(|n| format!(" (max bytes: {n})")).unwrap_or_default())]
+    TooLarge {
+        /// Configured backend name.
+        backend: String,
+        /// The backend's limit, when it said.
+        limit_bytes: Option<u64>,
+    },
+    /// The answer was bigger than tracepin's `max_response_mb`.
+    #[error("{backend}: the trace is larger than {max_mb} MB (max_response_mb); raise max_response_mb to load it")]
+    Oversized {
+        /// Configured backend name.
+        backend: String,
+        /// The cap in MB.
+        max_mb: u64,
+    },
+    /// No answer within the timeout.
+    #[error("{backend}: GET {path} timed out after {after_ms} ms; the backend is slow or unreachable (timeout_ms)")]
+    Timeout {
+        /// Configured backend name.
+        backend: String,
+        /// URL path.
+        path: String,
+        /// The timeout in milliseconds.
+        after_ms: u64,
+    },
+    /// The connection could not be made.
+    #[error("{backend}: cannot connect to {host} (GET {path}): {message}; check the url")]
+    Connect {
+        /// Configured backend name.
+        backend: String,
+        /// `host:port`.
+        host: String,
+        /// URL path.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// The backend rejected the credentials.
+    #[error("{backend}: GET {path} answered {status} (not allowed); check the token, tenant or authorization configured for it")]
+    Unauthorized {
+        /// Configured backend name.
+        backend: String,
+        /// URL path.
+        path: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// Any other unexpected status.
+    #[error("{backend}: GET {path} answered {status}: {body_excerpt}")]
+    Status {
+        /// Configured backend name.
+        backend: String,
+        /// URL path.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// The start of the body, one line.
+        body_excerpt: String,
+    },
+    /// The answer arrived but could not be decoded.
+    #[error("{backend}: {path} could not be decoded: {message}")]
+    Decode {
+        /// Configured backend name.
+        backend: String,
+        /// URL path (or file).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The connection broke while the answer was read.
+    #[error("{backend}: the answer to GET {path} was cut off: {message}")]
+    Interrupted {
+        /// Configured backend name.
+        backend: String,
+        /// URL path.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// The backend's configuration is unusable (bad URL or header value).
+    #[error("{backend}: {message}")]
+    Config {
+        /// Configured backend name.
+        backend: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl FetchError {
+    /// True when the backend answered that it has no such trace.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, FetchError::NotFound { .. })
+    }
+
+    /// Maps a transport error of `backend`.
+    pub(crate) fn from_http(backend: &str, e: HttpError) -> Self {
+        let backend = backend.to_owned();
+        match e {
+            HttpError::Config { message, .. } => FetchError::Config { backend, message },
+            HttpError::Timeout { path, after, .. } => FetchError::Timeout {
+                backend,
+                path,
+                after_ms: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            },
+            HttpError::Connect {
+                host,
+                path,
+                message,
+                ..
+            } => FetchError::Connect {
+                backend,
+                host,
+                path,
+                message,
+            },
+            HttpError::TooLarge { max_bytes, .. } => FetchError::Oversized {
+                backend,
+                max_mb: max_bytes / (1024 * 1024),
+            },
+            HttpError::Body { path, message, .. } => FetchError::Interrupted {
+                backend,
+                path,
+                message,
+            },
+        }
+    }
+
+    /// Maps an unexpected status (401/403 become [`FetchError::Unauthorized`]).
+    pub(crate) fn from_status(backend: &str, path: &str, resp: &HttpResponse) -> Self {
+        let status = resp.status.as_u16();
+        if status == 401 || status == 403 {
+            return FetchError::Unauthorized {
+                backend: backend.to_owned(),
+                path: path.to_owned(),
+                status,
+            };
+        }
+        FetchError::Status {
+            backend: backend.to_owned(),
+            path: path.to_owned(),
+            status,
+            body_excerpt: resp.excerpt(200),
+        }
+    }
+}
+
+/// Settings shared by the HTTP backends, from a `[[tempo]]` / `[[jaeger]]` table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub http: HttpOptions,
+    pub window: Duration,
+    pub cache_ttl: Duration,
+}
+
+impl Limits {
+    pub(crate) fn new(
+        timeout_ms: Option<u64>,
+        max_response_mb: Option<u64>,
+        window_secs: Option<u64>,
+        cache_ttl_secs: Option<u64>,
+    ) -> Self {
+        let defaults = HttpOptions::default();
+        Limits {
+            http: HttpOptions {
+                timeout: timeout_ms
+                    .map(Duration::from_millis)
+                    .unwrap_or(defaults.timeout),
+                connect_timeout: timeout_ms
+                    .map(|t| Duration::from_millis(t).min(defaults.connect_timeout))
+                    .unwrap_or(defaults.connect_timeout),
+                max_body_bytes: max_response_mb
+                    .map(|mb| mb.saturating_mul(1024 * 1024))
+                    .unwrap_or(defaults.max_body_bytes),
+                ..defaults
+            },
+            window: Duration::from_secs(window_secs.unwrap_or(3600)),
+            cache_ttl: Duration::from_secs(cache_ttl_secs.unwrap_or(300)),
+        }
+    }
+
+    /// `(start, end)` in Unix seconds around the hint.
+    pub(crate) fn window_secs(&self, hint: TimeHint) -> (u64, u64) {
+        let at = hint.around_ns / 1_000_000_000;
+        let w = self.window.as_secs();
+        (at.saturating_sub(w), at.saturating_add(w).saturating_add(1))
+    }
+}
+
+/// Per-backend cache of fetched traces with single-flight loading.
+#[derive(Debug, Clone)]
+pub(crate) struct TraceCache {
+    cache: Option<Cache<TraceId, Arc<FetchedTrace>>>,
+}
+
+impl TraceCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        if ttl.is_zero() {
+            return Self { cache: None };
+        }
+        let cache = Cache::builder()
+            .time_to_live(ttl)
+            // Weighed in spans: about 2 million spans in memory per backend.
+            .weigher(|_k, v: &Arc<FetchedTrace>| {
+                u32::try_from(v.spans.len().max(1)).unwrap_or(u32::MAX)
+            })
+            .max_capacity(2_000_000)
+            .build();
+        Self { cache: Some(cache) }
+    }
+
+    /// Returns the cached trace or runs `load` once for all concurrent callers.
+    pub(crate) async fn get<F>(&self, id: TraceId, load: F) -> Result<FetchedTrace, FetchError>
+    where
+        F: std::future::Future<Output = Result<FetchedTrace, FetchError>>,
+    {
+        match &self.cache {
+            None => load.await,
+            Some(cache) => cache
+                .try_get_with(id, async move { load.await.map(Arc::new) })
+                .await
+                .map(|t| (*t).clone())
+                .map_err(|e: Arc<FetchError>| (*e).clone()),
+        }
+    }
+}
+
+/// One configured trace backend.
+#[derive(Debug)]
+pub enum TraceBackend {
+    /// A Grafana Tempo query endpoint.
+    Tempo(TempoClient),
+    /// A Jaeger query service.
+    Jaeger(JaegerClient),
+    /// A directory of trace and event files.
+    Files(FilesSource),
+}
+
+impl TraceBackend {
+    /// The configured name.
+    pub fn name(&self) -> &str {
+        match self {
+            TraceBackend::Tempo(c) => c.name(),
+            TraceBackend::Jaeger(c) => c.name(),
+            TraceBackend::Files(f) => f.name(),
+        }
+    }
+
+    /// `tempo`, `jaeger` or `files`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TraceBackend::Tempo(_) => "tempo",
+            TraceBackend::Jaeger(_) => "jaeger",
+            TraceBackend::Files(_) => "files",
+        }
+    }
+
+    /// Fetches one trace.
+    pub async fn fetch(&self, id: TraceId, hint: Option<TimeHint>) -> Result<FetchedTrace, FetchError> {
+        match self {
+            TraceBackend::Tempo(c) => c.fetch(id, hint).await,
+            TraceBackend::Jaeger(c) => c.fetch(id, hint).await,
+            TraceBackend::Files(f) => f.fetch(id).await,
+        }
+    }
+
+    /// Recent traces with errors.
+    pub async fn search_errors(
+        &self,
+        period_secs: u64,
+        limit: usize,
+    ) -> Result<Vec<TraceSummaryRow>, FetchError> {
+        match self {
+            TraceBackend::Tempo(c) => c.search_errors(period_secs, limit).await,
+            TraceBackend::Jaeger(c) => c.search_errors(period_secs, limit).await,
+            TraceBackend::Files(f) => Ok(f.search_errors(limit).await),
+        }
+    }
+
+    /// A cheap probe: `Ok(detail)` when the backend answers.
+    pub async fn ready(&self) -> Result<String, String> {
+        match self {
+            TraceBackend::Tempo(c) => c.ready().await,
+            TraceBackend::Jaeger(c) => c.ready().await,
+            TraceBackend::Files(f) => f.ready().await,
+        }
+    }
+}
+
+/// Every configured trace backend.
+#[derive(Debug, Default)]
+pub struct Backends {
+    backends: Vec<TraceBackend>,
+    /// Backends that could not be built, with why (reported by `fetch` and `ready`).
+    broken: Vec<FetchError>,
+}
+
+impl Backends {
+    /// Builds the backends the configuration names (Tempo, Jaeger, then files). A backend whose URL
+    /// or header is unusable is kept as an error that `fetch` and `ready` report.
+    ///
+    /// The files source starts its background indexing task when a Tokio runtime is running, else on
+    /// first use.
+    pub fn from_config(cfg: &Config) -> Backends {
+        let mut out = Backends::default();
+        for t in &cfg.tempo {
+            match TempoClient::new(t) {
+                Ok(c) => out.backends.push(TraceBackend::Tempo(c)),
+                Err(e) => out.broken.push(e),
+            }
+        }
+        for j in &cfg.jaeger {
+            match JaegerClient::new(j) {
+                Ok(c) => out.backends.push(TraceBackend::Jaeger(c)),
+                Err(e) => out.broken.push(e),
+            }
+        }
+        if let Some(dir) = &cfg.files.dir {
+            out.backends.push(TraceBackend::Files(FilesSource::new(
+                dir.clone(),
+                Duration::from_secs(cfg.files.rescan_secs.unwrap_or(5).max(1)),
+            )));
+        }
+        out
+    }
+
+    /// Wraps already-built backends.
+    pub fn new(backends: Vec<TraceBackend>) -> Backends {
+        Backends {
+            backends,
+            broken: Vec::new(),
+        }
+    }
+
+    /// True when no trace backend is configured.
+    pub fn is_empty(&self) -> bool {
+        self.backends.is_empty() && self.broken.is_empty()
+    }
+
+    /// The backends, in configuration order.
+    pub fn backends(&self) -> &[TraceBackend] {
+        &self.backends
+    }
+
+    /// The files source, if one is configured (it also holds file-based Sentry events).
+    pub fn files(&self) -> Option<&FilesSource> {
+        self.backends.iter().find_map(|b| match b {
+            TraceBackend::Files(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// Asks every backend at once; returns the first trace found, or every backend's error.
+    pub async fn fetch(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<FetchedTrace, Vec<FetchError>> {
+        let mut pending: FuturesUnordered<_> =
+            self.backends.iter().map(|b| b.fetch(id, hint)).collect();
+        let mut errors = self.broken.clone();
+        while let Some(result) = pending.next().await {
+            match result {
+                Ok(trace) => return Ok(trace),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Real failures first: "not found" from one backend matters less than "unreachable" from another.
+        errors.sort_by_key(FetchError::is_not_found);
+        Err(errors)
+    }
+
+    /// Recent traces with at least one error span, from every backend (newest first, at most `limit`).
+    /// A backend that fails is logged and skipped.
+    pub async fn search_errors(&self, period_secs: u64, limit: usize) -> Vec<TraceSummaryRow> {
+        let results = futures::future::join_all(
+            self.backends
+                .iter()
+                .map(|b| b.search_errors(period_secs, limit)),
+        )
+        .await;
+        let mut rows = Vec::new();
+        for (b, r) in self.backends.iter().zip(results) {
+            match r {
+                Ok(mut r) => rows.append(&mut r),
+                Err(e) => tracing::warn!(backend = b.name(), error = %e, "trace search failed"),
+            }
+        }
+        rows.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert(r.trace_id));
+        rows.truncate(limit);
+        rows
+    }
+
+    /// Probes every backend: `(name, Ok(detail) | Err(why))`.
+    pub async fn ready(&self) -> Vec<(String, Result<String, String>)> {
+        let results =
+            futures::future::join_all(self.backends.iter().map(|b| b.ready())).await;
+        let mut out: Vec<(String, Result<String, String>)> = self
+            .backends
+            .iter()
+            .zip(results)
+            .map(|(b, r)| (b.name().to_owned(), r))
+            .collect();
+        for e in &self.broken {
+            let name = match e {
+                FetchError::Config { backend, .. } => backend.clone(),
+                _ => String::new(),
+            };
+            out.push((name, Err(e.to_string())));
+        }
+        out
+    }
+}
+
+/// Keeps the spans of `id` (a backend may answer with more than one trace).
+pub(crate) fn only_trace(mut spans: Vec<Span>, id: TraceId) -> Vec<Span> {
+    spans.retain(|s| s.trace_id == id);
+    spans
+}
+
+/// Pads a hex trace id with leading zeros trimmed (Tempo search) or a 64-bit one (Jaeger) to 32 digits.
+pub(crate) fn padded_trace_id(hex: &str) -> Option<TraceId> {
+    let hex = hex.trim();
+    if hex.is_empty() || hex.len() > 32 {
+        return None;
+    }
+    format!("{hex:0>32}").to_ascii_lowercase().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_trimmed_ids() {
+        assert_eq!(
+            padded_trace_id("d6e9329d67b6146a").map(|t| t.to_string()).as_deref(),
+            Some("0000000000000000d6e9329d67b6146a")
+        );
+        assert_eq!(padded_trace_id(""), None);
+        assert_eq!(padded_trace_id("xyz"), None);
+    }
+
+    #[test]
+    fn window_around_hint() {
+        let l = Limits::new(None, None, Some(60), None);
+        assert_eq!(
+            l.window_secs(TimeHint {
+                around_ns: 1_000_000_000_000
+            }),
+            (940, 1061)
+        );
+    }
+
+    #[test]
+    fn messages_are_actionable() {
+        let e = FetchError::TooLarge {
+            backend: "prod".into(),
+            limit_bytes: Some(5_000_000),
+        };
+        assert_eq!(e.to_string(), "prod: the trace is larger than the backend allows (max bytes: 5000000); raise max_bytes_per_trace there or open the trace in its own UI");
+        let e = FetchError::Unauthorized {
+            backend: "prod".into(),
+            path: "/api/v2/traces/01".into(),
+            status: 401,
+        };
+        assert!(e.to_string().contains("check the token"));
+    }
+}

@@ -1,0 +1,324 @@
+//! Grafana Tempo: trace by id (`/api/v2/traces/{id}`, falling back to v1 `/api/traces/{id}`), TraceQL
+//! search for error traces (`/api/search`) and the `/api/echo` probe.
+//!
+//! Protobuf is asked for (`Accept: application/protobuf`) because Tempo's JSON changed shape across
+//! versions; a JSON answer is read too, by its content type. Not-found rules: v2 answers 200 with an
+//! empty trace (or 404 behind an access policy); v1 answers 404. A v2 404 is retried on v1 for older
+//! Tempo. `422 trace exceeds max size (max bytes: N)` becomes [`FetchError::TooLarge`]; v2
+//! `status: PARTIAL` is kept as [`FetchedTrace::partial`]. With a time hint the lookup is limited to
+//! the configured window around it first, then retried unbounded.
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::{
+    only_trace, padded_trace_id, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
+    TraceSummaryRow,
+};
+use crate::connectors::formats::{self, Decoded, Format};
+use crate::connectors::http::{HttpClient, HttpResponse};
+use crate::domain::TraceId;
+use crate::server::config::TempoSection;
+
+const PROTOBUF: &str = "application/protobuf";
+
+/// A client for one `[[tempo]]` endpoint.
+#[derive(Debug)]
+pub struct TempoClient {
+    name: String,
+    http: HttpClient,
+    prefix: String,
+    limits: Limits,
+    cache: TraceCache,
+}
+
+enum Answer {
+    Found(FetchedTrace),
+    NotFound(String),
+    /// v2 does not exist on this Tempo (404 without a body): try v1.
+    NoV2,
+}
+
+impl TempoClient {
+    /// Builds the client from its config table.
+    pub fn new(cfg: &TempoSection) -> Result<Self, FetchError> {
+        let limits = Limits::new(
+            cfg.timeout_ms,
+            cfg.max_response_mb,
+            cfg.time_hint_window_secs,
+            cfg.cache_ttl_secs,
+        );
+        let token = cfg
+            .token
+            .as_ref()
+            .map(|t| format!("Bearer {}", t.expose_secret()));
+        let mut headers: Vec<(&str, &str, bool)> = Vec::new();
+        if let Some(t) = cfg.tenant.as_deref() {
+            headers.push(("X-Scope-OrgID", t, false));
+        }
+        if let Some(t) = token.as_deref() {
+            headers.push(("Authorization", t, true));
+        }
+        let http = HttpClient::new(&cfg.name, &cfg.url, &headers, limits.http)
+            .map_err(|e| FetchError::from_http(&cfg.name, e))?;
+        let prefix = cfg
+            .http_api_prefix
+            .as_deref()
+            .map(|p| p.trim().trim_matches('/'))
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("/{p}"))
+            .unwrap_or_default();
+        Ok(Self {
+            name: cfg.name.clone(),
+            http,
+            prefix,
+            limits,
+            cache: TraceCache::new(limits.cache_ttl),
+        })
+    }
+
+    /// The configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Fetches one trace (cached, single-flight).
+    pub async fn fetch(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<FetchedTrace, FetchError> {
+        self.cache.get(id, self.fetch_uncached(id, hint)).await
+    }
+
+    async fn fetch_uncached(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<FetchedTrace, FetchError> {
+        let windows: Vec<Option<(u64, u64)>> = match hint {
+            Some(h) => vec![Some(self.limits.window_secs(h)), None],
+            None => vec![None],
+        };
+        let mut last_path = String::new();
+        for window in windows {
+            let query: Vec<(&str, String)> = window
+                .map(|(s, e)| vec![("start", s.to_string()), ("end", e.to_string())])
+                .unwrap_or_default();
+            let v2 = format!("{}/api/v2/traces/{id}", self.prefix);
+            match self.get_trace(&v2, &query, id, Format::TempoV2).await? {
+                Answer::Found(t) => return Ok(t),
+                Answer::NotFound(p) => last_path = p,
+                Answer::NoV2 => {
+                    let v1 = format!("{}/api/traces/{id}", self.prefix);
+                    match self.get_trace(&v1, &query, id, Format::TempoV1).await? {
+                        Answer::Found(t) => return Ok(t),
+                        Answer::NotFound(p) => last_path = p,
+                        Answer::NoV2 => last_path = v1,
+                    }
+                }
+            }
+        }
+        Err(FetchError::NotFound {
+            backend: self.name.clone(),
+            path: last_path,
+        })
+    }
+
+    async fn get_trace(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        id: TraceId,
+        json_format: Format,
+    ) -> Result<Answer, FetchError> {
+        let resp = self
+            .http
+            .get(path, query, PROTOBUF)
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        match resp.status.as_u16() {
+            200 => {}
+            404 if json_format == Format::TempoV2 => return Ok(Answer::NoV2),
+            404 => return Ok(Answer::NotFound(path.to_owned())),
+            422 => {
+                return Err(FetchError::TooLarge {
+                    backend: self.name.clone(),
+                    limit_bytes: max_bytes(&String::from_utf8_lossy(&resp.body)),
+                })
+            }
+            _ => return Err(FetchError::from_status(&self.name, path, &resp)),
+        }
+        let decoded = decode_body(resp, json_format).await.map_err(|message| {
+            FetchError::Decode {
+                backend: self.name.clone(),
+                path: path.to_owned(),
+                message,
+            }
+        })?;
+        let spans = only_trace(decoded.spans, id);
+        if spans.is_empty() {
+            return Ok(Answer::NotFound(path.to_owned()));
+        }
+        Ok(Answer::Found(FetchedTrace {
+            backend: self.name.clone(),
+            kind: "tempo",
+            spans,
+            partial: decoded.partial,
+        }))
+    }
+
+    /// Recent traces with an error span: TraceQL `{ status = error }` over the last `period_secs`.
+    pub async fn search_errors(
+        &self,
+        period_secs: u64,
+        limit: usize,
+    ) -> Result<Vec<TraceSummaryRow>, FetchError> {
+        let path = format!("{}/api/search", self.prefix);
+        let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
+        let query = [
+            ("q", "{ status = error }".to_owned()),
+            ("start", now.saturating_sub(period_secs).to_string()),
+            ("end", now.to_string()),
+            ("limit", limit.to_string()),
+        ];
+        let resp = self
+            .http
+            .get(&path, &query, "application/json")
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        if resp.status.as_u16() != 200 {
+            return Err(FetchError::from_status(&self.name, &path, &resp));
+        }
+        let body: SearchResponse =
+            serde_json::from_slice(&resp.body).map_err(|e| FetchError::Decode {
+                backend: self.name.clone(),
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(body
+            .traces
+            .into_iter()
+            .filter_map(|t| {
+                let trace_id = padded_trace_id(&t.trace_id)?;
+                let error_spans = t
+                    .span_sets
+                    .iter()
+                    .map(|s| s.matched.unwrap_or(s.spans.len() as u64))
+                    .sum::<u64>();
+                Some(TraceSummaryRow {
+                    backend: self.name.clone(),
+                    kind: "tempo",
+                    trace_id,
+                    root_service: t.root_service_name,
+                    root_name: t.root_trace_name,
+                    start_ns: t
+                        .start_time_unix_nano
+                        .as_deref()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    duration_ms: t.duration_ms,
+                    span_count: None,
+                    error_span_count: (error_spans > 0)
+                        .then(|| usize::try_from(error_spans).unwrap_or(usize::MAX)),
+                })
+            })
+            .collect())
+    }
+
+    /// Probes `/api/echo`.
+    pub async fn ready(&self) -> Result<String, String> {
+        let path = format!("{}/api/echo", self.prefix);
+        let started = std::time::Instant::now();
+        match self.http.get(&path, &[], "text/plain").await {
+            Ok(r) if r.status.is_success() => Ok(format!(
+                "GET {path} answered {} in {} ms",
+                r.status.as_u16(),
+                started.elapsed().as_millis()
+            )),
+            Ok(r) => Err(FetchError::from_status(&self.name, &path, &r).to_string()),
+            Err(e) => Err(FetchError::from_http(&self.name, e).to_string()),
+        }
+    }
+}
+
+/// `N` from Tempo's `trace exceeds max size (max bytes: N)`.
+fn max_bytes(body: &str) -> Option<u64> {
+    let rest = &body[body.find("max bytes:")? + "max bytes:".len()..];
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Decodes a trace body by its content type (protobuf, else the expected JSON format), off the runtime.
+pub(crate) async fn decode_body(
+    resp: HttpResponse,
+    json_format: Format,
+) -> Result<formats::DecodedTrace, String> {
+    let task = tokio::task::spawn_blocking(move || {
+        let body = resp.body;
+        let protobuf = resp.content_type.contains("protobuf")
+            || resp.content_type == "application/octet-stream"
+            || (resp.content_type.is_empty()
+                && !body.first().is_some_and(|b| *b == b'{' || *b == b'['));
+        if protobuf {
+            return formats::decode_otlp_protobuf(&body).map_err(|e| e.to_string());
+        }
+        match formats::decode_as(json_format, &body) {
+            Ok(Decoded::Trace(t)) => Ok(t),
+            Ok(Decoded::Events { format, .. }) => Err(format!("expected spans, got {format}")),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    task.await
+        .map_err(|e| format!("decoding stopped: {e}"))
+        .and_then(|r| r)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    traces: Vec<SearchTrace>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchTrace {
+    #[serde(rename = "traceID", default)]
+    trace_id: String,
+    #[serde(default)]
+    root_service_name: Option<String>,
+    #[serde(default)]
+    root_trace_name: Option<String>,
+    #[serde(default)]
+    start_time_unix_nano: Option<String>,
+    #[serde(default)]
+    duration_ms: Option<u64>,
+    #[serde(default)]
+    span_sets: Vec<SpanSet>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SpanSet {
+    #[serde(default)]
+    spans: Vec<serde_json::Value>,
+    #[serde(default)]
+    matched: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_max_bytes() {
+        assert_eq!(
+            max_bytes("trace exceeds max size (max bytes: 5000000)\n"),
+            Some(5_000_000)
+        );
+        assert_eq!(max_bytes("something else"), None);
+    }
+}
