@@ -24,5 +24,9 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // The WebAssembly memory, so the browser benchmark can report it next to the JS heap.
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &"tracepinWasmMemory".into(), &wasm_bindgen::memory());
+    }
     leptos::mount::hydrate_body(ui::App);
 }

@@ -56,22 +56,26 @@ for (const n of sizes) {
       }, n, { timeout: 120000 });
       const idle = Date.now() - t0;
       const heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
+      const wasm = await page.evaluate(() => (window.tracepinWasmMemory ? window.tracepinWasmMemory.buffer.byteLength : 0));
       const longest = await page.evaluate(async () => {
         const s = document.querySelector("[data-testid=waterfall-scroller]");
         let worst = 0;
+        let worstFrame = 0;
         const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) worst = Math.max(worst, e.duration); });
         obs.observe({ type: "longtask", buffered: false });
         const steps = 60;
         for (let i = 1; i <= steps; i++) {
+          const t = performance.now();
           s.scrollTop = (s.scrollHeight * i) / steps;
           await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          worstFrame = Math.max(worstFrame, performance.now() - t);
         }
         await new Promise((r) => setTimeout(r, 200));
         obs.disconnect();
-        return worst;
+        return { worst, worstFrame };
       });
       const rowsInDom = await page.locator("[data-testid=waterfall-row]").count();
-      runs.push({ firstRow, idle, heap, longest, htmlBytes, rowsInDom });
+      runs.push({ firstRow, idle, heap, wasm, longest: longest.worst, frame: longest.worstFrame, htmlBytes, rowsInDom });
       await page.close();
     }
     await browser.close();
@@ -81,6 +85,8 @@ for (const n of sizes) {
       firstRowMs: Math.round(median(runs.map((r) => r.firstRow))),
       allRowsMs: Math.round(median(runs.map((r) => r.idle))),
       heapMB: +(median(runs.map((r) => r.heap)) / 1e6).toFixed(1),
+      wasmMB: +(median(runs.map((r) => r.wasm)) / 1e6).toFixed(1),
+      frameMs: Math.round(median(runs.map((r) => r.frame))),
       longestScrollTaskMs: Math.round(median(runs.map((r) => r.longest))),
       htmlKB: +(median(runs.map((r) => r.htmlBytes)) / 1024).toFixed(1),
       rowsInDom: median(runs.map((r) => r.rowsInDom)),
@@ -91,8 +97,8 @@ for (const n of sizes) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log("\n| spans | first row (ms) | all rows loaded (ms) | JS heap (MB) | longest task while scrolling (ms) | HTML (KB) | rows in DOM | source OTLP JSON (MB) |");
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("\n| spans | first row (ms) | all rows loaded (ms) | JS heap (MB) | WASM memory (MB) | longest task while scrolling (ms, 0 = none over 50) | slowest scroll step (ms) | HTML (KB) | rows in DOM | source OTLP JSON (MB) |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {
-  console.log(`| ${r.spans} | ${r.firstRowMs} | ${r.allRowsMs} | ${r.heapMB} | ${r.longestScrollTaskMs} | ${r.htmlKB} | ${r.rowsInDom} | ${r.otlpMB} |`);
+  console.log(`| ${r.spans} | ${r.firstRowMs} | ${r.allRowsMs} | ${r.heapMB} | ${r.wasmMB} | ${r.longestScrollTaskMs} | ${r.frameMs} | ${r.htmlKB} | ${r.rowsInDom} | ${r.otlpMB} |`);
 }

@@ -9,5 +9,4 @@ pub mod demo;
 pub mod formats;
 pub mod http;
 pub mod traces;
-#[cfg(feature = "ssr")]
 pub mod sentry;

@@ -39,9 +39,43 @@ fn clamped_times(trace: &Trace, skew: &Skew) -> Vec<(u64, u64)> {
 
 /// The critical path as stretches of own time, latest first.
 pub fn segments(trace: &Trace, skew: &Skew) -> Vec<Segment> {
+    let mut out = Vec::new();
+    walk(trace, skew, |_| {}, |s| out.push(s));
+    out
+}
+
+/// Rows on the critical path, ascending (pre-order), each once.
+pub fn critical_path(trace: &Trace, skew: &Skew) -> Vec<usize> {
+    let mut on_path = vec![false; trace.spans.len()];
+    walk(
+        trace,
+        skew,
+        |row| {
+            if let Some(m) = on_path.get_mut(row) {
+                *m = true;
+            }
+        },
+        |_| {},
+    );
+    on_path
+        .iter()
+        .enumerate()
+        .filter(|(_, &m)| m)
+        .map(|(row, _)| row)
+        .collect()
+}
+
+/// Walks the critical path, calling `on_row` for each row on it and `emit` for each stretch of own
+/// time (a row whose time is all covered by critical children has none).
+fn walk(
+    trace: &Trace,
+    skew: &Skew,
+    mut on_row: impl FnMut(usize),
+    mut emit: impl FnMut(Segment),
+) {
     let n = trace.nodes.len().min(trace.spans.len());
     if n == 0 {
-        return Vec::new();
+        return;
     }
     let times = clamped_times(trace, skew);
     // Children in CSR form (pre-order keeps them grouped by parent only per parent; count first).
@@ -74,13 +108,13 @@ pub fn segments(trace: &Trace, skew: &Skew) -> Vec<Segment> {
         .map(|(row, _)| row)
         .max_by_key(|&row| (end_of(row), std::cmp::Reverse(row)))
     else {
-        return Vec::new();
+        return;
     };
 
-    let mut out = Vec::new();
     let mut work: Vec<(usize, u64)> = vec![(top, end_of(top))];
     let mut kids: Vec<usize> = Vec::new();
     while let Some((row, barrier)) = work.pop() {
+        on_row(row);
         let own_start = start_of(row);
         let mut cur = end_of(row).min(barrier);
         kids.clear();
@@ -95,7 +129,7 @@ pub fn segments(trace: &Trace, skew: &Skew) -> Vec<Segment> {
                 next += 1;
             }
             let Some(&child) = kids.get(next) else {
-                out.push(Segment {
+                emit(Segment {
                     row,
                     start_ns: own_start,
                     end_ns: cur,
@@ -104,7 +138,7 @@ pub fn segments(trace: &Trace, skew: &Skew) -> Vec<Segment> {
             };
             next += 1;
             if end_of(child) < cur {
-                out.push(Segment {
+                emit(Segment {
                     row,
                     start_ns: end_of(child),
                     end_ns: cur,
@@ -117,13 +151,4 @@ pub fn segments(trace: &Trace, skew: &Skew) -> Vec<Segment> {
             }
         }
     }
-    out
-}
-
-/// Rows on the critical path, ascending (pre-order), each once.
-pub fn critical_path(trace: &Trace, skew: &Skew) -> Vec<usize> {
-    let mut rows: Vec<usize> = segments(trace, skew).iter().map(|s| s.row).collect();
-    rows.sort_unstable();
-    rows.dedup();
-    rows
 }

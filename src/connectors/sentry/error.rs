@@ -79,12 +79,12 @@ pub enum SentryError {
         detail: String,
     },
     /// No answer within the configured timeout.
-    #[error("Sentry did not answer GET {path} within {after_s} s (timeout)")]
+    #[error("Sentry did not answer GET {path} within {after_ms} ms (timeout)")]
     Timeout {
         /// Endpoint path.
         path: String,
-        /// The timeout, seconds.
-        after_s: u64,
+        /// The timeout, milliseconds.
+        after_ms: u64,
     },
     /// The connection failed (DNS, TLS, refused, reset).
     #[error("cannot reach Sentry for GET {path}: {message}")]

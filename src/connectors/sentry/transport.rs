@@ -370,10 +370,11 @@ impl Transport {
         if e.is_timeout() {
             return SentryError::Timeout {
                 path: path.to_owned(),
-                after_s: self.timeout.as_secs().max(1),
+                after_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
             };
         }
-        let mut message = e.without_url().to_string();
+        let e = e.without_url();
+        let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             message.push_str(": ");

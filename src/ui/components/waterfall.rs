@@ -155,10 +155,9 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
         return view! { <div></div> }.into_any();
     };
     let has_children = subtree_end > row + 1;
-    let services = ctx.view.with_value(|v| v.services.clone());
-    let service_name = services
-        .get(usize::from(service))
-        .cloned()
+    let service_name = ctx
+        .view
+        .with_value(|v| v.services.get(usize::from(service)).cloned())
         .unwrap_or_default();
     let color = service_color(service);
     let placeholder = flags & ROW_PLACEHOLDER != 0;
