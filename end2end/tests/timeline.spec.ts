@@ -173,3 +173,30 @@ test("screenshots in light and dark mode", async ({ page }, testInfo) => {
     }
   }
 });
+
+test("copy link, copy as Markdown and download JSON", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const exp = expected("e_nasty_multi_error");
+  const ev = exp.events.find((e: any) => e.exception_type === "EmailDeliveryError");
+  await page.goto(`/trace/${E_TRACE}?v=1&event=${ev.event_id}`);
+  await ready(page);
+  await expect(page.getByTestId("event-detail")).toBeVisible();
+
+  await page.getByTestId("copy-link").click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(page.url());
+
+  await page.getByTestId("copy-markdown").click();
+  const md = await page.evaluate(() => navigator.clipboard.readText());
+  expect(md).toContain("EmailDeliveryError");
+  expect(md).toContain("Span path: frontend `POST /checkout`");
+  expect(md).toContain(`/trace/${E_TRACE}?v=1&event=${ev.event_id}`);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-json").click()]);
+  const file = await download.path();
+  const json = JSON.parse(fs.readFileSync(file!, "utf8"));
+  expect(json.timelines).toHaveLength(1);
+  expect(json.timelines[0].trace_id).toBe(E_TRACE);
+  const pin = json.timelines[0].pins.find((p: any) => p.event_id === ev.event_id);
+  expect(pin).toMatchObject({ span_id: ev.span_id, matched_by: "span_id" });
+  expect(json.events.length).toBe(5);
+});
