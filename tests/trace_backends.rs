@@ -35,7 +35,8 @@ fn read(rel: &str) -> Vec<u8> {
 
 /// The biggest trace of SDK scenario a1 and its span count.
 fn a1_trace() -> (TraceId, usize) {
-    let Decoded::Trace(t) = formats::decode(&read("sdk/a1_otlp_integration/otlp.json")).expect("a1")
+    let Decoded::Trace(t) =
+        formats::decode(&read("sdk/a1_otlp_integration/otlp.json")).expect("a1")
     else {
         panic!("a1 is a trace")
     };
@@ -254,8 +255,12 @@ async fn serve_truncated() -> String {
 }
 
 fn config(text: &str) -> Config {
-    Config::load(Some(("Leptos.toml", text)), &|_| None, &Overrides::default())
-        .expect("valid config")
+    Config::load(
+        Some(("Leptos.toml", text)),
+        &|_| None,
+        &Overrides::default(),
+    )
+    .expect("valid config")
 }
 
 fn tempo_config(url: &str, extra: &str) -> Config {
@@ -294,7 +299,11 @@ async fn tempo_v2_protobuf_found_with_tenant_and_token() {
     let (id, n) = a1_trace();
     let (url, fake) = serve().await;
     let body = tempo_v2_protobuf(id, 0, "");
-    assert_eq!(protobuf_span_count(&body), n, "fixture holds the whole trace");
+    assert_eq!(
+        protobuf_span_count(&body),
+        n,
+        "fixture holds the whole trace"
+    );
     fake.route(&v2(id), vec![protobuf(body)]);
     let backends = Backends::from_config(&tempo_config(&url, ""));
     let t = backends.fetch(id, None).await.expect("found");
@@ -318,7 +327,10 @@ async fn tempo_time_hint_sends_window_and_prefix() {
         &format!("/tempo/api/v2/traces/{id}"),
         vec![protobuf(tempo_v2_protobuf(id, 0, ""))],
     );
-    let cfg = tempo_config(&url, "http_api_prefix = \"/tempo/\"\ntime_hint_window_secs = 60");
+    let cfg = tempo_config(
+        &url,
+        "http_api_prefix = \"/tempo/\"\ntime_hint_window_secs = 60",
+    );
     let backends = Backends::from_config(&cfg);
     let hint = TimeHint {
         around_ns: 1_700_000_000_500_000_000,
@@ -365,7 +377,11 @@ async fn tempo_v2_200_empty_is_not_found_without_v1() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
     fake.route(&v2(id), vec![json(read("formats/tempo-v2.empty.json"))]);
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert_eq!(
         e,
         FetchError::NotFound {
@@ -381,7 +397,10 @@ async fn tempo_v2_200_empty_is_not_found_without_v1() {
 async fn tempo_v2_404_falls_back_to_v1() {
     let (id, n) = first_trace_of("formats/tempo-v1.d2-inventory.json");
     let (url, fake) = serve().await;
-    fake.route(&v1(id), vec![json(read("formats/tempo-v1.d2-inventory.json"))]);
+    fake.route(
+        &v1(id),
+        vec![json(read("formats/tempo-v1.d2-inventory.json"))],
+    );
     let t = Backends::from_config(&tempo_config(&url, ""))
         .fetch(id, None)
         .await
@@ -395,7 +414,11 @@ async fn tempo_v2_404_falls_back_to_v1() {
 async fn tempo_404_everywhere_is_not_found() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert!(e.is_not_found(), "{e}");
     assert_eq!(e.to_string(), format!("prod: trace not found ({})", v1(id)));
     assert_eq!(fake.hits(&v2(id)), 1);
@@ -413,7 +436,11 @@ async fn tempo_422_is_too_large_with_limit() {
             "trace exceeds max size (max bytes: 5000000)\n",
         )],
     );
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert_eq!(
         e,
         FetchError::TooLarge {
@@ -450,9 +477,17 @@ async fn tempo_persistent_500_gives_status_after_three_attempts() {
     let (url, fake) = serve().await;
     fake.route(
         &v2(id),
-        vec![reply(500, "text/plain", "internal error: querier unavailable\n")],
+        vec![reply(
+            500,
+            "text/plain",
+            "internal error: querier unavailable\n",
+        )],
     );
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert_eq!(
         e.to_string(),
         format!(
@@ -469,7 +504,11 @@ async fn tempo_401_and_403_are_unauthorized_and_not_retried() {
         let (id, _) = a1_trace();
         let (url, fake) = serve().await;
         fake.route(&v2(id), vec![reply(status, "text/plain", "no org id")]);
-        let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+        let e = one_error(
+            Backends::from_config(&tempo_config(&url, ""))
+                .fetch(id, None)
+                .await,
+        );
         assert_eq!(
             e,
             FetchError::Unauthorized {
@@ -534,7 +573,11 @@ async fn tempo_malformed_json_is_decode_error() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
     fake.route(&v2(id), vec![json(r#"{"trace":{"resourceSpans":[{"#)]);
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     let FetchError::Decode { path, message, .. } = &e else {
         panic!("expected Decode, got {e}")
     };
@@ -546,7 +589,11 @@ async fn tempo_malformed_json_is_decode_error() {
 async fn tempo_truncated_body_is_interrupted() {
     let (id, _) = a1_trace();
     let url = serve_truncated().await;
-    let e = one_error(Backends::from_config(&tempo_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert!(
         matches!(&e, FetchError::Interrupted { path, .. } if *path == v2(id)),
         "{e:?}"
@@ -632,7 +679,10 @@ async fn tempo_search_pads_trimmed_ids_and_echo_probe() {
     assert_eq!(rows[0].error_span_count, Some(1));
     let (_, query, _) = fake.last_request();
     let query = query.expect("query");
-    assert!(query.starts_with("q=%7B+status+%3D+error+%7D&start="), "{query}");
+    assert!(
+        query.starts_with("q=%7B+status+%3D+error+%7D&start="),
+        "{query}"
+    );
     assert!(query.ends_with("&limit=20"), "{query}");
     let ready = backends.ready().await;
     assert_eq!(ready.len(), 1);
@@ -647,7 +697,10 @@ async fn tempo_search_pads_trimmed_ids_and_echo_probe() {
 async fn jaeger_v3_found_with_authorization() {
     let (id, n) = a1_trace();
     let (url, fake) = serve().await;
-    fake.route(&format!("/api/v3/traces/{id}"), vec![json(jaeger_v3_body())]);
+    fake.route(
+        &format!("/api/v3/traces/{id}"),
+        vec![json(jaeger_v3_body())],
+    );
     let t = Backends::from_config(&jaeger_config(&url, ""))
         .fetch(id, None)
         .await
@@ -670,7 +723,11 @@ async fn jaeger_v3_404_with_error_body_is_not_found() {
             "{\"error\":{\"httpCode\":404,\"message\":\"No traces found\"}}\n",
         )],
     );
-    let e = one_error(Backends::from_config(&jaeger_config(&url, "")).fetch(id, None).await);
+    let e = one_error(
+        Backends::from_config(&jaeger_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
     assert_eq!(
         e.to_string(),
         format!("staging: trace not found (/api/v3/traces/{id})")
@@ -706,7 +763,10 @@ async fn jaeger_without_v3_falls_back_to_v1_with_64_bit_ids() {
 #[tokio::test]
 async fn jaeger_search_and_ready() {
     let (url, fake) = serve().await;
-    fake.route("/api/v3/services", vec![json(r#"{"services":["checkout-api"]}"#)]);
+    fake.route(
+        "/api/v3/services",
+        vec![json(r#"{"services":["checkout-api"]}"#)],
+    );
     fake.route("/api/v3/traces", vec![json(jaeger_v3_body())]);
     let backends = Backends::from_config(&jaeger_config(&url, ""));
     let rows = backends.search_errors(3600, 50).await;
@@ -736,7 +796,10 @@ async fn first_backend_that_has_it_wins_and_errors_are_listed() {
     assert_eq!(errors.len(), 2);
     assert!(errors.iter().all(FetchError::is_not_found));
 
-    jaeger.route(&format!("/api/v3/traces/{id}"), vec![json(jaeger_v3_body())]);
+    jaeger.route(
+        &format!("/api/v3/traces/{id}"),
+        vec![json(jaeger_v3_body())],
+    );
     let t = backends.fetch(id, None).await.expect("jaeger has it");
     assert_eq!(t.backend, "staging");
     assert_eq!(t.spans.len(), n);
@@ -771,8 +834,11 @@ impl Drop for TempDir {
 async fn files_index_traces_and_events_and_sees_new_files() {
     let dir = TempDir::new("files");
     let (id, n) = a1_trace();
-    std::fs::write(dir.0.join("a1.otlp.json"), read("sdk/a1_otlp_integration/otlp.json"))
-        .expect("write");
+    std::fs::write(
+        dir.0.join("a1.otlp.json"),
+        read("sdk/a1_otlp_integration/otlp.json"),
+    )
+    .expect("write");
     let envelopes = Path::new(FIXTURES).join("sdk/a1_otlp_integration/sentry-envelopes");
     std::fs::create_dir_all(dir.0.join("sentry")).expect("mkdir");
     for e in std::fs::read_dir(&envelopes).expect("dir").flatten() {
@@ -800,7 +866,10 @@ async fn files_index_traces_and_events_and_sees_new_files() {
         }
         total
     };
-    assert!(all_events > 0, "the a1 envelopes hold errors of a1's traces");
+    assert!(
+        all_events > 0,
+        "the a1 envelopes hold errors of a1's traces"
+    );
     let some_event = {
         let mut found = None;
         for tid in files.trace_ids().await {
@@ -835,7 +904,13 @@ async fn files_index_traces_and_events_and_sees_new_files() {
     assert_eq!(t.spans.len(), late_n);
 
     let ready = backends.ready().await;
-    assert!(ready[0].1.as_ref().is_ok_and(|s| s.contains("1 unreadable")), "{ready:?}");
+    assert!(
+        ready[0]
+            .1
+            .as_ref()
+            .is_ok_and(|s| s.contains("1 unreadable")),
+        "{ready:?}"
+    );
 }
 
 #[tokio::test]

@@ -277,7 +277,8 @@ impl HttpClient {
                 .backoff
                 .saturating_mul(1u32 << (attempt - 1).min(8));
             let base_ms = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
-            let jittered = rand::rng().random_range(base_ms / 2..=base_ms.saturating_add(base_ms / 2));
+            let jittered =
+                rand::rng().random_range(base_ms / 2..=base_ms.saturating_add(base_ms / 2));
             tracing::debug!(attempt, wait_ms = jittered, "retrying upstream call");
             tokio::time::sleep(Duration::from_millis(jittered)).await;
         }

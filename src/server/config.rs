@@ -90,6 +90,14 @@ pub struct SentrySection {
     pub org: Option<String>,
     /// Auth token (prefer `SENTRY_AUTH_TOKEN`).
     pub token: Option<SecretString>,
+    /// Per-request timeout in seconds (default 20).
+    pub timeout_secs: Option<u64>,
+    /// Longest wait, in seconds, for a Sentry rate-limit window to reset before a request fails with
+    /// "Sentry rate limit, retry in N s" instead (default 5).
+    pub max_rate_limit_wait_secs: Option<u64>,
+    /// How far back the errors of a trace are searched, as a Sentry `statsPeriod` such as `14d` or `90d`
+    /// (default `30d`).
+    pub trace_stats_period: Option<String>,
 }
 
 /// `[[tempo]]`: one Grafana Tempo query endpoint.
@@ -149,7 +157,6 @@ pub struct JaegerSection {
     #[serde(default)]
     pub cache_ttl_secs: Option<u64>,
 }
-
 
 /// `[files]`: a directory of exported trace and Sentry event files.
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -22,9 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::SentryError;
 use transport::{CacheClass, Transport};
-use wire::{
-    DiscoverPage, EventIdHeadWire, IndexWire, IssueWire, OrgWire, ShortIdWire, TraceError,
-};
+use wire::{DiscoverPage, EventIdHeadWire, IndexWire, IssueWire, OrgWire, ShortIdWire, TraceError};
 
 use crate::connectors::formats::decode_sentry_web_event;
 use crate::domain::{ErrorEvent, EventId, SpanId, TraceContext, TraceId};
@@ -346,11 +344,23 @@ impl SentryClient {
                 config.org
             )));
         }
+        let period = config.trace_stats_period.trim();
+        let valid_period = period.len() >= 2
+            && period[..period.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+            && period.ends_with(['s', 'm', 'h', 'd', 'w']);
+        if !valid_period {
+            return Err(SentryError::Config(format!(
+                "{:?} is not a Sentry statsPeriod (e.g. `14d`, `90d`, `24h`)",
+                config.trace_stats_period
+            )));
+        }
         Ok(SentryClient {
             transport: Transport::new(&config, base)?,
             org,
             concurrency: config.concurrency.max(1),
-            trace_stats_period: config.trace_stats_period.clone(),
+            trace_stats_period: period.to_owned(),
         })
     }
 
@@ -379,7 +389,11 @@ impl SentryClient {
         if is_saas(self.transport.base()) {
             format!("https://{}.sentry.io", self.org)
         } else {
-            format!("{}/organizations/{}", ui_base(self.transport.base()), self.org)
+            format!(
+                "{}/organizations/{}",
+                ui_base(self.transport.base()),
+                self.org
+            )
         }
     }
 
@@ -402,7 +416,11 @@ impl SentryClient {
         if ev.short_id.is_none() {
             ev.short_id = short_id.map(str::to_owned);
         }
-        if ev.project.as_deref().is_none_or(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        if ev
+            .project
+            .as_deref()
+            .is_none_or(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        {
             if let Some(p) = project {
                 ev.project = Some(p.to_owned());
             }
@@ -463,7 +481,10 @@ impl SentryClient {
             query.push(("statsPeriod", p.clone()));
         }
         if let Some(s) = q.start {
-            query.push(("start", s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            query.push((
+                "start",
+                s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ));
         }
         if let Some(e) = q.end {
             query.push(("end", e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
@@ -518,7 +539,10 @@ impl SentryClient {
     }
 
     /// `GET /organizations/{org}/shortids/{short_id}/`: the issue behind a short id, `None` on 404.
-    pub async fn resolve_short_id(&self, short_id: &str) -> Result<Option<IssueSummary>, SentryError> {
+    pub async fn resolve_short_id(
+        &self,
+        short_id: &str,
+    ) -> Result<Option<IssueSummary>, SentryError> {
         let short = short_id.trim();
         if short.is_empty() {
             return Err(SentryError::Config("an empty short id".into()));
@@ -586,9 +610,10 @@ impl SentryClient {
         if let Some(c) = cursor {
             query.push(("cursor", c.to_owned()));
         }
-        let url = self
-            .transport
-            .url(&["organizations", &self.org, "issues", id, "events"], &query)?;
+        let url = self.transport.url(
+            &["organizations", &self.org, "issues", id, "events"],
+            &query,
+        )?;
         let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
         let list: Vec<serde_json::Value> = decode(url.path(), &raw.body)?;
         let items = list
@@ -625,22 +650,21 @@ impl SentryClient {
             .project_slug
             .or_else(|| ev.project.clone())
             .unwrap_or_default();
-        let ev = self.decorate(
-            ev,
-            head.group_id.0.as_deref(),
-            None,
-            Some(&project),
-            None,
-        );
+        let ev = self.decorate(ev, head.group_id.0.as_deref(), None, Some(&project), None);
         Ok(Some((project, ev)))
     }
 
     /// `GET /projects/{org}/{project}/events/{event_id}/`: one full event (cached for long).
-    pub async fn project_event(&self, project: &str, event_id: &str) -> Result<ErrorEvent, SentryError> {
+    pub async fn project_event(
+        &self,
+        project: &str,
+        event_id: &str,
+    ) -> Result<ErrorEvent, SentryError> {
         let eid = event_id_hex(event_id)?;
-        let url = self
-            .transport
-            .url(&["projects", &self.org, project.trim(), "events", &eid], &[])?;
+        let url = self.transport.url(
+            &["projects", &self.org, project.trim(), "events", &eid],
+            &[],
+        )?;
         let raw = self.transport.get(url.clone(), CacheClass::Long).await?;
         let ev = decode_event(url.path(), &raw.body)?;
         Ok(self.decorate(ev, None, None, Some(project.trim()), None))
@@ -655,14 +679,20 @@ impl SentryClient {
     /// `dataset=errors&query=trace:<id>` (all pages), or, when this Sentry rejects that query (400/404),
     /// the trace endpoint. Full events are fetched with bounded concurrency; a span id from the listing
     /// (left-padded to 16 digits) fills in an event that has none.
-    pub async fn events_for_trace_detailed(&self, trace_id: &str) -> Result<TraceEvents, SentryError> {
+    pub async fn events_for_trace_detailed(
+        &self,
+        trace_id: &str,
+    ) -> Result<TraceEvents, SentryError> {
         let trace = trace_id_hex(trace_id)?;
         let hex = trace.to_hex();
         let (refs, via) = match self.trace_refs_from_events(&hex).await {
             Ok(refs) => (refs, TraceLookup::EventsQuery),
             Err(e @ (SentryError::Status { status: 400, .. } | SentryError::NotFound { .. })) => {
                 tracing::warn!(trace_id = %hex, error = %e, "Sentry rejected the errors query; using the trace endpoint");
-                (self.trace_refs_from_trace(&hex).await?, TraceLookup::TraceEndpoint)
+                (
+                    self.trace_refs_from_trace(&hex).await?,
+                    TraceLookup::TraceEndpoint,
+                )
             }
             Err(e) => return Err(e),
         };
@@ -685,7 +715,14 @@ impl SentryClient {
         let mut cursor: Option<String> = None;
         for page in 0..MAX_TRACE_PAGES {
             let mut query = vec![("dataset", "errors".to_owned())];
-            for f in ["id", "project", "trace.span", "issue.id", "issue", "timestamp"] {
+            for f in [
+                "id",
+                "project",
+                "trace.span",
+                "issue.id",
+                "issue",
+                "timestamp",
+            ] {
                 query.push(("field", f.to_owned()));
             }
             query.push(("query", format!("trace:{trace_hex}")));
@@ -740,7 +777,11 @@ impl SentryClient {
     }
 
     /// Fetches one listed event in full; `None` if Sentry no longer has it.
-    async fn full_event(&self, r: EventRef, trace: TraceId) -> Result<Option<ErrorEvent>, SentryError> {
+    async fn full_event(
+        &self,
+        r: EventRef,
+        trace: TraceId,
+    ) -> Result<Option<ErrorEvent>, SentryError> {
         let fetched = match r.project.as_deref() {
             Some(p) => self.project_event(p, &r.event_id).await.map(Some),
             None => self
@@ -802,9 +843,7 @@ impl SentryClient {
                 });
             }
         }
-        let url = self
-            .transport
-            .url(&["organizations", &self.org], &[])?;
+        let url = self.transport.url(&["organizations", &self.org], &[])?;
         let raw = self.transport.get(url.clone(), CacheClass::None).await?;
         let org: OrgWire = decode(url.path(), &raw.body)?;
         Ok(TokenStatus {
@@ -835,7 +874,9 @@ mod tests {
     #[test]
     fn span_padding_and_ids() {
         assert_eq!(
-            padded_span("1be27e16851934d").map(|s| s.to_hex()).as_deref(),
+            padded_span("1be27e16851934d")
+                .map(|s| s.to_hex())
+                .as_deref(),
             Some("01be27e16851934d")
         );
         assert_eq!(padded_span("x"), None);
@@ -851,7 +892,10 @@ mod tests {
         let c = SentryClient::new(SentryConfig::new("de", "acme", SecretString::from("t")))
             .expect("client");
         assert_eq!(c.issue_permalink("7"), "https://acme.sentry.io/issues/7/");
-        assert_eq!(c.token_url(), "https://sentry.io/settings/account/api/auth-tokens/");
+        assert_eq!(
+            c.token_url(),
+            "https://sentry.io/settings/account/api/auth-tokens/"
+        );
         let s = SentryClient::new(SentryConfig::new(
             "http://sentry.internal:9000/",
             "acme",

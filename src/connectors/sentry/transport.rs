@@ -191,17 +191,27 @@ impl Transport {
     }
 
     pub(super) fn token_url(&self) -> String {
-        format!("{}/settings/account/api/auth-tokens/", super::ui_base(&self.base))
+        format!(
+            "{}/settings/account/api/auth-tokens/",
+            super::ui_base(&self.base)
+        )
     }
 
     /// `{base}/api/0/{segments…}/?{query}` with every segment percent-encoded.
-    pub(super) fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Result<Url, SentryError> {
+    pub(super) fn url(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Url, SentryError> {
         let mut url = self.base.clone();
         {
-            let mut path = url
-                .path_segments_mut()
-                .map_err(|()| SentryError::Config(format!("base URL {} cannot carry a path", self.base)))?;
-            path.pop_if_empty().extend(["api", "0"]).extend(segments).push("");
+            let mut path = url.path_segments_mut().map_err(|()| {
+                SentryError::Config(format!("base URL {} cannot carry a path", self.base))
+            })?;
+            path.pop_if_empty()
+                .extend(["api", "0"])
+                .extend(segments)
+                .push("");
         }
         if !query.is_empty() {
             let mut q = url.query_pairs_mut();
@@ -220,7 +230,9 @@ impl Transport {
             CacheClass::None => return self.fetch(&url).await.map(Arc::new),
         };
         cache
-            .try_get_with(url.to_string(), async { self.fetch(&url).await.map(Arc::new) })
+            .try_get_with(url.to_string(), async {
+                self.fetch(&url).await.map(Arc::new)
+            })
             .await
             .map_err(|e| (*e).clone())
     }
@@ -247,7 +259,11 @@ impl Transport {
     async fn wait_or_fail(&self, path: &str, wait_s: f64) -> Result<(), SentryError> {
         let wait = Duration::from_secs_f64(wait_s.max(0.0));
         if wait <= self.max_wait {
-            tracing::info!(path, wait_ms = wait.as_millis() as u64, "Sentry rate limit: waiting for the window to reset");
+            tracing::info!(
+                path,
+                wait_ms = wait.as_millis() as u64,
+                "Sentry rate limit: waiting for the window to reset"
+            );
             tokio::time::sleep(wait).await;
             Ok(())
         } else {
@@ -337,6 +353,13 @@ impl Transport {
             if !status.is_success() {
                 return Err(self.status_error(path, status, &body));
             }
+            // Malformed JSON is an error here, so it is never cached.
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                return Err(SentryError::Decode {
+                    path,
+                    message: format!("not JSON: {e}"),
+                });
+            }
             return Ok(Raw {
                 body,
                 next_cursor: link.as_deref().and_then(next_cursor),
@@ -344,12 +367,19 @@ impl Transport {
         }
     }
 
-    async fn read_capped(&self, path: &str, mut resp: reqwest::Response) -> Result<Vec<u8>, SentryError> {
+    async fn read_capped(
+        &self,
+        path: &str,
+        mut resp: reqwest::Response,
+    ) -> Result<Vec<u8>, SentryError> {
         let too_large = || SentryError::TooLarge {
             path: path.to_owned(),
             limit: self.max_body,
         };
-        if resp.content_length().is_some_and(|n| n > self.max_body as u64) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
             return Err(too_large());
         }
         let mut body = Vec::new();
@@ -435,15 +465,24 @@ mod tests {
             endpoint_key("/api/0/projects/acme/shop/events/d16af5b2a92045b69b74581fc624615c/"),
             "/api/0/projects/acme/shop/events/{id}/"
         );
-        assert_eq!(scope_for("/api/0/projects/acme/shop/events/x/"), "project:read");
+        assert_eq!(
+            scope_for("/api/0/projects/acme/shop/events/x/"),
+            "project:read"
+        );
         assert_eq!(scope_for("/api/0/organizations/acme/issues/"), "event:read");
-        assert_eq!(scope_for("/api/0/organizations/acme/eventids/x/"), "org:read");
+        assert_eq!(
+            scope_for("/api/0/organizations/acme/eventids/x/"),
+            "org:read"
+        );
     }
 
     #[test]
     fn detail_reads_string_and_object_bodies_and_redacts() {
         assert_eq!(detail(br#""slow down""#, "tok"), "\"slow down\"");
-        assert_eq!(detail(br#"{"detail":"bad tok here"}"#, "tok"), "\"bad [redacted] here\"");
+        assert_eq!(
+            detail(br#"{"detail":"bad tok here"}"#, "tok"),
+            "\"bad [redacted] here\""
+        );
         assert_eq!(detail(b"", "tok"), "\"(empty body)\"");
     }
 }

@@ -232,7 +232,10 @@ impl FilesSource {
         }
         let partial = (!errors.is_empty()).then(|| {
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            format!("some files of this trace could not be read: {}", list.join("; "))
+            format!(
+                "some files of this trace could not be read: {}",
+                list.join("; ")
+            )
         });
         Ok(FetchedTrace {
             backend: NAME.to_owned(),
@@ -262,7 +265,11 @@ impl FilesSource {
                 error_span_count: Some(t.error_span_count),
             })
             .collect();
-        rows.sort_by(|a, b| b.start_ns.cmp(&a.start_ns).then(a.trace_id.cmp(&b.trace_id)));
+        rows.sort_by(|a, b| {
+            b.start_ns
+                .cmp(&a.start_ns)
+                .then(a.trace_id.cmp(&b.trace_id))
+        });
         rows.truncate(limit);
         rows
     }

@@ -39,7 +39,10 @@ impl JaegerClient {
             cfg.time_hint_window_secs,
             cfg.cache_ttl_secs,
         );
-        let auth = cfg.authorization.as_ref().map(|a| a.expose_secret().to_owned());
+        let auth = cfg
+            .authorization
+            .as_ref()
+            .map(|a| a.expose_secret().to_owned());
         let mut headers: Vec<(&str, &str, bool)> = Vec::new();
         if let Some(a) = auth.as_deref() {
             headers.push(("Authorization", a, true));
@@ -183,7 +186,10 @@ impl JaegerClient {
         for service in services.into_iter().take(MAX_SEARCH_SERVICES) {
             let query = [
                 ("query.serviceName", service),
-                ("query.startTimeMin", rfc3339(now.saturating_sub(period_secs))),
+                (
+                    "query.startTimeMin",
+                    rfc3339(now.saturating_sub(period_secs)),
+                ),
                 ("query.startTimeMax", rfc3339(now.saturating_add(1))),
                 ("query.searchDepth", limit.max(1).to_string()),
             ];
@@ -212,7 +218,7 @@ impl JaegerClient {
             .into_iter()
             .filter_map(|(id, spans)| summarize(&self.name, "jaeger", id, &spans))
             .collect();
-        rows.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.start_ns));
         rows.truncate(limit);
         Ok(rows)
     }

@@ -339,7 +339,11 @@ impl TraceBackend {
     }
 
     /// Fetches one trace.
-    pub async fn fetch(&self, id: TraceId, hint: Option<TimeHint>) -> Result<FetchedTrace, FetchError> {
+    pub async fn fetch(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<FetchedTrace, FetchError> {
         match self {
             TraceBackend::Tempo(c) => c.fetch(id, hint).await,
             TraceBackend::Jaeger(c) => c.fetch(id, hint).await,
@@ -469,7 +473,7 @@ impl Backends {
                 Err(e) => tracing::warn!(backend = b.name(), error = %e, "trace search failed"),
             }
         }
-        rows.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.start_ns));
         let mut seen = std::collections::HashSet::new();
         rows.retain(|r| seen.insert(r.trace_id));
         rows.truncate(limit);
@@ -478,8 +482,7 @@ impl Backends {
 
     /// Probes every backend: `(name, Ok(detail) | Err(why))`.
     pub async fn ready(&self) -> Vec<(String, Result<String, String>)> {
-        let results =
-            futures::future::join_all(self.backends.iter().map(|b| b.ready())).await;
+        let results = futures::future::join_all(self.backends.iter().map(|b| b.ready())).await;
         let mut out: Vec<(String, Result<String, String>)> = self
             .backends
             .iter()
@@ -519,7 +522,9 @@ mod tests {
     #[test]
     fn pads_trimmed_ids() {
         assert_eq!(
-            padded_trace_id("d6e9329d67b6146a").map(|t| t.to_string()).as_deref(),
+            padded_trace_id("d6e9329d67b6146a")
+                .map(|t| t.to_string())
+                .as_deref(),
             Some("0000000000000000d6e9329d67b6146a")
         );
         assert_eq!(padded_trace_id(""), None);

@@ -149,13 +149,14 @@ impl TempoClient {
             }
             _ => return Err(FetchError::from_status(&self.name, path, &resp)),
         }
-        let decoded = decode_body(resp, json_format).await.map_err(|message| {
-            FetchError::Decode {
-                backend: self.name.clone(),
-                path: path.to_owned(),
-                message,
-            }
-        })?;
+        let decoded =
+            decode_body(resp, json_format)
+                .await
+                .map_err(|message| FetchError::Decode {
+                    backend: self.name.clone(),
+                    path: path.to_owned(),
+                    message,
+                })?;
         let spans = only_trace(decoded.spans, id);
         if spans.is_empty() {
             return Ok(Answer::NotFound(path.to_owned()));
