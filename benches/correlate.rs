@@ -428,58 +428,74 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_phases(_c: &mut Criterion) { if std::env::var_os("PHASES").is_some() { phases(); } }
-criterion_group!(benches, bench_phases, bench_correlate, bench_parse);
-criterion_main!(benches);
-
-#[allow(dead_code)]
+/// Per-phase timings of one 100k-span correlation (minimum over runs), printed when `PHASES` is set.
 fn phases() {
-    #[derive(Clone, Copy)]
-    struct Instant(u64);
-    impl Instant {
-        fn now() -> Self {
-            let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-            Instant(s.split_whitespace().next().and_then(|x| x.parse().ok()).unwrap_or(0))
-        }
-    }
-    impl std::ops::Sub for Instant {
-        type Output = std::time::Duration;
-        fn sub(self, o: Self) -> std::time::Duration { std::time::Duration::from_nanos(self.0 - o.0) }
-    }
+    use std::time::Instant;
     let (spans, events) = generate(100_000, 1_000);
     let opts = Options::default();
-    for _ in 0..3 {
+    let names = [
+        "assemble",
+        "lookup",
+        "skew",
+        "pin",
+        "critical_path",
+        "sum",
+        "correlate()",
+    ];
+    let mut best = [f64::MAX; 7];
+    for _ in 0..15 {
         let s = spans.clone();
         let t0 = Instant::now();
         let traces = assemble(s);
         let t1 = Instant::now();
-        let trace = traces.into_iter().next().unwrap();
-        let mut look = tracepin::correlate::lookup::TraceLookup::new(&trace, &opts.correlation_tags);
-        look.index_span_ids(events.iter().flat_map(tracepin::correlate::pin::named_span_ids));
+        let Some(trace) = traces.into_iter().next() else {
+            return;
+        };
+        let mut look =
+            tracepin::correlate::lookup::TraceLookup::new(&trace, &opts.correlation_tags);
+        look.index_span_ids(
+            events
+                .iter()
+                .flat_map(tracepin::correlate::pin::named_span_ids),
+        );
         let t2 = Instant::now();
         let (skew, _) = tracepin::correlate::skew::estimate_with(&trace, &look.services);
         let t3 = Instant::now();
-        let _ = look.rows_with_tag("transaction_id", "txn-1");
-        let t4 = Instant::now();
-        let _ = look.row_claiming_event(EventId([1; 16]));
-        let t5 = Instant::now();
-        let _ = look.exception_in_subtree(0, "x", "y");
-        let t6 = Instant::now();
-        let _ = look.enclosing("payments", BASE_NS + 500, 1000, 0..trace.spans.len());
-        let t7 = Instant::now();
-        let mut pinned = 0;
         for (i, e) in events.iter().enumerate() {
-            if let tracepin::correlate::pin::Placement::Pinned(_) = tracepin::correlate::pin::place(&look, &skew, i, e, &opts) { pinned += 1; }
+            black_box(tracepin::correlate::pin::place(&look, &skew, i, e, &opts));
         }
-        let t8 = Instant::now();
-        let cp = tracepin::correlate::critical_path::critical_path(&trace, &skew);
-        let t9 = Instant::now();
+        let t4 = Instant::now();
+        black_box(tracepin::correlate::critical_path::critical_path(
+            &trace, &skew,
+        ));
+        let t5 = Instant::now();
         drop(look);
-        let t10 = Instant::now();
         drop(trace);
-        let t11 = Instant::now();
-        let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
-        eprintln!("assemble {:.1} lookup {:.1} skew {:.1} tags {:.1} evattr {:.1} exc {:.1} intervals {:.1} place {:.1} ({pinned}) cp {:.1} ({}) drop-look {:.1} drop-trace {:.1}",
-            ms(t0,t1), ms(t1,t2), ms(t2,t3), ms(t3,t4), ms(t4,t5), ms(t5,t6), ms(t6,t7), ms(t7,t8), ms(t8,t9), cp.len(), ms(t9,t10), ms(t10,t11));
+        let (s, e) = (spans.clone(), events.clone());
+        let t6 = Instant::now();
+        let c = black_box(correlate(s, e, &opts));
+        let t7 = Instant::now();
+        drop(c);
+        let ts = [t0, t1, t2, t3, t4, t5];
+        for k in 0..5 {
+            best[k] = best[k].min((ts[k + 1] - ts[k]).as_secs_f64() * 1e3);
+        }
+        best[5] = best[5].min((t5 - t0).as_secs_f64() * 1e3);
+        best[6] = best[6].min((t7 - t6).as_secs_f64() * 1e3);
+    }
+    let parts: Vec<String> = names
+        .iter()
+        .zip(best)
+        .map(|(n, b)| format!("{n} {b:.2}"))
+        .collect();
+    eprintln!("phases, min ms over 15 runs: {}", parts.join(" | "));
+}
+
+fn bench_phases(_c: &mut Criterion) {
+    if std::env::var_os("PHASES").is_some() {
+        phases();
     }
 }
+
+criterion_group!(benches, bench_phases, bench_correlate, bench_parse);
+criterion_main!(benches);

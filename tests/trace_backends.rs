@@ -394,6 +394,43 @@ async fn tempo_v2_200_empty_is_not_found_without_v1() {
 }
 
 #[tokio::test]
+async fn tempo_v2_protobuf_empty_is_not_found() {
+    let (id, _) = a1_trace();
+    let (url, fake) = serve().await;
+    fake.route(&v2(id), vec![protobuf(Vec::new())]);
+    let e = one_error(
+        Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await,
+    );
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(fake.hits(&v1(id)), 0);
+}
+
+#[tokio::test]
+async fn tempo_unreadable_protobuf_or_406_falls_back_to_json() {
+    let (id, n) = first_trace_of("formats/tempo-v2.partial.json");
+    for first in [
+        protobuf(vec![0xff, 0xff, 0xff, 0x01]),
+        reply(406, "text/plain", "not acceptable"),
+    ] {
+        let (url, fake) = serve().await;
+        fake.route(
+            &v2(id),
+            vec![first, json(read("formats/tempo-v2.partial.json"))],
+        );
+        let t = Backends::from_config(&tempo_config(&url, ""))
+            .fetch(id, None)
+            .await
+            .expect("found as JSON");
+        assert_eq!(t.spans.len(), n);
+        let (_, _, headers) = fake.last_request();
+        assert_eq!(headers["accept"], "application/json");
+        assert_eq!(fake.hits(&v2(id)), 2);
+    }
+}
+
+#[tokio::test]
 async fn tempo_v2_404_falls_back_to_v1() {
     let (id, n) = first_trace_of("formats/tempo-v1.d2-inventory.json");
     let (url, fake) = serve().await;
@@ -938,4 +975,34 @@ async fn files_background_poll_picks_up_changes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(found, "the poll loop indexed the new file");
+}
+
+#[tokio::test]
+async fn files_index_a_thousand_files_and_rescans_only_changes() {
+    let dir = TempDir::new("many");
+    for i in 0..1000u32 {
+        let body = format!(
+            r#"{{"data":[{{"traceID":"{i:032x}","spans":[{{"traceID":"{i:032x}","spanID":"{:016x}","operationName":"op","references":[],"startTime":1706678909209712,"duration":123,"tags":[{{"key":"error","type":"bool","value":{}}}],"logs":[],"processID":"p1"}}],"processes":{{"p1":{{"serviceName":"svc","tags":[]}}}}}}]}}"#,
+            i + 1,
+            i % 2 == 0
+        );
+        std::fs::write(dir.0.join(format!("t{i:04}.json")), body).expect("write");
+    }
+    let files = FilesSource::new(dir.0.clone(), Duration::from_secs(3600));
+    let started = std::time::Instant::now();
+    files.wait_indexed().await;
+    let first = started.elapsed();
+    // id 0 is all zeros (invalid), so 999 traces.
+    assert_eq!(files.trace_ids().await.len(), 999);
+    assert!(
+        files.problems().await.len() == 1,
+        "the all-zero id file is reported"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(files.rescan().await, 1000);
+    let again = started.elapsed();
+    eprintln!("1000 files: first scan {first:?}, unchanged rescan {again:?}");
+    let id: TraceId = format!("{:032x}", 500).parse().expect("id");
+    assert_eq!(files.fetch(id).await.expect("found").spans.len(), 1);
+    assert_eq!(files.search_errors(10_000).await.len(), 499);
 }

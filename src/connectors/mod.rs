@@ -8,5 +8,5 @@
 pub mod demo;
 pub mod formats;
 pub mod http;
-pub mod traces;
 pub mod sentry;
+pub mod traces;

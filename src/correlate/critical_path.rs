@@ -67,12 +67,7 @@ pub fn critical_path(trace: &Trace, skew: &Skew) -> Vec<usize> {
 
 /// Walks the critical path, calling `on_row` for each row on it and `emit` for each stretch of own
 /// time (a row whose time is all covered by critical children has none).
-fn walk(
-    trace: &Trace,
-    skew: &Skew,
-    mut on_row: impl FnMut(usize),
-    mut emit: impl FnMut(Segment),
-) {
+fn walk(trace: &Trace, skew: &Skew, mut on_row: impl FnMut(usize), mut emit: impl FnMut(Segment)) {
     let n = trace.nodes.len().min(trace.spans.len());
     if n == 0 {
         return;

@@ -61,10 +61,8 @@ pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 pub fn distance(start: u64, end: u64, t: u64) -> u64 {
     if t < start {
         start - t
-    } else if t > end {
-        t - end
     } else {
-        0
+        t.saturating_sub(end)
     }
 }
 

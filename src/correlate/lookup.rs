@@ -283,7 +283,7 @@ impl<'a> TraceLookup<'a> {
                 let Ok(row) = u32::try_from(row) else { break };
                 for kv in &span.attributes {
                     if let Some(v) = kv.value.as_str() {
-                        if self.tag_keys.iter().any(|k| *k == kv.key) {
+                        if self.tag_keys.contains(&kv.key) {
                             map.entry(kv.key.as_str())
                                 .or_default()
                                 .entry(v)

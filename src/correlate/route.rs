@@ -27,7 +27,10 @@ pub struct Routing {
 /// trace at all) the tag on any span at any time.
 fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
     if let Some(id) = event.event_id {
-        if let Some(i) = looks.iter().position(|l| l.row_claiming_event(id).is_some()) {
+        if let Some(i) = looks
+            .iter()
+            .position(|l| l.row_claiming_event(id).is_some())
+        {
             return Some(i);
         }
     }

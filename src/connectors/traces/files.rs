@@ -33,12 +33,21 @@ pub struct FileProblem {
 }
 
 /// The files source: a handle on the shared, background-maintained index.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FilesSource {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for FilesSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The index can be large; show where it comes from only.
+        f.debug_struct("FilesSource")
+            .field("dir", &self.shared.dir)
+            .field("rescan", &self.shared.rescan)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Shared {
     dir: PathBuf,
     rescan: Duration,
@@ -245,7 +254,8 @@ impl FilesSource {
         })
     }
 
-    /// Traces in the directory with at least one error span, newest first.
+    /// Traces in the directory with at least one error span, newest first (files are kept history, so
+    /// no time period applies).
     pub async fn search_errors(&self, limit: usize) -> Vec<TraceSummaryRow> {
         self.wait_indexed().await;
         let index = self.index();

@@ -21,6 +21,7 @@ use crate::domain::TraceId;
 use crate::server::config::TempoSection;
 
 const PROTOBUF: &str = "application/protobuf";
+const JSON: &str = "application/json";
 
 /// A client for one `[[tempo]]` endpoint.
 #[derive(Debug)]
@@ -132,31 +133,48 @@ impl TempoClient {
         id: TraceId,
         json_format: Format,
     ) -> Result<Answer, FetchError> {
-        let resp = self
-            .http
-            .get(path, query, PROTOBUF)
-            .await
-            .map_err(|e| FetchError::from_http(&self.name, e))?;
-        match resp.status.as_u16() {
-            200 => {}
-            404 if json_format == Format::TempoV2 => return Ok(Answer::NoV2),
-            404 => return Ok(Answer::NotFound(path.to_owned())),
-            422 => {
-                return Err(FetchError::TooLarge {
-                    backend: self.name.clone(),
-                    limit_bytes: max_bytes(&String::from_utf8_lossy(&resp.body)),
-                })
-            }
-            _ => return Err(FetchError::from_status(&self.name, path, &resp)),
-        }
-        let decoded =
-            decode_body(resp, json_format)
+        let mut accept = PROTOBUF;
+        let decoded = loop {
+            let resp = self
+                .http
+                .get(path, query, accept)
                 .await
-                .map_err(|message| FetchError::Decode {
-                    backend: self.name.clone(),
-                    path: path.to_owned(),
-                    message,
-                })?;
+                .map_err(|e| FetchError::from_http(&self.name, e))?;
+            let status = resp.status.as_u16();
+            let was_protobuf = resp.content_type.contains("protobuf");
+            match status {
+                200 => {}
+                // A Tempo (or proxy) that will not serve protobuf: ask for JSON.
+                406 | 415 if accept == PROTOBUF => {
+                    accept = JSON;
+                    continue;
+                }
+                404 if json_format == Format::TempoV2 => return Ok(Answer::NoV2),
+                404 => return Ok(Answer::NotFound(path.to_owned())),
+                422 => {
+                    return Err(FetchError::TooLarge {
+                        backend: self.name.clone(),
+                        limit_bytes: max_bytes(&String::from_utf8_lossy(&resp.body)),
+                    })
+                }
+                _ => return Err(FetchError::from_status(&self.name, path, &resp)),
+            }
+            match decode_body(resp, json_format).await {
+                Ok(d) => break d,
+                // Protobuf this client cannot read: the JSON rendering of the same trace may do.
+                Err(message) if was_protobuf && accept == PROTOBUF => {
+                    tracing::debug!(backend = %self.name, %message, "protobuf unreadable, asking for JSON");
+                    accept = JSON;
+                }
+                Err(message) => {
+                    return Err(FetchError::Decode {
+                        backend: self.name.clone(),
+                        path: path.to_owned(),
+                        message,
+                    })
+                }
+            }
+        };
         let spans = only_trace(decoded.spans, id);
         if spans.is_empty() {
             return Ok(Answer::NotFound(path.to_owned()));
@@ -185,7 +203,7 @@ impl TempoClient {
         ];
         let resp = self
             .http
-            .get(&path, &query, "application/json")
+            .get(&path, &query, JSON)
             .await
             .map_err(|e| FetchError::from_http(&self.name, e))?;
         if resp.status.as_u16() != 200 {
@@ -261,6 +279,14 @@ pub(crate) async fn decode_body(
 ) -> Result<formats::DecodedTrace, String> {
     let task = tokio::task::spawn_blocking(move || {
         let body = resp.body;
+        // An all-default protobuf message (Tempo v2's "no such trace") is zero bytes long.
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(formats::DecodedTrace {
+                format: json_format,
+                spans: Vec::new(),
+                partial: None,
+            });
+        }
         let protobuf = resp.content_type.contains("protobuf")
             || resp.content_type == "application/octet-stream"
             || (resp.content_type.is_empty()
