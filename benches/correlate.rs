@@ -74,8 +74,8 @@ fn span(
     }
 }
 
-/// One trace of about `n_spans` spans (14 per order, like the SDK's `f_large_trace`) and `n_events`
-/// events spread over the orders, exercising every pinning rule.
+/// One trace of about `n_spans` spans (14 per order, like the SDK's `f_large_trace`) in export order,
+/// and `n_events` events spread over the orders, exercising every pinning rule.
 fn generate(n_spans: usize, n_events: usize) -> (Vec<Span>, Vec<ErrorEvent>) {
     let mut ids = Ids(42);
     let trace_id = TraceId([7; 16]);
@@ -285,6 +285,12 @@ fn generate(n_spans: usize, n_events: usize) -> (Vec<Span>, Vec<ErrorEvent>) {
             _ => ev.trace_context = ctx(target),
         }
         events.push(ev);
+    }
+    // Export order, as an OTel SDK sends it: spans as they end (children before parents), in batches
+    // of 512, each batch grouped by service (one resourceSpans per service).
+    spans.sort_by_key(|s| s.end_ns);
+    for batch in spans.chunks_mut(512) {
+        batch.sort_by(|a, b| a.service.cmp(&b.service));
     }
     (spans, events)
 }

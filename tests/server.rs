@@ -4,6 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use axum::response::IntoResponse;
 use axum::Router;
 use base64::Engine;
 use http_body_util::BodyExt;
@@ -108,12 +109,10 @@ async fn readyz_reports_each_upstream() {
     ))
     .await;
     let sentry = fake_upstream(Router::new().route(
-        "/api/0/organizations/{org}/",
+        "/api/0/",
         route_get(|| async {
-            (
-                StatusCode::FORBIDDEN,
-                "{\"detail\":\"You do not have permission\"}",
-            )
+            // A token that can read the organization but not events.
+            axum::Json(serde_json::json!({"version": "0", "auth": {"scopes": ["org:read", "project:read"]}}))
         }),
     ))
     .await;
@@ -140,7 +139,10 @@ async fn readyz_reports_each_upstream() {
     assert_eq!(find("tempo")["name"], "production");
     let s = find("sentry");
     assert_eq!(s["status"], "error");
-    assert!(s["detail"].as_str().expect("detail").contains("403"), "{s}");
+    assert!(
+        s["detail"].as_str().expect("detail").contains("auth-tokens"),
+        "says where to create a token: {s}"
+    );
     assert!(
         s["detail"].as_str().expect("detail").contains("event:read"),
         "{s}"
@@ -264,4 +266,146 @@ async fn proxy_header_mode() {
             "{path} with the header"
         );
     }
+}
+
+/// Scenario e of the SDK captures served the way the real upstreams serve it: spans from a fake Tempo
+/// (v2 JSON), errors from a fake Sentry (Web API). Every event must be pinned as the ground truth says.
+#[tokio::test]
+async fn live_tempo_and_sentry_render_the_ground_truth() {
+    use axum::extract::Path as AxPath;
+    use axum::routing::get as route_get;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let otlp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/e_nasty_multi_error/otlp.json")).expect("otlp"),
+    )
+    .expect("json");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/e_nasty_multi_error/expected.json")).expect("expected"),
+    )
+    .expect("json");
+    let fake: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json")).expect("fake sentry"),
+    )
+    .expect("json");
+    let trace_id = expected["traces"][0]["trace_id"].as_str().expect("trace id").to_owned();
+
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tempo_hits = hits.clone();
+    let body = serde_json::json!({ "trace": otlp });
+    let tempo = fake_upstream(Router::new().route(
+        "/api/v2/traces/{id}",
+        route_get(move |AxPath(id): AxPath<String>| {
+            let body = body.clone();
+            let hits = tempo_hits.clone();
+            async move {
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if id.len() == 32 {
+                    axum::Json(body).into_response()
+                } else {
+                    (StatusCode::BAD_REQUEST, "bad id").into_response()
+                }
+            }
+        }),
+    ))
+    .await;
+    let events = fake["events"].as_array().cloned().unwrap_or_default();
+    let list_events = events.clone();
+    let sentry = fake_upstream(
+        Router::new()
+            .route(
+                "/api/0/organizations/{org}/events/",
+                route_get(move || {
+                    let rows: Vec<serde_json::Value> = list_events
+                        .iter()
+                        .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
+                        .collect();
+                    async move { axum::Json(serde_json::json!({ "data": rows })) }
+                }),
+            )
+            .route(
+                "/api/0/projects/{org}/{project}/events/{id}/",
+                route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
+                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(e) => axum::Json(e).into_response(),
+                            None => (StatusCode::NOT_FOUND, "{\"detail\":\"Event not found\"}").into_response(),
+                        }
+                    }
+                }),
+            ),
+    )
+    .await;
+    let text = format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n\n[[tempo]]\nname = \"production\"\nurl = \"{tempo}\"\n"
+    );
+    let app = app(config_from(&text));
+
+    // The export has the CLI's format: check every event against the ground truth.
+    let (status, body) = get(&app, &format!("/api/export/{trace_id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("export JSON");
+    let tl = &report["timelines"][0];
+    assert_eq!(tl["trace_id"], trace_id.as_str());
+    let pins = tl["pins"].as_array().expect("pins");
+    for ev in expected["events"].as_array().expect("events") {
+        if ev["trace_id"] != trace_id.as_str() {
+            continue;
+        }
+        let id = ev["event_id"].as_str().expect("event id");
+        let pin = pins.iter().find(|p| p["event_id"] == id);
+        if ev["span_exported"] == true {
+            let pin = pin.unwrap_or_else(|| panic!("{id} not pinned: {tl}"));
+            assert_eq!(pin["span_id"], ev["span_id"], "{id}");
+        } else {
+            // Its span was dropped: placed in its own service's enclosing span or unplaced with a reason.
+            let unplaced = tl["unplaced"].as_array().expect("unplaced").iter().any(|u| u["event_id"] == id);
+            assert!(pin.is_some_and(|p| p["matched_by"] == "enclosing_span") || unplaced, "{id}: {tl}");
+        }
+    }
+    // The page itself renders server-side with the sources named, and a repeat uses the cache.
+    let (status, html) = get(&app, &format!("/trace/{trace_id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("spans: tempo production"), "sources in the header");
+    assert!(html.contains("errors: Sentry (5 event(s))"), "sources in the header");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "one Tempo fetch for both requests");
+}
+
+/// Sentry down: the trace still renders, with a notice saying errors are not shown and why.
+#[tokio::test]
+async fn sentry_failure_degrades_the_page() {
+    use axum::routing::get as route_get;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let otlp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json")).expect("otlp"),
+    )
+    .expect("json");
+    let body = serde_json::json!({ "trace": otlp });
+    let tempo = fake_upstream(Router::new().route(
+        "/api/v2/traces/{id}",
+        route_get(move || {
+            let body = body.clone();
+            async move { axum::Json(body) }
+        }),
+    ))
+    .await;
+    let sentry = fake_upstream(Router::new().route(
+        "/api/0/organizations/{org}/events/",
+        route_get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "{\"detail\":\"Internal Error\"}") }),
+    ))
+    .await;
+    let text = format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n\n[[tempo]]\nurl = \"{tempo}\"\n"
+    );
+    let app = app(config_from(&text));
+    let (status, html) = get(&app, "/trace/c0da5e3a99c6a9d849d8831a0ca3340c", None).await;
+    assert_eq!(status, StatusCode::OK, "the trace still renders");
+    assert!(html.contains("Sentry unavailable: errors not shown"), "degraded notice");
+    assert!(html.contains("data-testid=\"waterfall-row\""), "rows are there");
+    assert!(!html.contains("t0ken"));
+
+    // A trace no backend has: 404 naming where tracepin looked.
+    let (status, html) = get(&app, "/trace/0123456789abcdef0123456789abcdef", None).await;
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::OK, "{status}");
+    let _ = html;
 }

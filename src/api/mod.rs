@@ -16,7 +16,7 @@ use leptos::prelude::*;
 pub async fn get_overview() -> Result<Overview, AppError> {
     let state = use_context::<crate::server::state::AppState>()
         .ok_or_else(|| AppError::Internal("server state missing".into()))?;
-    Ok(state.data.overview())
+    Ok(state.data.overview().await)
 }
 
 pub use types::{EventDetail, Rows, SpanDetail, TimelineView};
@@ -44,20 +44,20 @@ fn parse_trace_id(id: &str) -> Result<crate::domain::TraceId, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn with_timeline<T>(
-    trace_id: &str,
-    f: impl FnOnce(&crate::server::data::DataStore, &crate::correlate::Timeline) -> T,
-) -> Result<T, AppError> {
+async fn loaded(trace_id: &str) -> Result<std::sync::Arc<crate::server::data::Loaded>, AppError> {
     let st = state()?;
     let id = parse_trace_id(trace_id)?;
-    let data = &st.data;
-    match data.timeline(id) {
-        Some(tl) => Ok(f(data, tl)),
-        None => Err(AppError::NotFound(format!(
-            "Trace {id} was not found. Looked in: {}.",
-            data.sources().join(", ")
-        ))),
-    }
+    st.data.timeline(id, None).await
+}
+
+#[cfg(feature = "ssr")]
+fn with_loaded<T>(
+    l: &crate::server::data::Loaded,
+    f: impl FnOnce(&crate::correlate::Correlation, &crate::correlate::Timeline) -> T,
+) -> Result<T, AppError> {
+    l.timeline()
+        .map(|tl| f(&l.correlation, tl))
+        .ok_or_else(|| AppError::Internal("timeline missing".into()))
 }
 
 /// The timeline page for a trace: header, pins, and the first screen of rows for the view in `query`.
@@ -66,31 +66,31 @@ pub async fn get_timeline(trace_id: String, query: String) -> Result<TimelineVie
     let vs = crate::ui::waterfall::state::ViewState::from_pairs(
         query.split('&').filter_map(|kv| kv.split_once('=')),
     );
-    with_timeline(&trace_id, |data, tl| {
-        crate::server::timeline::view(data.correlation(), tl, &vs, &data.sources(), false)
+    let l = loaded(&trace_id).await?;
+    with_loaded(&l, |c, tl| {
+        crate::server::timeline::view(c, tl, &vs, &l.sources, &l.notices, false)
     })
 }
 
 /// Every row of a trace, compact, for the virtualized waterfall.
 #[server(endpoint = "timeline_rows")]
 pub async fn get_timeline_rows(trace_id: String) -> Result<Rows, AppError> {
-    with_timeline(&trace_id, |_, tl| crate::server::timeline::rows_of(tl))
+    let l = loaded(&trace_id).await?;
+    with_loaded(&l, |_, tl| crate::server::timeline::rows_of(tl))
 }
 
 /// Rows of a trace matching a filter.
 #[server(endpoint = "filter")]
 pub async fn get_filter_matches(trace_id: String, q: String) -> Result<Vec<u32>, AppError> {
-    with_timeline(&trace_id, |_, tl| {
-        crate::server::timeline::filter_matches(tl, &q)
-    })
+    let l = loaded(&trace_id).await?;
+    with_loaded(&l, |_, tl| crate::server::timeline::filter_matches(tl, &q))
 }
 
 /// Details of one row of a trace.
 #[server(endpoint = "span")]
 pub async fn get_span_detail(trace_id: String, row: u32) -> Result<SpanDetail, AppError> {
-    with_timeline(&trace_id, |_, tl| {
-        crate::server::timeline::span_detail(tl, row as usize)
-    })?
+    let l = loaded(&trace_id).await?;
+    with_loaded(&l, |_, tl| crate::server::timeline::span_detail(tl, row as usize))?
     .ok_or_else(|| AppError::NotFound(format!("Row {row} is not in trace {trace_id}.")))
 }
 
@@ -98,13 +98,9 @@ pub async fn get_span_detail(trace_id: String, row: u32) -> Result<SpanDetail, A
 #[server(endpoint = "event")]
 pub async fn get_event_detail(trace_id: String, event_id: String) -> Result<EventDetail, AppError> {
     let public_url = state()?.config.server.public_url.clone();
-    with_timeline(&trace_id, |data, tl| {
-        crate::server::timeline::event_detail(
-            data.correlation(),
-            tl,
-            &event_id,
-            public_url.as_deref(),
-        )
+    let l = loaded(&trace_id).await?;
+    with_loaded(&l, |c, tl| {
+        crate::server::timeline::event_detail(c, tl, &event_id, public_url.as_deref())
     })?
     .ok_or_else(|| {
         AppError::NotFound(format!(

@@ -7,9 +7,10 @@
 //! end before start, missing start time, and several trace ids in one input. Runs in `O(n log n)`
 //! without recursion, so deep or hostile inputs cannot overflow the stack.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use super::index::IdMap;
+use super::index::{IdMap, Interner, ServiceTable};
 use super::merge::{merge_fragment, MergeOutcome};
 use crate::domain::{
     Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace, TraceId,
@@ -23,6 +24,15 @@ const DIAG_CAP: usize = 20;
 
 /// Assembles flat spans into one [`Trace`] per trace id, ordered by start time (then trace id).
 pub fn assemble(spans: Vec<Span>) -> Vec<Trace> {
+    assemble_with_services(spans)
+        .into_iter()
+        .map(|(trace, _)| trace)
+        .collect()
+}
+
+/// [`assemble`], also returning each trace's interned services (read while the spans are still in input
+/// order, which is cheaper than reading them again in row order).
+pub fn assemble_with_services(spans: Vec<Span>) -> Vec<(Trace, ServiceTable)> {
     let Some(first) = spans.first().map(|s| s.trace_id) else {
         return Vec::new();
     };
@@ -44,11 +54,11 @@ pub fn assemble(spans: Vec<Span>) -> Vec<Trace> {
         groups
     };
     let n_ids = groups.len();
-    let mut traces: Vec<Trace> = groups
+    let mut traces: Vec<(Trace, ServiceTable)> = groups
         .into_iter()
         .map(|(trace_id, spans)| assemble_one(trace_id, spans, n_ids))
         .collect();
-    traces.sort_by_key(|t| (t.start_ns, t.trace_id));
+    traces.sort_by_key(|(t, _)| (t.start_ns, t.trace_id));
     traces
 }
 
@@ -113,11 +123,12 @@ fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Deduped {
         if span.start_ns != 0 {
             earliest = earliest.min(span.start_ns);
         }
-        match first.get(&span.span_id) {
-            None => {
-                first.insert(span.span_id, i);
+        match first.entry(span.span_id) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
             }
-            Some(&f) => {
+            Entry::Occupied(slot) => {
+                let f = *slot.get();
                 let group = groups.entry(span.span_id).or_insert_with(|| {
                     dup_ids.push(span.span_id);
                     vec![f]
@@ -371,7 +382,11 @@ fn permute_in_place<T>(v: &mut [T], order: &[usize]) {
 }
 
 /// Assembles the spans of one trace id.
-fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> Trace {
+fn assemble_one(
+    trace_id: TraceId,
+    mut spans: Vec<Span>,
+    n_trace_ids: usize,
+) -> (Trace, ServiceTable) {
     let mut diags = Diags::default();
     if n_trace_ids > 1 {
         diags.push(Diagnostic::general(
@@ -388,15 +403,20 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
         earliest,
     } = dedupe(&mut spans, &mut diags);
 
-    // One pass over the live spans: repair times, link parents (the first copy of an id wins), and
-    // copy out the sibling sort keys.
+    // One pass over the live spans: repair times, link parents (the first copy of an id wins), copy
+    // out the sibling sort keys, intern services.
     let mut parent: Vec<Option<usize>> = vec![None; spans.len()];
     let mut keys: Vec<(u64, SpanId)> = Vec::with_capacity(spans.len());
+    let mut interner = Interner::default();
+    let mut service_in: Vec<u32> = Vec::with_capacity(spans.len());
+    let (mut start_ns, mut end_ns) = (u64::MAX, 0u64);
     let mut missing_order: Vec<SpanId> = Vec::new();
     let mut orphans: IdMap<SpanId, Vec<usize>> = IdMap::default();
     for (i, s) in spans.iter_mut().enumerate() {
         if alive[i] {
             repair_times(s, earliest, &mut diags);
+            start_ns = start_ns.min(s.start_ns);
+            end_ns = end_ns.max(s.end_ns);
             if let Some(pid) = s.parent_span_id {
                 match index.get(&pid) {
                     Some(&p) => parent[i] = Some(p),
@@ -411,6 +431,11 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             }
         }
         keys.push((s.start_ns, s.span_id));
+        service_in.push(if alive[i] {
+            interner.intern(&s.service)
+        } else {
+            0
+        });
     }
     let mut origin: Vec<RowOrigin> = vec![RowOrigin::Span; spans.len()];
     for missing in missing_order {
@@ -440,6 +465,7 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
             parent[c] = Some(ph_idx);
         }
         keys.push((ph.start_ns, ph.span_id));
+        service_in.push(interner.intern(&ph.service));
         spans.push(ph);
         parent.push(None);
         alive.push(true);
@@ -514,6 +540,10 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
 
     // Rows in pre-order, moved in place (no second 100k-span allocation); merged copies go last.
     let live = order.len();
+    let of_row: Vec<u32> = order
+        .iter()
+        .map(|&i| service_in.get(i).copied().unwrap_or(0))
+        .collect();
     let mut placed = vec![false; n];
     for &i in &order {
         placed[i] = true;
@@ -521,15 +551,16 @@ fn assemble_one(trace_id: TraceId, mut spans: Vec<Span>, n_trace_ids: usize) -> 
     order.extend((0..n).filter(|&i| !placed[i]));
     permute_in_place(&mut spans, &order);
     spans.truncate(live);
-    let rows = spans;
-    let start_ns = rows.iter().map(|s| s.start_ns).min().unwrap_or(0);
-    let end_ns = rows.iter().map(|s| s.end_ns).max().unwrap_or(0);
-    Trace {
+    if start_ns == u64::MAX {
+        start_ns = 0;
+    }
+    let trace = Trace {
         trace_id,
-        spans: rows,
+        spans,
         nodes,
         diagnostics: diags.finish(),
         start_ns,
         end_ns,
-    }
+    };
+    (trace, ServiceTable::from_parts(interner, of_row))
 }

@@ -135,45 +135,88 @@ impl IntervalIndex {
     }
 }
 
-/// The services of a trace's rows, interned: each row's service as a small integer.
-///
-/// Built in one pass (the only pass that reads every span's service string); skew, interval lookups
-/// and pinning then compare integers.
-#[derive(Debug, Clone, Default)]
-pub struct ServiceTable<'a> {
-    /// Service names, in order of first appearance in pre-order.
-    pub names: Vec<&'a str>,
-    /// Per row, the index of its service in `names`.
-    pub of_row: Vec<u32>,
-    lookup: IdMap<&'a str, u32>,
+/// A service name's length and its first and last 8 bytes: equal names have equal heads, and names of
+/// up to 16 bytes are told apart by their head alone.
+fn head(s: &str) -> (usize, u64, u64) {
+    let b = s.as_bytes();
+    let word = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .take(8)
+            .enumerate()
+            .fold(0u64, |acc, (i, &c)| acc | (u64::from(c) << (8 * i)))
+    };
+    let tail = b.get(b.len().saturating_sub(8)..).unwrap_or(&[]);
+    (b.len(), word(b), word(tail))
 }
 
-impl<'a> ServiceTable<'a> {
-    /// Interns the services of every row (placeholders included: they carry their orphans' service).
-    pub fn new(trace: &'a Trace) -> Self {
-        let mut table = Self {
-            names: Vec::new(),
-            of_row: Vec::with_capacity(trace.spans.len()),
-            lookup: IdMap::default(),
-        };
-        let mut last: Option<(&str, u32)> = None;
-        for span in &trace.spans {
-            let name = span.service.as_str();
-            let id = match last {
-                Some((l, id)) if l == name => id,
-                _ => {
-                    let next = u32::try_from(table.names.len()).unwrap_or(u32::MAX);
-                    let id = *table.lookup.entry(name).or_insert(next);
-                    if id == next {
-                        table.names.push(name);
-                    }
-                    id
-                }
-            };
-            last = Some((name, id));
-            table.of_row.push(id);
+/// How many services are compared by head before hashing (traces rarely have more).
+const RECENT: usize = 16;
+
+/// Interns service names: each distinct name gets a small integer, in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    names: Vec<String>,
+    lookup: IdMap<String, u32>,
+    recent: Vec<((usize, u64, u64), u32)>,
+}
+
+impl Interner {
+    /// The id of `name`, adding it if new.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        let h = head(name);
+        let names = &self.names;
+        if let Some(&(_, id)) = self.recent.iter().find(|&&(rh, id)| {
+            rh == h && (h.0 <= 16 || names.get(id as usize).is_some_and(|n| n == name))
+        }) {
+            return id;
         }
-        table
+        if let Some(&id) = self.lookup.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.lookup.insert(name.to_owned(), id);
+        if self.recent.len() < RECENT {
+            self.recent.push((h, id));
+        }
+        id
+    }
+}
+
+/// The services of a trace's rows, interned: each row's service as a small integer.
+///
+/// Built in one pass (the only pass that reads every span's service string; assembly does it while the
+/// spans are still in input order, where their strings sit in memory order); skew, interval lookups
+/// and pinning then compare integers.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceTable {
+    /// Service names, by id.
+    pub names: Vec<String>,
+    /// Per row, the id of its service.
+    pub of_row: Vec<u32>,
+    lookup: IdMap<String, u32>,
+}
+
+impl ServiceTable {
+    /// Interns the services of every row (placeholders included: they carry their orphans' service).
+    pub fn new(trace: &Trace) -> Self {
+        let mut interner = Interner::default();
+        let of_row = trace
+            .spans
+            .iter()
+            .map(|s| interner.intern(&s.service))
+            .collect();
+        Self::from_parts(interner, of_row)
+    }
+
+    /// A table from an interner and per-row ids it produced.
+    pub fn from_parts(interner: Interner, of_row: Vec<u32>) -> Self {
+        Self {
+            names: interner.names,
+            of_row,
+            lookup: interner.lookup,
+        }
     }
 
     /// The id of a service name, if any row has it.
@@ -182,8 +225,8 @@ impl<'a> ServiceTable<'a> {
     }
 
     /// The name of a service id.
-    pub fn name(&self, id: u32) -> Option<&'a str> {
-        self.names.get(id as usize).copied()
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id as usize).map(String::as_str)
     }
 
     /// The service id of a row.
@@ -200,7 +243,7 @@ pub struct ServiceIndex {
 
 impl ServiceIndex {
     /// Builds one [`IntervalIndex`] per service, on raw times (a service shares one clock).
-    pub fn new(trace: &Trace, services: &ServiceTable<'_>) -> Self {
+    pub fn new(trace: &Trace, services: &ServiceTable) -> Self {
         let mut groups: Vec<Vec<(u32, u64, u64)>> = vec![Vec::new(); services.names.len()];
         for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
             if node.origin != RowOrigin::Span {

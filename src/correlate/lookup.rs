@@ -32,7 +32,7 @@ pub struct TraceLookup<'a> {
     /// The trace.
     pub trace: &'a Trace,
     /// Interned services of every row.
-    pub services: ServiceTable<'a>,
+    pub services: ServiceTable,
     wanted: IdMap<SpanId, Option<u32>>,
     by_id: OnceCell<IdMap<SpanId, u32>>,
     intervals: OnceCell<ServiceIndex>,
@@ -45,9 +45,14 @@ pub struct TraceLookup<'a> {
 impl<'a> TraceLookup<'a> {
     /// Indexes a trace; `tag_keys` are the correlation tag keys to index on demand.
     pub fn new(trace: &'a Trace, tag_keys: &[String]) -> Self {
+        Self::with_services(trace, ServiceTable::new(trace), tag_keys)
+    }
+
+    /// Like [`Self::new`], with the services already interned (by assembly).
+    pub fn with_services(trace: &'a Trace, services: ServiceTable, tag_keys: &[String]) -> Self {
         Self {
             trace,
-            services: ServiceTable::new(trace),
+            services,
             wanted: IdMap::default(),
             by_id: OnceCell::new(),
             intervals: OnceCell::new(),
@@ -110,7 +115,7 @@ impl<'a> TraceLookup<'a> {
     }
 
     /// Service of a row.
-    pub fn service_of(&self, row: usize) -> Option<&'a str> {
+    pub fn service_of(&self, row: usize) -> Option<&str> {
         self.services.of(row).and_then(|id| self.services.name(id))
     }
 
@@ -244,13 +249,16 @@ impl<'a> TraceLookup<'a> {
         })
     }
 
-    /// The OTel exception event with this `(short type, message)` in the subtree of `row` (inclusive):
-    /// the deepest, then the earliest. Returns `(row, span event index)`.
+    /// The OTel exception event with this `(short type, message)` in the subtree of `row` (inclusive),
+    /// on a span of the same service as `row`: the deepest, then the earliest. Returns `(row, span
+    /// event index)`.
     pub fn exception_in_subtree(&self, row: usize, ty: &str, msg: &str) -> Option<(usize, usize)> {
         let hits = self.exception_index().get(ty)?.get(msg)?;
         let end = self.subtree_end(row);
+        let service = self.services.of(row);
         hits.iter()
             .filter(|&&(r, _, _)| (row..end).contains(&(r as usize)))
+            .filter(|&&(r, _, _)| self.services.of(r as usize) == service)
             .min_by_key(|&&(r, i, t)| (std::cmp::Reverse(self.depth(r as usize)), t, r, i))
             .map(|&(r, i, _)| (r as usize, i as usize))
     }

@@ -98,11 +98,13 @@ fn into_timeline(mut trace: Trace, parts: Parts) -> Timeline {
 /// Every event appears exactly once in the result: as a pin, as unplaced in the timeline of the trace
 /// it belongs to (it names the trace, or a span claims it), or as unplaced at the top level.
 pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> Correlation {
-    let traces = assemble::assemble(spans);
+    let (traces, services): (Vec<Trace>, Vec<index::ServiceTable>) =
+        assemble::assemble_with_services(spans).into_iter().unzip();
     let (parts, unplaced) = {
         let mut looks: Vec<TraceLookup<'_>> = traces
             .iter()
-            .map(|t| TraceLookup::new(t, &opts.correlation_tags))
+            .zip(services)
+            .map(|(t, s)| TraceLookup::with_services(t, s, &opts.correlation_tags))
             .collect();
         let routing = route::route(&looks, &events, opts);
         for (look, members) in looks.iter_mut().zip(&routing.members) {

@@ -127,8 +127,8 @@ pub fn estimate(trace: &Trace) -> (Skew, Vec<Diagnostic>) {
 }
 
 /// [`estimate`] with the trace's services already interned.
-pub fn estimate_with(trace: &Trace, services: &ServiceTable<'_>) -> (Skew, Vec<Diagnostic>) {
-    let names = &services.names;
+pub fn estimate_with(trace: &Trace, services: &ServiceTable) -> (Skew, Vec<Diagnostic>) {
+    let names: Vec<&str> = services.names.iter().map(String::as_str).collect();
     let svc_of_row: Vec<usize> = services.of_row.iter().map(|&s| s as usize).collect();
     // Crossing pairs, grouped by child service.
     let mut pairs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); names.len()];

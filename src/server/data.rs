@@ -1,28 +1,27 @@
-//! The data a server serves: the built-in demo incident or a directory of files, correlated once.
+//! The data a server serves: the built-in demo incident, or live sources (trace backends — Tempo,
+//! Jaeger, a files directory — and Sentry), fetched per trace, correlated and cached briefly.
 //!
-//! Live Sentry/Tempo/Jaeger fetching plugs in here as further sources; pages only see [`DataStore`].
+//! Pages only see [`DataStore`]: `load(trace_id)` gives a [`Loaded`] timeline with where its spans and
+//! errors came from and what went wrong upstream. A failing side degrades the page (a notice) instead of
+//! blanking it: a trace whose Sentry side failed still renders, and Sentry errors of a trace no backend
+//! has are listed with the reason.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 
-use crate::api::{ErrorSummary, Overview, TraceSummary};
-use crate::connectors::{demo, formats};
-use crate::correlate::Timeline;
-use crate::correlate::{self, Correlation};
-use crate::domain::{ErrorEvent, RowOrigin, Span, TraceId};
+use crate::api::types::Notice;
+use crate::api::{AppError, ErrorSummary, Overview, TraceSummary};
+use crate::connectors::sentry::{IssueQuery, SentryClient, SentryConfig};
+use crate::connectors::traces::{Backends, TimeHint};
+use crate::connectors::demo;
+use crate::correlate::{self, Correlation, Timeline};
+use crate::domain::{DiagnosticKind, ErrorEvent, RowOrigin, TraceId};
 
 use super::config::Config;
-
-/// Correlated data plus a description of where it came from.
-#[derive(Debug)]
-pub struct DataStore {
-    source: String,
-    correlation: Correlation,
-    notices: Vec<String>,
-    by_trace: HashMap<TraceId, usize>,
-}
 
 /// Formats Unix nanoseconds as RFC 3339 UTC with milliseconds.
 pub fn format_ns(ns: u64) -> String {
@@ -33,145 +32,421 @@ pub fn format_ns(ns: u64) -> String {
         .unwrap_or_else(|| ns.to_string())
 }
 
+/// One trace's correlated timeline, ready for the page.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The correlation holding the timeline (for the demo, all demo traces).
+    pub correlation: Arc<Correlation>,
+    /// Index of the timeline in `correlation.timelines`.
+    pub index: usize,
+    /// Where spans and errors came from.
+    pub sources: Vec<String>,
+    /// Upstream problems and partial-trace notices.
+    pub notices: Vec<Notice>,
+}
+
+impl Loaded {
+    /// The timeline.
+    pub fn timeline(&self) -> Option<&Timeline> {
+        self.correlation.timelines.get(self.index)
+    }
+}
+
+struct Static {
+    source: String,
+    correlation: Arc<Correlation>,
+    notices: Vec<String>,
+    by_trace: HashMap<TraceId, usize>,
+}
+
+struct Live {
+    backends: Backends,
+    sentry: Option<SentryClient>,
+    sentry_problem: Option<String>,
+    opts: correlate::Options,
+    cache: moka::future::Cache<TraceId, Arc<Loaded>>,
+}
+
+/// Correlated data plus a description of where it came from.
+pub struct DataStore {
+    inner: Inner,
+}
+
+enum Inner {
+    Static(Static),
+    Live(Box<Live>),
+}
+
+impl std::fmt::Debug for DataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source())
+    }
+}
+
+/// Builds the Sentry client from the configuration, if Sentry is configured.
+pub fn sentry_client(config: &Config) -> Option<Result<SentryClient, String>> {
+    let s = &config.sentry;
+    let (Some(url), Some(org), Some(token)) = (&s.url, &s.org, &s.token) else {
+        return None;
+    };
+    let mut c = SentryConfig::new(url.clone(), org.clone(), secrecy::SecretString::from(token.expose_secret().to_owned()));
+    if let Some(t) = s.timeout_secs {
+        c.timeout = Duration::from_secs(t);
+    }
+    if let Some(w) = s.max_rate_limit_wait_secs {
+        c.max_rate_limit_wait = Duration::from_secs(w);
+    }
+    if let Some(p) = &s.trace_stats_period {
+        c.trace_stats_period = p.clone();
+    }
+    Some(SentryClient::new(c).map_err(|e| e.to_string()))
+}
+
 impl DataStore {
-    /// Loads the source the configuration names.
+    /// Builds the store for the configured source: the demo incident when nothing is configured.
     pub fn load(config: &Config) -> Self {
         let opts = correlate_options(config);
         if config.uses_demo() {
             let d = demo::load();
-            let notices = d.problems.clone();
-            return Self::new(
+            return Self::from_correlation(
                 "built-in demo incident (real Sentry and OpenTelemetry SDK payloads)".into(),
                 correlate::correlate(d.spans, d.events, &opts),
-                notices,
+                d.problems,
             );
         }
-        let mut spans = Vec::new();
-        let mut events = Vec::new();
-        let mut notices = Vec::new();
-        let mut source = Vec::new();
-        if let Some(dir) = &config.files.dir {
-            source.push(format!("files in {}", dir.display()));
-            load_dir(dir, &mut spans, &mut events, &mut notices);
+        let (sentry, sentry_problem) = match sentry_client(config) {
+            Some(Ok(c)) => (Some(c), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        DataStore {
+            inner: Inner::Live(Box::new(Live {
+                backends: Backends::from_config(config),
+                sentry,
+                sentry_problem,
+                opts,
+                cache: moka::future::Cache::builder()
+                    .max_capacity(64)
+                    .time_to_live(Duration::from_secs(30))
+                    .build(),
+            })),
         }
-        if config.sentry_configured() || !config.tempo.is_empty() || !config.jaeger.is_empty() {
-            notices.push(
-                "Sentry, Tempo and Jaeger are configured but live browsing is not built yet: only file data is listed here."
-                    .into(),
-            );
-        }
-        Self::new(
-            source.join(", "),
-            correlate::correlate(spans, events, &opts),
-            notices,
-        )
     }
 
-    /// Wraps a correlation, indexing its traces.
-    pub fn new(source: String, correlation: Correlation, notices: Vec<String>) -> Self {
+    /// Wraps an already correlated data set (the demo, tests).
+    pub fn from_correlation(source: String, correlation: Correlation, notices: Vec<String>) -> Self {
         let by_trace = correlation
             .timelines
             .iter()
             .enumerate()
             .map(|(i, t)| (t.trace.trace_id, i))
             .collect();
-        Self {
-            source,
-            correlation,
-            notices,
-            by_trace,
+        DataStore {
+            inner: Inner::Static(Static {
+                source,
+                correlation: Arc::new(correlation),
+                notices,
+                by_trace,
+            }),
         }
-    }
-
-    /// The timeline of a trace, if loaded.
-    pub fn timeline(&self, id: TraceId) -> Option<&Timeline> {
-        self.by_trace
-            .get(&id)
-            .and_then(|i| self.correlation.timelines.get(*i))
-    }
-
-    /// Where spans and errors of a trace came from, for the trace header.
-    pub fn sources(&self) -> Vec<String> {
-        vec![self.source.clone()]
     }
 
     /// Where the data comes from, in words.
-    pub fn source(&self) -> &str {
-        &self.source
+    pub fn source(&self) -> String {
+        match &self.inner {
+            Inner::Static(s) => s.source.clone(),
+            Inner::Live(l) => {
+                let mut parts: Vec<String> = l
+                    .backends
+                    .backends()
+                    .iter()
+                    .map(|b| format!("{} {}", b.kind(), b.name()))
+                    .collect();
+                if l.sentry.is_some() {
+                    parts.push("Sentry".into());
+                }
+                parts.join(", ")
+            }
+        }
     }
 
-    /// The correlated data.
-    pub fn correlation(&self) -> &Correlation {
-        &self.correlation
+    /// The trace backends (empty for the demo).
+    pub fn backends(&self) -> Option<&Backends> {
+        match &self.inner {
+            Inner::Live(l) => Some(&l.backends),
+            Inner::Static(_) => None,
+        }
+    }
+
+    /// The Sentry client, when configured.
+    pub fn sentry(&self) -> Option<&SentryClient> {
+        match &self.inner {
+            Inner::Live(l) => l.sentry.as_ref(),
+            Inner::Static(_) => None,
+        }
+    }
+
+    /// Loads one trace's timeline.
+    pub async fn timeline(&self, id: TraceId, hint: Option<TimeHint>) -> Result<Arc<Loaded>, AppError> {
+        match &self.inner {
+            Inner::Static(s) => match s.by_trace.get(&id) {
+                Some(i) => Ok(Arc::new(Loaded {
+                    correlation: s.correlation.clone(),
+                    index: *i,
+                    sources: vec![s.source.clone()],
+                    notices: Vec::new(),
+                })),
+                None => Err(AppError::NotFound(format!(
+                    "Trace {id} was not found. Looked in: {}.",
+                    s.source
+                ))),
+            },
+            Inner::Live(l) => {
+                if let Some(hit) = l.cache.get(&id).await {
+                    return Ok(hit);
+                }
+                let loaded = Arc::new(load_live(l, id, hint).await?);
+                l.cache.insert(id, loaded.clone()).await;
+                Ok(loaded)
+            }
+        }
     }
 
     /// The home page's lists.
-    pub fn overview(&self) -> Overview {
-        let c = &self.correlation;
-        let mut errors: Vec<ErrorSummary> = Vec::new();
-        let mut traces = Vec::new();
-        for tl in &c.timelines {
-            let t = &tl.trace;
-            let Some((root, _)) = t
-                .spans
-                .iter()
-                .zip(&t.nodes)
-                .find(|(_, n)| n.origin == RowOrigin::Span)
-            else {
-                continue;
-            };
-            let mut services: Vec<String> = t.spans.iter().map(|s| s.service.clone()).collect();
-            services.sort();
-            services.dedup();
-            traces.push(TraceSummary {
-                trace_id: t.trace_id.to_string(),
-                root_service: root.service.clone(),
-                root_name: root.name.clone(),
-                start: format_ns(t.start_ns),
-                duration_ms: t.end_ns.saturating_sub(t.start_ns) as f64 / 1e6,
-                span_count: t.span_count(),
-                services,
-                error_count: tl.pins.len() + tl.unplaced.len(),
+    pub async fn overview(&self) -> Overview {
+        match &self.inner {
+            Inner::Static(s) => overview_of(&s.correlation, s.source.clone(), s.notices.clone()),
+            Inner::Live(l) => live_overview(l, self.source()).await,
+        }
+    }
+}
+
+async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Loaded, AppError> {
+    let sentry_events = async {
+        match &l.sentry {
+            Some(c) => Some(c.events_for_trace(&id.to_string()).await.map_err(|e| e.to_string())),
+            None => None,
+        }
+    };
+    let file_events = async {
+        match l.backends.files() {
+            Some(f) => f.events_for_trace(id).await,
+            None => Vec::new(),
+        }
+    };
+    let (fetched, sentry_events, file_events) =
+        tokio::join!(l.backends.fetch(id, hint), sentry_events, file_events);
+
+    let mut notices = Vec::new();
+    let mut sources = Vec::new();
+    let mut events = file_events;
+    if !events.is_empty() {
+        sources.push("errors: files".to_owned());
+    }
+    if let Some(p) = &l.sentry_problem {
+        notices.push(Notice {
+            kind: "degraded".into(),
+            text: format!("Sentry unavailable: errors not shown ({p})."),
+        });
+    }
+    match sentry_events {
+        Some(Ok(mut evs)) => {
+            sources.push(format!("errors: Sentry ({} event(s))", evs.len()));
+            events.append(&mut evs);
+        }
+        Some(Err(e)) => {
+            tracing::warn!(trace_id = %id, error = %e, "Sentry failed for trace");
+            notices.push(Notice {
+                kind: "degraded".into(),
+                text: format!("Sentry unavailable: errors not shown ({e})."),
             });
-            for pin in &tl.pins {
-                if let Some(ev) = c.events.get(pin.event) {
-                    let span: Option<&Span> = t.spans.get(pin.row);
-                    errors.push(ErrorSummary {
-                        span_name: span.map(|s| s.name.clone()),
-                        span_id: Some(pin.span_id.to_string()),
-                        matched_by: Some(pin.matched_by.describe().to_owned()),
-                        unplaced_reason: None,
-                        trace_id: Some(t.trace_id.to_string()),
-                        ..summary(ev)
-                    });
-                }
-            }
-            for u in &tl.unplaced {
-                if let Some(ev) = c.events.get(u.event) {
-                    errors.push(ErrorSummary {
-                        unplaced_reason: Some(u.reason.to_string()),
-                        trace_id: Some(t.trace_id.to_string()),
-                        ..summary(ev)
-                    });
-                }
+        }
+        None => {}
+    }
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(errors) => {
+            let all_missing = errors.iter().all(|e| e.is_not_found());
+            let detail: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let sentry_note = if events.is_empty() {
+                String::new()
+            } else {
+                let titles: Vec<&str> = events.iter().take(5).map(|e| e.title.as_str()).collect();
+                format!(
+                    " Sentry has {} error(s) for this trace id: {}.",
+                    events.len(),
+                    titles.join("; ")
+                )
+            };
+            let looked = if detail.is_empty() {
+                "no trace backend is configured".to_owned()
+            } else {
+                detail.join(" ")
+            };
+            return Err(if all_missing {
+                AppError::NotFound(format!("Trace {id} was not found. Looked in: {looked}.{sentry_note}"))
+            } else {
+                tracing::warn!(trace_id = %id, errors = %looked, "trace backends failed");
+                AppError::Upstream(format!("Trace {id} could not be loaded: {looked}.{sentry_note}"))
+            });
+        }
+    };
+    sources.insert(0, format!("spans: {} {}", fetched.kind, fetched.backend));
+    if let Some(p) = &fetched.partial {
+        notices.push(Notice {
+            kind: "partial".into(),
+            text: format!("Partial trace from {}: {p}", fetched.backend),
+        });
+    }
+    let mut c = correlate::correlate(fetched.spans, events, &l.opts);
+    let index = c
+        .timelines
+        .iter()
+        .position(|t| t.trace.trace_id == id)
+        .ok_or_else(|| AppError::NotFound(format!("Trace {id} was not found in what {} returned.", fetched.backend)))?;
+    // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
+    let stray = std::mem::take(&mut c.unplaced);
+    if let Some(t) = c.timelines.get_mut(index) {
+        t.unplaced.extend(stray);
+    }
+    Ok(Loaded {
+        correlation: Arc::new(c),
+        index,
+        sources,
+        notices,
+    })
+}
+
+async fn live_overview(l: &Live, source: String) -> Overview {
+    let mut notices = Vec::new();
+    if let Some(p) = &l.sentry_problem {
+        notices.push(format!("Sentry is configured but unusable: {p}"));
+    }
+    let traces_fut = l.backends.search_errors(24 * 3600, 50);
+    let issues_fut = async {
+        match &l.sentry {
+            Some(c) => Some(
+                c.list_issues(&IssueQuery {
+                    stats_period: Some("24h".into()),
+                    limit: Some(25),
+                    ..IssueQuery::default()
+                })
+                .await,
+            ),
+            None => None,
+        }
+    };
+    let (rows, issues) = tokio::join!(traces_fut, issues_fut);
+    let traces = rows
+        .into_iter()
+        .map(|r| TraceSummary {
+            trace_id: r.trace_id.to_string(),
+            root_service: r.root_service.unwrap_or_default(),
+            root_name: r.root_name.unwrap_or_default(),
+            start: if r.start_ns == 0 { String::new() } else { format_ns(r.start_ns) },
+            duration_ms: r.duration_ms.unwrap_or(0) as f64,
+            span_count: r.span_count.unwrap_or(0),
+            services: vec![format!("{} {}", r.kind, r.backend)],
+            error_count: r.error_span_count.unwrap_or(0),
+        })
+        .collect();
+    let mut errors = Vec::new();
+    match issues {
+        Some(Ok(page)) => {
+            for i in page.items {
+                errors.push(ErrorSummary {
+                    event_id: i.short_id.clone(),
+                    title: i.title.clone(),
+                    level: i.level.clone(),
+                    service: Some(i.project.clone()),
+                    timestamp: i.last_seen.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
+                    trace_id: None,
+                    span_name: None,
+                    span_id: None,
+                    matched_by: None,
+                    unplaced_reason: Some(format!("{} events, {} users — open an event's trace from Sentry or paste its id", i.count, i.user_count)),
+                });
             }
         }
-        for u in &c.unplaced {
-            if let Some(ev) = c.events.get(u.event) {
+        Some(Err(e)) => notices.push(format!("Sentry unavailable: issues not shown ({e}).")),
+        None => {}
+    }
+    if let Some(f) = l.backends.files() {
+        for p in f.problems().await {
+            notices.push(format!("{}: {}", p.path.display(), p.message));
+        }
+    }
+    Overview {
+        source,
+        traces,
+        errors,
+        notices,
+    }
+}
+
+fn overview_of(c: &Correlation, source: String, notices: Vec<String>) -> Overview {
+    let mut errors: Vec<ErrorSummary> = Vec::new();
+    let mut traces = Vec::new();
+    for tl in &c.timelines {
+        let t = &tl.trace;
+        let Some((root, _)) = t
+            .spans
+            .iter()
+            .zip(&t.nodes)
+            .find(|(_, n)| n.origin == RowOrigin::Span)
+        else {
+            continue;
+        };
+        let mut services: Vec<String> = t.spans.iter().map(|s| s.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        traces.push(TraceSummary {
+            trace_id: t.trace_id.to_string(),
+            root_service: root.service.clone(),
+            root_name: root.name.clone(),
+            start: format_ns(t.start_ns),
+            duration_ms: t.end_ns.saturating_sub(t.start_ns) as f64 / 1e6,
+            span_count: t.span_count(),
+            services,
+            error_count: tl.pins.len() + tl.unplaced.len(),
+        });
+        for pin in &tl.pins {
+            if let Some(ev) = c.events.get(pin.event) {
                 errors.push(ErrorSummary {
-                    unplaced_reason: Some(u.reason.to_string()),
+                    span_name: t.spans.get(pin.row).map(|s| s.name.clone()),
+                    span_id: Some(pin.span_id.to_string()),
+                    matched_by: Some(pin.matched_by.describe().to_owned()),
+                    unplaced_reason: None,
+                    trace_id: Some(t.trace_id.to_string()),
                     ..summary(ev)
                 });
             }
         }
-        errors.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
-        traces.sort_by(|a, b| b.start.cmp(&a.start));
-        Overview {
-            source: self.source.clone(),
-            traces,
-            errors,
-            notices: self.notices.clone(),
+        for u in &tl.unplaced {
+            if let Some(ev) = c.events.get(u.event) {
+                errors.push(ErrorSummary {
+                    unplaced_reason: Some(u.reason.to_string()),
+                    trace_id: Some(t.trace_id.to_string()),
+                    ..summary(ev)
+                });
+            }
         }
+    }
+    for u in &c.unplaced {
+        if let Some(ev) = c.events.get(u.event) {
+            errors.push(ErrorSummary {
+                unplaced_reason: Some(u.reason.to_string()),
+                ..summary(ev)
+            });
+        }
+    }
+    errors.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    traces.sort_by(|a, b| b.start.cmp(&a.start));
+    Overview {
+        source,
+        traces,
+        errors,
+        notices,
     }
 }
 
@@ -190,42 +465,6 @@ fn summary(ev: &ErrorEvent) -> ErrorSummary {
     }
 }
 
-fn load_dir(
-    dir: &Path,
-    spans: &mut Vec<Span>,
-    events: &mut Vec<ErrorEvent>,
-    notices: &mut Vec<String>,
-) {
-    let mut stack = vec![dir.to_path_buf()];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        match std::fs::read_dir(&d) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    let p = entry.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        files.push(p);
-                    }
-                }
-            }
-            Err(e) => notices.push(format!("{}: {e}", d.display())),
-        }
-    }
-    files.sort();
-    for f in files {
-        match std::fs::read(&f)
-            .map_err(|e| e.to_string())
-            .and_then(|b| formats::decode(&b).map_err(|e| e.to_string()))
-        {
-            Ok(formats::Decoded::Trace(t)) => spans.extend(t.spans),
-            Ok(formats::Decoded::Events { events: e, .. }) => events.extend(e),
-            Err(e) => notices.push(format!("{}: {e}", f.display())),
-        }
-    }
-}
-
 /// Pinning options from the `[correlate]` section.
 pub fn correlate_options(config: &Config) -> correlate::Options {
     let mut opts = correlate::Options::default();
@@ -236,4 +475,9 @@ pub fn correlate_options(config: &Config) -> correlate::Options {
         opts.enclosing_window_ns = ms.saturating_mul(1_000_000);
     }
     opts
+}
+
+/// True when a diagnostic belongs on a trace page (input-level notes are left out).
+pub fn page_diagnostic(kind: DiagnosticKind) -> bool {
+    kind != DiagnosticKind::MixedTraceIds
 }

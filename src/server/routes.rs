@@ -38,7 +38,7 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.readiness.check().await)
+    Json(super::ready::check(&state.data).await)
 }
 
 /// The joined timeline of one trace as JSON: the CLI's report plus the Sentry events of the trace.
@@ -49,8 +49,19 @@ async fn export(State(state): State<AppState>, Path(trace_id): Path<String>) -> 
             return (StatusCode::BAD_REQUEST, format!("`{trace_id}` is not a trace id: {e}\n")).into_response();
         }
     };
-    let c = state.data.correlation();
-    let Some(tl) = state.data.timeline(id) else {
+    let loaded = match state.data.timeline(id, None).await {
+        Ok(l) => l,
+        Err(e) => {
+            let status = match e {
+                crate::api::AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                crate::api::AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            return (status, format!("{e}\n")).into_response();
+        }
+    };
+    let c = &loaded.correlation;
+    let Some(tl) = loaded.timeline() else {
         return (StatusCode::NOT_FOUND, format!("trace {id} not found\n")).into_response();
     };
     let one = crate::correlate::Correlation {

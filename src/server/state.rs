@@ -7,7 +7,6 @@ use leptos::prelude::LeptosOptions;
 
 use super::config::Config;
 use super::data::DataStore;
-use super::ready::Readiness;
 
 /// State shared by every handler and server function.
 #[derive(Clone, FromRef)]
@@ -18,8 +17,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Correlated data served by the pages.
     pub data: Arc<DataStore>,
-    /// Upstream readiness.
-    pub readiness: Arc<Readiness>,
 }
 
 impl AppState {
@@ -27,12 +24,10 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, config: Config) -> Self {
         let config = Arc::new(config);
         let data = Arc::new(DataStore::load(&config));
-        let readiness = Arc::new(Readiness::new(&config));
         Self {
             leptos_options,
             config,
             data,
-            readiness,
         }
     }
 }

@@ -147,6 +147,7 @@ pub fn view(
     tl: &Timeline,
     vs: &ViewState,
     sources: &[String],
+    upstream_notices: &[Notice],
     full: bool,
 ) -> TimelineView {
     let t = &tl.trace;
@@ -159,7 +160,7 @@ pub fn view(
         .find(|(_, n)| n.origin == RowOrigin::Span)
         .map(|(s, _)| s);
 
-    let mut notices = Vec::new();
+    let mut notices = upstream_notices.to_vec();
     for d in t.diagnostics.iter().filter(|d| d.kind != DiagnosticKind::MixedTraceIds) {
         let kind = match d.kind {
             DiagnosticKind::PartialTrace => "partial",

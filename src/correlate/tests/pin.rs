@@ -343,3 +343,75 @@ fn service_of_an_event_in_order_of_sources() {
         None
     );
 }
+
+#[test]
+fn exception_refinement_stays_in_the_service() {
+    // The same exception text recorded downstream in another service is not where this one was raised.
+    check(
+        "
+api POST /x 0..100 kind=server #api
+  api POST 10..60 kind=client #call
+    billing POST /bill 12..58 kind=server exc HTTPError: 502 bad gateway @50
+",
+        "e-api @70 svc=api ctx=api exc HTTPError: 502 bad gateway",
+        expect![[r#"
+            trace 00000000000000000000000000000054  3 spans  100.0 ms
+              0 * api POST /x                        |========================================| 0.0..100.0
+                  ^ 70.0 e-api [span_id]
+              1 *   api POST                         |    ====================                | 10.0..60.0
+              2 *     billing POST /bill             |    ===================                 | 12.0..58.0 exc=1
+
+        "#]],
+    );
+}
+
+#[test]
+fn correlate_trace_takes_only_the_events_of_its_trace() {
+    let trace = crate::correlate::assemble::assemble(kit::spans(SHOP))
+        .into_iter()
+        .next()
+        .expect("one trace");
+    let events = kit::events(
+        "
+mine @25.5 svc=inventory ctx=reserve
+claimed @60 svc=payments tag:transaction_id=txn-1
+elsewhere @25 svc=inventory ctx=other:reserve
+lost @200 svc=inventory ctx=ghost
+",
+    );
+    let t = crate::correlate::correlate_trace(trace, &events, &Options::default());
+    let pinned: Vec<(usize, &str)> = t.pins.iter().map(|p| (p.event, p.matched_by.code())).collect();
+    assert_eq!(pinned, [(0, "span_id"), (1, "correlation_tag")]);
+    let unplaced: Vec<(usize, &str)> = t.unplaced.iter().map(|u| (u.event, u.reason.code())).collect();
+    // `lost` names this trace; its span is missing and no inventory span is within 50 ms of it.
+    assert_eq!(unplaced, [(3, "span_not_exported")]);
+}
+
+#[test]
+fn report_json_keeps_the_stable_shape() {
+    let c = crate::correlate::correlate(
+        kit::spans(SHOP),
+        kit::events(
+            "
+e-d2 @27.5 svc=inventory ctx=stock exc InsufficientStock: none left
+e-decoy @50 svc=payments ctx=sentry:s3 parent dsc=sentry
+",
+        ),
+        &Options::default(),
+    );
+    let v = crate::correlate::report::to_json(&c);
+    let t = &v["timelines"][0];
+    assert_eq!(t["trace_id"], "00000000000000000000000000000054");
+    assert_eq!(t["span_count"], 11);
+    let pin = &t["pins"][0];
+    assert_eq!(pin["event_id"], kit::eid("e-d2").to_string());
+    assert_eq!(pin["span_id"], kit::sid("reserve").to_string());
+    assert_eq!(pin["matched_by"], "exception_event");
+    assert_eq!(pin["anchor"]["span_id"], kit::sid("stock").to_string());
+    assert_eq!(pin["service"], "inventory");
+    assert_eq!(t["unplaced"].as_array().map(Vec::len), Some(0));
+    let u = &v["unplaced"][0];
+    assert_eq!(u["event_id"], kit::eid("e-decoy").to_string());
+    assert_eq!(u["reason_code"], "decoy_sentry_trace_id");
+    assert!(u["reason"].as_str().is_some_and(|r| r.contains("Sentry's own id")));
+}
