@@ -140,7 +140,10 @@ async fn readyz_reports_each_upstream() {
     let s = find("sentry");
     assert_eq!(s["status"], "error");
     assert!(
-        s["detail"].as_str().expect("detail").contains("auth-tokens"),
+        s["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("auth-tokens"),
         "says where to create a token: {s}"
     );
     assert!(
@@ -276,18 +279,28 @@ async fn live_tempo_and_sentry_render_the_ground_truth() {
     use axum::routing::get as route_get;
     let root = env!("CARGO_MANIFEST_DIR");
     let otlp: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/e_nasty_multi_error/otlp.json")).expect("otlp"),
+        &std::fs::read_to_string(format!(
+            "{root}/tests/fixtures/sdk/e_nasty_multi_error/otlp.json"
+        ))
+        .expect("otlp"),
     )
     .expect("json");
     let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/e_nasty_multi_error/expected.json")).expect("expected"),
+        &std::fs::read_to_string(format!(
+            "{root}/tests/fixtures/sdk/e_nasty_multi_error/expected.json"
+        ))
+        .expect("expected"),
     )
     .expect("json");
     let fake: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json")).expect("fake sentry"),
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json"))
+            .expect("fake sentry"),
     )
     .expect("json");
-    let trace_id = expected["traces"][0]["trace_id"].as_str().expect("trace id").to_owned();
+    let trace_id = expected["traces"][0]["trace_id"]
+        .as_str()
+        .expect("trace id")
+        .to_owned();
 
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tempo_hits = hits.clone();
@@ -359,16 +372,33 @@ async fn live_tempo_and_sentry_render_the_ground_truth() {
             assert_eq!(pin["span_id"], ev["span_id"], "{id}");
         } else {
             // Its span was dropped: placed in its own service's enclosing span or unplaced with a reason.
-            let unplaced = tl["unplaced"].as_array().expect("unplaced").iter().any(|u| u["event_id"] == id);
-            assert!(pin.is_some_and(|p| p["matched_by"] == "enclosing_span") || unplaced, "{id}: {tl}");
+            let unplaced = tl["unplaced"]
+                .as_array()
+                .expect("unplaced")
+                .iter()
+                .any(|u| u["event_id"] == id);
+            assert!(
+                pin.is_some_and(|p| p["matched_by"] == "enclosing_span") || unplaced,
+                "{id}: {tl}"
+            );
         }
     }
     // The page itself renders server-side with the sources named, and a repeat uses the cache.
     let (status, html) = get(&app, &format!("/trace/{trace_id}"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("spans: tempo production"), "sources in the header");
-    assert!(html.contains("errors: Sentry (5 event(s))"), "sources in the header");
-    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "one Tempo fetch for both requests");
+    assert!(
+        html.contains("spans: tempo production"),
+        "sources in the header"
+    );
+    assert!(
+        html.contains("errors: Sentry (5 event(s))"),
+        "sources in the header"
+    );
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one Tempo fetch for both requests"
+    );
 }
 
 /// Sentry down: the trace still renders, with a notice saying errors are not shown and why.
@@ -377,7 +407,10 @@ async fn sentry_failure_degrades_the_page() {
     use axum::routing::get as route_get;
     let root = env!("CARGO_MANIFEST_DIR");
     let otlp: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json")).expect("otlp"),
+        &std::fs::read_to_string(format!(
+            "{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json"
+        ))
+        .expect("otlp"),
     )
     .expect("json");
     let body = serde_json::json!({ "trace": otlp });
@@ -391,7 +424,12 @@ async fn sentry_failure_degrades_the_page() {
     .await;
     let sentry = fake_upstream(Router::new().route(
         "/api/0/organizations/{org}/events/",
-        route_get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "{\"detail\":\"Internal Error\"}") }),
+        route_get(|| async {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{\"detail\":\"Internal Error\"}",
+            )
+        }),
     ))
     .await;
     let text = format!(
@@ -400,12 +438,21 @@ async fn sentry_failure_degrades_the_page() {
     let app = app(config_from(&text));
     let (status, html) = get(&app, "/trace/c0da5e3a99c6a9d849d8831a0ca3340c", None).await;
     assert_eq!(status, StatusCode::OK, "the trace still renders");
-    assert!(html.contains("Sentry unavailable: errors not shown"), "degraded notice");
-    assert!(html.contains("data-testid=\"waterfall-row\""), "rows are there");
+    assert!(
+        html.contains("Sentry unavailable: errors not shown"),
+        "degraded notice"
+    );
+    assert!(
+        html.contains("data-testid=\"waterfall-row\""),
+        "rows are there"
+    );
     assert!(!html.contains("t0ken"));
 
     // A trace no backend has: 404 naming where tracepin looked.
     let (status, html) = get(&app, "/trace/0123456789abcdef0123456789abcdef", None).await;
-    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::OK, "{status}");
+    assert!(
+        status == StatusCode::NOT_FOUND || status == StatusCode::OK,
+        "{status}"
+    );
     let _ = html;
 }

@@ -90,7 +90,9 @@ pub async fn get_filter_matches(trace_id: String, q: String) -> Result<Vec<u32>,
 #[server(endpoint = "span")]
 pub async fn get_span_detail(trace_id: String, row: u32) -> Result<SpanDetail, AppError> {
     let l = loaded(&trace_id).await?;
-    with_loaded(&l, |_, tl| crate::server::timeline::span_detail(tl, row as usize))?
+    with_loaded(&l, |_, tl| {
+        crate::server::timeline::span_detail(tl, row as usize)
+    })?
     .ok_or_else(|| AppError::NotFound(format!("Row {row} is not in trace {trace_id}.")))
 }
 

@@ -15,9 +15,9 @@ use secrecy::ExposeSecret;
 
 use crate::api::types::Notice;
 use crate::api::{AppError, ErrorSummary, Overview, TraceSummary};
+use crate::connectors::demo;
 use crate::connectors::sentry::{IssueQuery, SentryClient, SentryConfig};
 use crate::connectors::traces::{Backends, TimeHint};
-use crate::connectors::demo;
 use crate::correlate::{self, Correlation, Timeline};
 use crate::domain::{DiagnosticKind, ErrorEvent, RowOrigin, TraceId};
 
@@ -89,7 +89,11 @@ pub fn sentry_client(config: &Config) -> Option<Result<SentryClient, String>> {
     let (Some(url), Some(org), Some(token)) = (&s.url, &s.org, &s.token) else {
         return None;
     };
-    let mut c = SentryConfig::new(url.clone(), org.clone(), secrecy::SecretString::from(token.expose_secret().to_owned()));
+    let mut c = SentryConfig::new(
+        url.clone(),
+        org.clone(),
+        secrecy::SecretString::from(token.expose_secret().to_owned()),
+    );
     if let Some(t) = s.timeout_secs {
         c.timeout = Duration::from_secs(t);
     }
@@ -134,7 +138,11 @@ impl DataStore {
     }
 
     /// Wraps an already correlated data set (the demo, tests).
-    pub fn from_correlation(source: String, correlation: Correlation, notices: Vec<String>) -> Self {
+    pub fn from_correlation(
+        source: String,
+        correlation: Correlation,
+        notices: Vec<String>,
+    ) -> Self {
         let by_trace = correlation
             .timelines
             .iter()
@@ -187,7 +195,11 @@ impl DataStore {
     }
 
     /// Loads one trace's timeline.
-    pub async fn timeline(&self, id: TraceId, hint: Option<TimeHint>) -> Result<Arc<Loaded>, AppError> {
+    pub async fn timeline(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<Arc<Loaded>, AppError> {
         match &self.inner {
             Inner::Static(s) => match s.by_trace.get(&id) {
                 Some(i) => Ok(Arc::new(Loaded {
@@ -224,7 +236,11 @@ impl DataStore {
 async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Loaded, AppError> {
     let sentry_events = async {
         match &l.sentry {
-            Some(c) => Some(c.events_for_trace(&id.to_string()).await.map_err(|e| e.to_string())),
+            Some(c) => Some(
+                c.events_for_trace(&id.to_string())
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
             None => None,
         }
     };
@@ -284,10 +300,14 @@ async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Load
                 detail.join(" ")
             };
             return Err(if all_missing {
-                AppError::NotFound(format!("Trace {id} was not found. Looked in: {looked}.{sentry_note}"))
+                AppError::NotFound(format!(
+                    "Trace {id} was not found. Looked in: {looked}.{sentry_note}"
+                ))
             } else {
                 tracing::warn!(trace_id = %id, errors = %looked, "trace backends failed");
-                AppError::Upstream(format!("Trace {id} could not be loaded: {looked}.{sentry_note}"))
+                AppError::Upstream(format!(
+                    "Trace {id} could not be loaded: {looked}.{sentry_note}"
+                ))
             });
         }
     };
@@ -303,7 +323,12 @@ async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Load
         .timelines
         .iter()
         .position(|t| t.trace.trace_id == id)
-        .ok_or_else(|| AppError::NotFound(format!("Trace {id} was not found in what {} returned.", fetched.backend)))?;
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "Trace {id} was not found in what {} returned.",
+                fetched.backend
+            ))
+        })?;
     // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
     let stray = std::mem::take(&mut c.unplaced);
     if let Some(t) = c.timelines.get_mut(index) {
@@ -343,7 +368,11 @@ async fn live_overview(l: &Live, source: String) -> Overview {
             trace_id: r.trace_id.to_string(),
             root_service: r.root_service.unwrap_or_default(),
             root_name: r.root_name.unwrap_or_default(),
-            start: if r.start_ns == 0 { String::new() } else { format_ns(r.start_ns) },
+            start: if r.start_ns == 0 {
+                String::new()
+            } else {
+                format_ns(r.start_ns)
+            },
             duration_ms: r.duration_ms.unwrap_or(0) as f64,
             span_count: r.span_count.unwrap_or(0),
             services: vec![format!("{} {}", r.kind, r.backend)],
@@ -359,12 +388,18 @@ async fn live_overview(l: &Live, source: String) -> Overview {
                     title: i.title.clone(),
                     level: i.level.clone(),
                     service: Some(i.project.clone()),
-                    timestamp: i.last_seen.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
+                    timestamp: i
+                        .last_seen
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                        .unwrap_or_default(),
                     trace_id: None,
                     span_name: None,
                     span_id: None,
                     matched_by: None,
-                    unplaced_reason: Some(format!("{} events, {} users — open an event's trace from Sentry or paste its id", i.count, i.user_count)),
+                    unplaced_reason: Some(format!(
+                        "{} events, {} users — open an event's trace from Sentry or paste its id",
+                        i.count, i.user_count
+                    )),
                 });
             }
         }

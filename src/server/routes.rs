@@ -42,11 +42,22 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// The joined timeline of one trace as JSON: the CLI's report plus the Sentry events of the trace.
-async fn export(State(state): State<AppState>, Path(trace_id): Path<String>) -> axum::response::Response {
-    let id = match trace_id.trim().to_ascii_lowercase().parse::<crate::domain::TraceId>() {
+async fn export(
+    State(state): State<AppState>,
+    Path(trace_id): Path<String>,
+) -> axum::response::Response {
+    let id = match trace_id
+        .trim()
+        .to_ascii_lowercase()
+        .parse::<crate::domain::TraceId>()
+    {
         Ok(id) => id,
         Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("`{trace_id}` is not a trace id: {e}\n")).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("`{trace_id}` is not a trace id: {e}\n"),
+            )
+                .into_response();
         }
     };
     let loaded = match state.data.timeline(id, None).await {
@@ -78,11 +89,17 @@ async fn export(State(state): State<AppState>, Path(trace_id): Path<String>) -> 
         .filter_map(|i| c.events.get(i))
         .collect();
     if let Some(obj) = report.as_object_mut() {
-        obj.insert("events".into(), serde_json::to_value(mine).unwrap_or_default());
+        obj.insert(
+            "events".into(),
+            serde_json::to_value(mine).unwrap_or_default(),
+        );
     }
     let mut res = Json(report).into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"tracepin-{id}.json\"")) {
-        res.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, v);
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"tracepin-{id}.json\""))
+    {
+        res.headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     res
 }

@@ -2,8 +2,8 @@
 //! window for server rendering, span and event details, filter matches and the JSON export.
 
 use crate::api::types::{
-    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView, TimelineView,
-    UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
+    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView,
+    TimelineView, UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
 };
 use crate::correlate::{Correlation, Timeline};
 use crate::domain::{
@@ -161,7 +161,11 @@ pub fn view(
         .map(|(s, _)| s);
 
     let mut notices = upstream_notices.to_vec();
-    for d in t.diagnostics.iter().filter(|d| d.kind != DiagnosticKind::MixedTraceIds) {
+    for d in t
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind != DiagnosticKind::MixedTraceIds)
+    {
         let kind = match d.kind {
             DiagnosticKind::PartialTrace => "partial",
             DiagnosticKind::ClockSkew => "skew",
@@ -231,17 +235,17 @@ pub fn view(
         })
         .collect();
     let skew_ns = services.iter().map(|s| tl.skew.offset_of(s)).collect();
-    let adjusted_range = t
-        .spans
-        .iter()
-        .enumerate()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), (i, s)| {
-            let a = tl.skew.adjust_of(i);
-            (
-                lo.min(signed_offset(s.start_ns, t.start_ns) + a),
-                hi.max(signed_offset(s.end_ns, t.start_ns) + a),
-            )
-        });
+    let adjusted_range =
+        t.spans
+            .iter()
+            .enumerate()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), (i, s)| {
+                let a = tl.skew.adjust_of(i);
+                (
+                    lo.min(signed_offset(s.start_ns, t.start_ns) + a),
+                    hi.max(signed_offset(s.end_ns, t.start_ns) + a),
+                )
+            });
     let adjusted_range = if adjusted_range.0 <= adjusted_range.1 {
         adjusted_range
     } else {

@@ -380,9 +380,17 @@ lost @200 svc=inventory ctx=ghost
 ",
     );
     let t = crate::correlate::correlate_trace(trace, &events, &Options::default());
-    let pinned: Vec<(usize, &str)> = t.pins.iter().map(|p| (p.event, p.matched_by.code())).collect();
+    let pinned: Vec<(usize, &str)> = t
+        .pins
+        .iter()
+        .map(|p| (p.event, p.matched_by.code()))
+        .collect();
     assert_eq!(pinned, [(0, "span_id"), (1, "correlation_tag")]);
-    let unplaced: Vec<(usize, &str)> = t.unplaced.iter().map(|u| (u.event, u.reason.code())).collect();
+    let unplaced: Vec<(usize, &str)> = t
+        .unplaced
+        .iter()
+        .map(|u| (u.event, u.reason.code()))
+        .collect();
     // `lost` names this trace; its span is missing and no inventory span is within 50 ms of it.
     assert_eq!(unplaced, [(3, "span_not_exported")]);
 }
@@ -413,5 +421,7 @@ e-decoy @50 svc=payments ctx=sentry:s3 parent dsc=sentry
     let u = &v["unplaced"][0];
     assert_eq!(u["event_id"], kit::eid("e-decoy").to_string());
     assert_eq!(u["reason_code"], "decoy_sentry_trace_id");
-    assert!(u["reason"].as_str().is_some_and(|r| r.contains("Sentry's own id")));
+    assert!(u["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("Sentry's own id")));
 }

@@ -183,11 +183,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
 
     let geometry = move || {
         let w = ctx.window.get();
-        let adj = if ctx.adjusted.get() {
-            -skew
-        } else {
-            0
-        };
+        let adj = if ctx.adjusted.get() { -skew } else { 0 };
         let s = i64::try_from(start).unwrap_or(0) + adj;
         bar(s, i64::try_from(dur).unwrap_or(0), w, 0.15)
     };

@@ -347,8 +347,12 @@ fn TimelinePage(view: TimelineView) -> impl IntoView {
                     let id = id.clone();
                     let q2 = q.clone();
                     leptos::task::spawn_local(async move {
+                        let asked = q2.clone();
                         if let Ok(m) = crate::api::get_filter_matches(id, q2).await {
-                            matches.set(Some(Arc::new(m)));
+                            // Answers can arrive out of order while typing: keep only the current one.
+                            if vs.with_untracked(|v| v.filter == asked) {
+                                matches.set(Some(Arc::new(m)));
+                            }
                         }
                     });
                 }
