@@ -39,17 +39,21 @@ async fn get(app: &Router, path: &str, auth: Option<&str>) -> (StatusCode, Strin
     if let Some(a) = auth {
         req = req.header(header::AUTHORIZATION, a);
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("router never fails");
+    // A hang is a failure that names the path, not a stuck CI run.
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.clone()
+            .oneshot(req.body(Body::empty()).expect("request")),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("GET {path} did not answer within 30 s"))
+    .expect("router never fails");
     let status = res.status();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_readyz_on_demo_data() {
     let app = app(Config::default());
     let (status, body) = get(&app, "/healthz", None).await;
@@ -64,7 +68,7 @@ async fn healthz_and_readyz_on_demo_data() {
     assert_eq!(json["upstreams"].as_array().map(Vec::len), Some(0));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_path_is_a_404_page() {
     let app = app(Config::default());
     let (status, body) = get(&app, "/definitely/not/here", None).await;
@@ -73,7 +77,7 @@ async fn unknown_path_is_a_404_page() {
     assert!(body.contains("/definitely/not/here"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_page_renders_demo_incident_server_side() {
     let app = app(Config::default());
     let (status, body) = get(&app, "/", None).await;
@@ -93,7 +97,7 @@ async fn fake_upstream(routes: Router) -> String {
     format!("http://{addr}")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_each_upstream() {
     use axum::routing::get as route_get;
     let tempo = fake_upstream(Router::new().route(
@@ -198,7 +202,7 @@ fn every_route() -> Vec<String> {
     paths
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_auth_covers_every_route_but_healthz() {
     let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "hunter2".to_owned());
     let config = Config::load(
@@ -243,7 +247,7 @@ async fn basic_auth_covers_every_route_but_healthz() {
     assert_eq!(status, StatusCode::OK, "/healthz is exempt");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_header_mode() {
     let app = app(config_from(
         "[auth]\nmode = \"proxy_header\"\nheader = \"X-Forwarded-User\"\n",
@@ -273,7 +277,7 @@ async fn proxy_header_mode() {
 
 /// Scenario e of the SDK captures served the way the real upstreams serve it: spans from a fake Tempo
 /// (v2 JSON), errors from a fake Sentry (Web API). Every event must be pinned as the ground truth says.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_tempo_and_sentry_render_the_ground_truth() {
     use axum::extract::Path as AxPath;
     use axum::routing::get as route_get;
@@ -402,7 +406,7 @@ async fn live_tempo_and_sentry_render_the_ground_truth() {
 }
 
 /// Sentry down: the trace still renders, with a notice saying errors are not shown and why.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentry_failure_degrades_the_page() {
     use axum::routing::get as route_get;
     let root = env!("CARGO_MANIFEST_DIR");

@@ -235,35 +235,46 @@ impl ServiceTable {
     }
 }
 
-/// Per-service interval indices over the real (non-placeholder) rows of a trace.
-#[derive(Debug, Default, Clone)]
+/// Per-service interval indices over the real (non-placeholder) rows of a trace, each built on first
+/// use (most traces only ever query the services of a few events).
+#[derive(Debug, Default)]
 pub struct ServiceIndex {
-    by_service: Vec<IntervalIndex>,
+    by_service: Vec<std::cell::OnceCell<IntervalIndex>>,
 }
 
 impl ServiceIndex {
-    /// Builds one [`IntervalIndex`] per service, on raw times (a service shares one clock).
-    pub fn new(trace: &Trace, services: &ServiceTable) -> Self {
-        let mut groups: Vec<Vec<(u32, u64, u64)>> = vec![Vec::new(); services.names.len()];
-        for (row, (span, node)) in trace.spans.iter().zip(&trace.nodes).enumerate() {
-            if node.origin != RowOrigin::Span {
-                continue;
-            }
-            let (Ok(r), Some(svc)) = (u32::try_from(row), services.of(row)) else {
-                break;
-            };
-            if let Some(g) = groups.get_mut(svc as usize) {
-                g.push((r, span.start_ns, span.end_ns));
-            }
-        }
+    /// An empty index for the services of `services`.
+    pub fn new(services: &ServiceTable) -> Self {
         Self {
-            by_service: groups.into_iter().map(IntervalIndex::new).collect(),
+            by_service: (0..services.names.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
         }
     }
 
-    /// The index of one service id.
-    pub fn service(&self, id: u32) -> Option<&IntervalIndex> {
-        self.by_service.get(id as usize)
+    /// The index of one service id, built from raw times (a service shares one clock).
+    pub fn service(
+        &self,
+        trace: &Trace,
+        services: &ServiceTable,
+        id: u32,
+    ) -> Option<&IntervalIndex> {
+        let cell = self.by_service.get(id as usize)?;
+        Some(cell.get_or_init(|| {
+            let items = services
+                .of_row
+                .iter()
+                .enumerate()
+                .filter(|&(_, &svc)| svc == id)
+                .filter_map(|(row, _)| {
+                    let node = trace.nodes.get(row)?;
+                    let span = trace.spans.get(row)?;
+                    let r = u32::try_from(row).ok()?;
+                    (node.origin == RowOrigin::Span).then_some((r, span.start_ns, span.end_ns))
+                })
+                .collect();
+            IntervalIndex::new(items)
+        }))
     }
 }
 

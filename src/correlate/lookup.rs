@@ -133,7 +133,7 @@ impl<'a> TraceLookup<'a> {
 
     fn intervals(&self) -> &ServiceIndex {
         self.intervals
-            .get_or_init(|| ServiceIndex::new(self.trace, &self.services))
+            .get_or_init(|| ServiceIndex::new(&self.services))
     }
 
     /// The best row of `service` near `t`: enclosing it (distance 0) if any, else nearest within
@@ -178,7 +178,7 @@ impl<'a> TraceLookup<'a> {
                 }
             }
         } else {
-            let idx = self.intervals().service(svc)?;
+            let idx = self.intervals().service(self.trace, &self.services, svc)?;
             // Exact containment first: few hits; widen only when nothing encloses `t`.
             idx.for_each_overlapping(t, t, |r, s, e| consider(&mut best, r, s, e));
             if best.is_none() && window > 0 {
