@@ -188,6 +188,8 @@ fn every_route() -> Vec<String> {
     paths.extend(
         [
             "/readyz",
+            "/event/e3de285bd47c404c9a4e8c0a4d2a7b3b",
+            "/api/export/d623a6d859f6f10504aae53c873bafc5",
             "/pkg/tracepin.js",
             "/pkg/tracepin.css",
             "/favicon.svg",
@@ -459,4 +461,80 @@ async fn sentry_failure_degrades_the_page() {
         "{status}"
     );
     let _ = html;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_links_redirect_to_the_trace() {
+    let app = app(Config::default());
+    let res = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/event/e3de285b-d47c-404c-9a4e-8c0a4d2a7b3b")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("router");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/trace/d623a6d859f6f10504aae53c873bafc5?v=1&event=e3de285bd47c404c9a4e8c0a4d2a7b3b")
+    );
+    let (status, body) = get(&app, "/event/ffffffffffffffffffffffffffffffff", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Looked in"), "{body}");
+    let (status, _) = get(&app, "/event/nope", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// 200 concurrent page-data requests for one trace through the server cause one upstream fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_one_upstream_fetch() {
+    use axum::routing::get as route_get;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let otlp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json"
+        ))
+        .expect("otlp"),
+    )
+    .expect("json");
+    let body = serde_json::json!({ "trace": otlp });
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let tempo = fake_upstream(Router::new().route(
+        "/api/v2/traces/{id}",
+        route_get(move || {
+            let body = body.clone();
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Slow enough that all requests overlap.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                axum::Json(body)
+            }
+        }),
+    ))
+    .await;
+    let app = app(config_from(&format!("[[tempo]]\nurl = \"{tempo}\"\n")));
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            get(&app, "/api/export/c0da5e3a99c6a9d849d8831a0ca3340c", None)
+                .await
+                .0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), StatusCode::OK);
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "exactly one upstream request"
+    );
 }

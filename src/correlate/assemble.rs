@@ -10,7 +10,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use super::index::{IdMap, Interner, ServiceTable};
+use super::index::{span_key, IdMap, Interner, ServiceTable};
 use super::merge::{merge_fragment, MergeOutcome};
 use crate::domain::{
     Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace, TraceId,
@@ -106,7 +106,7 @@ struct Deduped {
     alive: Vec<bool>,
     /// Span id → the first input index with that id (always alive: later copies merge into it or are
     /// kept beside it).
-    first: IdMap<SpanId, usize>,
+    first: IdMap<u64, usize>,
     /// Earliest non-zero start time (the fallback for spans without any time).
     earliest: u64,
 }
@@ -115,7 +115,7 @@ struct Deduped {
 fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Deduped {
     let mut alive = vec![true; spans.len()];
     let mut earliest = u64::MAX;
-    let mut first: IdMap<SpanId, usize> = IdMap::default();
+    let mut first: IdMap<u64, usize> = IdMap::default();
     first.reserve(spans.len());
     let mut dup_ids: Vec<SpanId> = Vec::new();
     let mut groups: IdMap<SpanId, Vec<usize>> = IdMap::default();
@@ -123,7 +123,7 @@ fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Deduped {
         if span.start_ns != 0 {
             earliest = earliest.min(span.start_ns);
         }
-        match first.entry(span.span_id) {
+        match first.entry(span_key(span.span_id)) {
             Entry::Vacant(slot) => {
                 slot.insert(i);
             }
@@ -418,7 +418,7 @@ fn assemble_one(
             start_ns = start_ns.min(s.start_ns);
             end_ns = end_ns.max(s.end_ns);
             if let Some(pid) = s.parent_span_id {
-                match index.get(&pid) {
+                match index.get(&span_key(pid)) {
                     Some(&p) => parent[i] = Some(p),
                     None => orphans
                         .entry(pid)

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::domain::{RowOrigin, Trace};
+use crate::domain::{RowOrigin, SpanId, Trace};
 
 /// A small, fast hasher for random-looking ids (FxHash-style multiply and rotate).
 #[derive(Debug, Default, Clone, Copy)]
@@ -44,6 +44,11 @@ impl Hasher for IdHasher {
     }
 
     #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
     fn write_usize(&mut self, n: usize) {
         self.add(n as u64);
     }
@@ -56,6 +61,12 @@ impl Hasher for IdHasher {
 
 /// A `HashMap` keyed by ids, using [`IdHasher`].
 pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// A span id as one `u64` map key (hashes in one step instead of a length and a byte slice).
+#[inline]
+pub fn span_key(id: SpanId) -> u64 {
+    u64::from_le_bytes(id.0)
+}
 
 /// Distance in ns from `t` to the interval `[start, end]` (0 when inside).
 pub fn distance(start: u64, end: u64, t: u64) -> u64 {

@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::event::{parse_event_id_attr, short_type};
-use super::index::{distance, IdMap, ServiceIndex, ServiceTable};
+use super::index::{distance, span_key, IdMap, ServiceIndex, ServiceTable};
 use crate::domain::{attr, EventId, RowOrigin, SpanId, Trace};
 
 /// Name of the OTel span event that records an exception.
@@ -33,8 +33,8 @@ pub struct TraceLookup<'a> {
     pub trace: &'a Trace,
     /// Interned services of every row.
     pub services: ServiceTable,
-    wanted: IdMap<SpanId, Option<u32>>,
-    by_id: OnceCell<IdMap<SpanId, u32>>,
+    wanted: IdMap<u64, Option<u32>>,
+    by_id: OnceCell<IdMap<u64, u32>>,
     intervals: OnceCell<ServiceIndex>,
     exceptions: OnceCell<NestedMap<'a, ExceptionHit>>,
     event_ids: OnceCell<IdMap<EventId, u32>>,
@@ -74,7 +74,7 @@ impl<'a> TraceLookup<'a> {
     /// without a map of every span.
     pub fn index_span_ids(&mut self, ids: impl IntoIterator<Item = SpanId>) {
         for id in ids {
-            self.wanted.entry(id).or_insert(None);
+            self.wanted.entry(span_key(id)).or_insert(None);
         }
         if self.wanted.is_empty() {
             return;
@@ -83,7 +83,7 @@ impl<'a> TraceLookup<'a> {
             if node.origin != RowOrigin::Span {
                 continue;
             }
-            if let Some(slot) = self.wanted.get_mut(&span.span_id) {
+            if let Some(slot) = self.wanted.get_mut(&span_key(span.span_id)) {
                 if slot.is_none() {
                     *slot = u32::try_from(row).ok();
                 }
@@ -93,20 +93,20 @@ impl<'a> TraceLookup<'a> {
 
     /// Row of a real span with this id (the first, when an id was kept twice).
     pub fn row_of(&self, span_id: SpanId) -> Option<usize> {
-        if let Some(found) = self.wanted.get(&span_id) {
+        if let Some(found) = self.wanted.get(&span_key(span_id)) {
             return found.map(|r| r as usize);
         }
         let map = self.by_id.get_or_init(|| {
-            let mut map: IdMap<SpanId, u32> = IdMap::default();
+            let mut map: IdMap<u64, u32> = IdMap::default();
             map.reserve(self.trace.spans.len());
             for (row, span) in self.trace.spans.iter().enumerate() {
                 if let (true, Ok(r)) = (self.is_real(row), u32::try_from(row)) {
-                    map.entry(span.span_id).or_insert(r);
+                    map.entry(span_key(span.span_id)).or_insert(r);
                 }
             }
             map
         });
-        map.get(&span_id).map(|&r| r as usize)
+        map.get(&span_key(span_id)).map(|&r| r as usize)
     }
 
     /// Does the trace hold spans of this service?

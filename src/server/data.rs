@@ -19,7 +19,7 @@ use crate::connectors::demo;
 use crate::connectors::sentry::{IssueQuery, SentryClient, SentryConfig};
 use crate::connectors::traces::{Backends, TimeHint};
 use crate::correlate::{self, Correlation, Timeline};
-use crate::domain::{DiagnosticKind, ErrorEvent, RowOrigin, TraceId};
+use crate::domain::{DiagnosticKind, ErrorEvent, EventId, RowOrigin, TraceId};
 
 use super::config::Config;
 
@@ -220,6 +220,56 @@ impl DataStore {
                 let loaded = Arc::new(load_live(l, id, hint).await?);
                 l.cache.insert(id, loaded.clone()).await;
                 Ok(loaded)
+            }
+        }
+    }
+
+    /// Finds a Sentry event by id (demo data, the files directory, then Sentry's event-id resolver) and
+    /// the trace it belongs to: the trace that pins it, else its OpenTelemetry ids, else `contexts.trace`.
+    pub async fn find_event(
+        &self,
+        id: EventId,
+    ) -> Result<Option<(ErrorEvent, Option<TraceId>)>, AppError> {
+        fn trace_of(e: &ErrorEvent) -> Option<TraceId> {
+            correlate::event::otel_trace_id(e)
+                .or_else(|| correlate::event::named_trace_ids(e).next())
+        }
+        match &self.inner {
+            Inner::Static(s) => {
+                let c = &s.correlation;
+                let Some(idx) = c.events.iter().position(|e| e.event_id == Some(id)) else {
+                    return Ok(None);
+                };
+                let owner = c
+                    .timelines
+                    .iter()
+                    .find(|t| {
+                        t.pins.iter().any(|p| p.event == idx)
+                            || t.unplaced.iter().any(|u| u.event == idx)
+                    })
+                    .map(|t| t.trace.trace_id);
+                Ok(c.events
+                    .get(idx)
+                    .map(|e| (e.clone(), owner.or_else(|| trace_of(e)))))
+            }
+            Inner::Live(l) => {
+                if let Some(f) = l.backends.files() {
+                    if let Some((e, t)) = f.event(id).await {
+                        let t = t.or_else(|| trace_of(&e));
+                        return Ok(Some((e, t)));
+                    }
+                }
+                match &l.sentry {
+                    Some(c) => match c.resolve_event_id(&id.to_string()).await {
+                        Ok(Some((_, e))) => {
+                            let t = trace_of(&e);
+                            Ok(Some((e, t)))
+                        }
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(AppError::Upstream(e.to_string())),
+                    },
+                    None => Ok(None),
+                }
             }
         }
     }

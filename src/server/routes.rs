@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/export/{trace_id}", get(export))
+        .route("/event/{event_id}", get(event_link))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -102,4 +103,47 @@ async fn export(
             .insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     res
+}
+
+/// `/event/{event_id}`: a stable link (e.g. from Sentry) that opens the event on its trace.
+async fn event_link(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+) -> axum::response::Response {
+    let compact: String = event_id.trim().chars().filter(|c| *c != '-').collect();
+    let Ok(id) = compact
+        .to_ascii_lowercase()
+        .parse::<crate::domain::EventId>()
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`{}` is not a Sentry event id: 32 hex digits, dashes allowed.\n",
+                event_id.chars().take(80).collect::<String>()
+            ),
+        )
+            .into_response();
+    };
+    match state.data.find_event(id).await {
+        Ok(Some((_, Some(trace)))) => {
+            axum::response::Redirect::to(&format!("/trace/{trace}?v=1&event={id}")).into_response()
+        }
+        Ok(Some((e, None))) => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "Event {id} ({}) carries no trace id, so it cannot be placed on a trace.\n",
+                e.title
+            ),
+        )
+            .into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "Event {id} was not found. Looked in: {}.\n",
+                state.data.source()
+            ),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+    }
 }
