@@ -441,7 +441,7 @@ fn phases() {
     let opts = Options::default();
     let names = [
         "assemble",
-        "lookup",
+        "span ids",
         "skew",
         "pin",
         "critical_path",
@@ -452,13 +452,16 @@ fn phases() {
     for _ in 0..15 {
         let s = spans.clone();
         let t0 = Instant::now();
-        let traces = assemble(s);
+        let traces = tracepin::correlate::assemble::assemble_with_services(s);
         let t1 = Instant::now();
-        let Some(trace) = traces.into_iter().next() else {
+        let Some((trace, services)) = traces.into_iter().next() else {
             return;
         };
-        let mut look =
-            tracepin::correlate::lookup::TraceLookup::new(&trace, &opts.correlation_tags);
+        let mut look = tracepin::correlate::lookup::TraceLookup::with_services(
+            &trace,
+            services,
+            &opts.correlation_tags,
+        );
         look.index_span_ids(
             events
                 .iter()
