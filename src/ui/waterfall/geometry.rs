@@ -58,7 +58,14 @@ pub fn ticks(w: Window, target: usize) -> Vec<(i64, String)> {
     let mut out = Vec::new();
     let mut t = if first < w.from { first + step } else { first };
     while t <= w.to && out.len() < 50 {
-        out.push((t, format_duration(t)));
+        out.push((
+            t,
+            if t == 0 {
+                "0".to_owned()
+            } else {
+                format_duration(t)
+            },
+        ));
         t += step;
     }
     out
@@ -146,10 +153,7 @@ mod tests {
     fn ticks_are_nice() {
         let t = ticks(Window::new(0, 1_000_000_000), 5);
         let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
-        assert_eq!(
-            labels,
-            ["0 ns", "200 ms", "400 ms", "600 ms", "800 ms", "1 s"]
-        );
+        assert_eq!(labels, ["0", "200 ms", "400 ms", "600 ms", "800 ms", "1 s"]);
         let t = ticks(Window::new(1_500, 9_000), 4);
         assert_eq!(t.first().map(|x| x.0), Some(2_000));
     }
