@@ -538,3 +538,63 @@ async fn concurrent_requests_share_one_upstream_fetch() {
         "exactly one upstream request"
     );
 }
+
+/// The reverse degraded mode: the trace backend fails but Sentry has errors for the trace id; the page
+/// still renders, listing them with the reason and what the backend answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_backend_failure_still_shows_sentry_errors() {
+    use axum::extract::Path as AxPath;
+    use axum::routing::get as route_get;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let fake: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json"))
+            .expect("fake sentry"),
+    )
+    .expect("json");
+    let trace_id = fake["trace_id"].as_str().expect("trace id").to_owned();
+    let events = fake["events"].as_array().cloned().unwrap_or_default();
+    let list_events = events.clone();
+    let sentry = fake_upstream(
+        Router::new()
+            .route(
+                "/api/0/organizations/{org}/events/",
+                route_get(move || {
+                    let rows: Vec<serde_json::Value> = list_events
+                        .iter()
+                        .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
+                        .collect();
+                    async move { axum::Json(serde_json::json!({ "data": rows })) }
+                }),
+            )
+            .route(
+                "/api/0/projects/{org}/{project}/events/{id}/",
+                route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
+                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(e) => axum::Json(e).into_response(),
+                            None => StatusCode::NOT_FOUND.into_response(),
+                        }
+                    }
+                }),
+            ),
+    )
+    .await;
+    let tempo = fake_upstream(Router::new().route(
+        "/api/v2/traces/{id}",
+        route_get(|| async { (StatusCode::FORBIDDEN, "no access") }),
+    ))
+    .await;
+    let text = format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n\n[[tempo]]\nurl = \"{tempo}\"\n"
+    );
+    let app = app(config_from(&text));
+    let (status, html) = get(&app, &format!("/trace/{trace_id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Trace unavailable: spans not shown"),
+        "degraded notice"
+    );
+    assert!(html.contains("403"), "what the backend answered");
+    assert!(html.contains("GatewayTimeout"), "Sentry errors listed");
+}

@@ -349,6 +349,16 @@ async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Load
             } else {
                 detail.join(" ")
             };
+            if !events.is_empty() {
+                // The trace side failed but Sentry knows errors of this trace: show them, unplaced,
+                // with what the trace backends answered.
+                tracing::warn!(trace_id = %id, errors = %looked, "trace unavailable, showing Sentry errors only");
+                notices.push(Notice {
+                    kind: "degraded".into(),
+                    text: format!("Trace unavailable: spans not shown ({looked}). The errors below are Sentry's."),
+                });
+                return Ok(errors_only(id, events, sources, notices));
+            }
             return Err(if all_missing {
                 AppError::NotFound(format!(
                     "Trace {id} was not found. Looked in: {looked}.{sentry_note}"
@@ -390,6 +400,50 @@ async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Load
         sources,
         notices,
     })
+}
+
+/// A timeline without spans: every event of the trace listed as unplaced because the trace is missing.
+fn errors_only(
+    id: TraceId,
+    events: Vec<ErrorEvent>,
+    sources: Vec<String>,
+    notices: Vec<Notice>,
+) -> Loaded {
+    let start = events.iter().map(|e| e.timestamp_ns).min().unwrap_or(0);
+    let end = events.iter().map(|e| e.timestamp_ns).max().unwrap_or(start);
+    let unplaced = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| correlate::Unplaced {
+            event: i,
+            event_id: e.event_id,
+            reason: correlate::UnplacedReason::TraceNotLoaded { trace_id: id },
+        })
+        .collect();
+    let timeline = Timeline {
+        trace: crate::domain::Trace {
+            trace_id: id,
+            spans: Vec::new(),
+            nodes: Vec::new(),
+            diagnostics: Vec::new(),
+            start_ns: start,
+            end_ns: end,
+        },
+        pins: Vec::new(),
+        unplaced,
+        skew: correlate::Skew::none(0),
+        critical_path: Vec::new(),
+    };
+    Loaded {
+        correlation: Arc::new(Correlation {
+            timelines: vec![timeline],
+            unplaced: Vec::new(),
+            events,
+        }),
+        index: 0,
+        sources,
+        notices,
+    }
 }
 
 async fn live_overview(l: &Live, source: String) -> Overview {

@@ -55,6 +55,17 @@ pub async fn run(leptos_options: LeptosOptions, config: Config) -> std::io::Resu
         "tracepin listening on http://{local}"
     );
     println!("tracepin is serving on http://{local}");
+    // Check every upstream once at startup (token scopes, reachability) and say what is wrong.
+    let data = state.data.clone();
+    tokio::spawn(async move {
+        for u in ready::check(&data).await.upstreams {
+            if u.status == "ok" {
+                tracing::info!(upstream = %u.name, kind = %u.kind, "{}", u.detail);
+            } else {
+                tracing::warn!(upstream = %u.name, kind = %u.kind, "{}", u.detail);
+            }
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
