@@ -277,6 +277,41 @@ async fn proxy_header_mode() {
     }
 }
 
+/// A fake Sentry serving the events of a fake-sentry fixture: the org events list (`dataset=errors`) and
+/// each full event by project.
+async fn fake_sentry(fake: &serde_json::Value) -> String {
+    use axum::extract::Path as AxPath;
+    use axum::routing::get as route_get;
+    let events = fake["events"].as_array().cloned().unwrap_or_default();
+    let list_events = events.clone();
+    fake_upstream(
+        Router::new()
+            .route(
+                "/api/0/organizations/{org}/events/",
+                route_get(move || {
+                    let rows: Vec<serde_json::Value> = list_events
+                        .iter()
+                        .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
+                        .collect();
+                    async move { axum::Json(serde_json::json!({ "data": rows })) }
+                }),
+            )
+            .route(
+                "/api/0/projects/{org}/{project}/events/{id}/",
+                route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
+                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(e) => axum::Json(e).into_response(),
+                            None => (StatusCode::NOT_FOUND, "{\"detail\":\"Event not found\"}").into_response(),
+                        }
+                    }
+                }),
+            ),
+    )
+    .await
+}
+
 /// Scenario e of the SDK captures served the way the real upstreams serve it: spans from a fake Tempo
 /// (v2 JSON), errors from a fake Sentry (Web API). Every event must be pinned as the ground truth says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,34 +362,7 @@ async fn live_tempo_and_sentry_render_the_ground_truth() {
         }),
     ))
     .await;
-    let events = fake["events"].as_array().cloned().unwrap_or_default();
-    let list_events = events.clone();
-    let sentry = fake_upstream(
-        Router::new()
-            .route(
-                "/api/0/organizations/{org}/events/",
-                route_get(move || {
-                    let rows: Vec<serde_json::Value> = list_events
-                        .iter()
-                        .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
-                        .collect();
-                    async move { axum::Json(serde_json::json!({ "data": rows })) }
-                }),
-            )
-            .route(
-                "/api/0/projects/{org}/{project}/events/{id}/",
-                route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
-                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
-                    async move {
-                        match found {
-                            Some(e) => axum::Json(e).into_response(),
-                            None => (StatusCode::NOT_FOUND, "{\"detail\":\"Event not found\"}").into_response(),
-                        }
-                    }
-                }),
-            ),
-    )
-    .await;
+    let sentry = fake_sentry(&fake).await;
     let text = format!(
         "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n\n[[tempo]]\nname = \"production\"\nurl = \"{tempo}\"\n"
     );
@@ -543,7 +551,6 @@ async fn concurrent_requests_share_one_upstream_fetch() {
 /// still renders, listing them with the reason and what the backend answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_backend_failure_still_shows_sentry_errors() {
-    use axum::extract::Path as AxPath;
     use axum::routing::get as route_get;
     let root = env!("CARGO_MANIFEST_DIR");
     let fake: serde_json::Value = serde_json::from_str(
@@ -552,34 +559,7 @@ async fn trace_backend_failure_still_shows_sentry_errors() {
     )
     .expect("json");
     let trace_id = fake["trace_id"].as_str().expect("trace id").to_owned();
-    let events = fake["events"].as_array().cloned().unwrap_or_default();
-    let list_events = events.clone();
-    let sentry = fake_upstream(
-        Router::new()
-            .route(
-                "/api/0/organizations/{org}/events/",
-                route_get(move || {
-                    let rows: Vec<serde_json::Value> = list_events
-                        .iter()
-                        .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
-                        .collect();
-                    async move { axum::Json(serde_json::json!({ "data": rows })) }
-                }),
-            )
-            .route(
-                "/api/0/projects/{org}/{project}/events/{id}/",
-                route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
-                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
-                    async move {
-                        match found {
-                            Some(e) => axum::Json(e).into_response(),
-                            None => StatusCode::NOT_FOUND.into_response(),
-                        }
-                    }
-                }),
-            ),
-    )
-    .await;
+    let sentry = fake_sentry(&fake).await;
     let tempo = fake_upstream(Router::new().route(
         "/api/v2/traces/{id}",
         route_get(|| async { (StatusCode::FORBIDDEN, "no access") }),
