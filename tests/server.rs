@@ -189,6 +189,7 @@ fn every_route() -> Vec<String> {
         [
             "/readyz",
             "/event/e3de285bd47c404c9a4e8c0a4d2a7b3b",
+            "/lookup?q=d623a6d859f6f10504aae53c873bafc5",
             "/api/export/d623a6d859f6f10504aae53c873bafc5",
             "/pkg/tracepin.js",
             "/pkg/tracepin.css",
@@ -577,4 +578,59 @@ async fn trace_backend_failure_still_shows_sentry_errors() {
     );
     assert!(html.contains("403"), "what the backend answered");
     assert!(html.contains("GatewayTimeout"), "Sentry errors listed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_opens_what_an_id_names() {
+    let app = app(Config::default());
+    let location = |res: &axum::response::Response| {
+        res.headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    for (q, want) in [
+        (
+            "d623a6d859f6f10504aae53c873bafc5",
+            "/trace/d623a6d859f6f10504aae53c873bafc5",
+        ),
+        (
+            "  \"D623A6D859F6F10504AAE53C873BAFC5\" ",
+            "/trace/d623a6d859f6f10504aae53c873bafc5",
+        ),
+        (
+            "00-d623a6d859f6f10504aae53c873bafc5-538711f5379750dc-01",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1&span=538711f5379750dc",
+        ),
+        (
+            "d623a6d859f6f10504aae53c873bafc5-538711f5379750dc-1",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1&span=538711f5379750dc",
+        ),
+        (
+            "e3de285b-d47c-404c-9a4e-8c0a4d2a7b3b",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1&event=e3de285bd47c404c9a4e8c0a4d2a7b3b",
+        ),
+        (
+            "0000000000000001",
+            "/trace/00000000000000000000000000000001",
+        ),
+    ] {
+        let uri = format!("/lookup?q={}", tracepin::ui::waterfall::state::encode(q));
+        let res = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .uri(&uri)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("router");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{q}");
+        assert_eq!(location(&res).as_deref(), Some(want), "{q}");
+    }
+    let (status, body) = get(&app, "/lookup?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("Accepted:"), "{body}");
+    assert!(!body.contains("<script>"), "the input is escaped: {body}");
 }

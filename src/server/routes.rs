@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/export/{trace_id}", get(export))
         .route("/event/{event_id}", get(event_link))
+        .route("/lookup", get(lookup))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -146,4 +147,92 @@ async fn event_link(
             .into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct LookupQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// What a pasted text names, for the first version of the lookup box: a trace id (32 hex, or 16 for
+/// Jaeger), a W3C `traceparent` or a `sentry-trace` header value, or an event id. URLs and short ids are
+/// not recognised yet.
+fn recognise(q: &str) -> Option<(String, Option<String>)> {
+    let t = q
+        .trim()
+        .trim_matches(|c: char| c == '"' || c == '\'' || c == '<' || c == '>' || c.is_whitespace());
+    let t = t
+        .strip_prefix("traceparent:")
+        .or_else(|| t.strip_prefix("sentry-trace:"))
+        .unwrap_or(t)
+        .trim();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let parts: Vec<&str> = t.split('-').collect();
+    match parts.as_slice() {
+        // traceparent: 00-<trace>-<span>-<flags>
+        [v, trace, span, flags]
+            if hex(v, 2) && hex(trace, 32) && hex(span, 16) && hex(flags, 2) =>
+        {
+            Some((trace.to_ascii_lowercase(), Some(span.to_ascii_lowercase())))
+        }
+        // sentry-trace: <trace>-<span>[-<sampled>]
+        [trace, span] if hex(trace, 32) && hex(span, 16) => {
+            Some((trace.to_ascii_lowercase(), Some(span.to_ascii_lowercase())))
+        }
+        [trace, span, s] if hex(trace, 32) && hex(span, 16) && (*s == "0" || *s == "1") => {
+            Some((trace.to_ascii_lowercase(), Some(span.to_ascii_lowercase())))
+        }
+        _ => {
+            let compact: String = t.chars().filter(|c| *c != '-').collect();
+            if hex(&compact, 32) {
+                Some((compact.to_ascii_lowercase(), None))
+            } else if hex(&compact, 16) {
+                Some((format!("{:0>32}", compact.to_ascii_lowercase()), None))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// `/lookup?q=…`: opens what a pasted id names, or says which forms are accepted.
+async fn lookup(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<LookupQuery>,
+) -> axum::response::Response {
+    let Some((id, span)) = recognise(&q.q) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::response::Html(format!(
+                "<!DOCTYPE html><meta charset=utf-8><title>tracepin: not recognised</title>\
+                 <p>tracepin did not recognise <code>{}</code>.</p>\
+                 <p>Accepted: a trace id (32 hex digits, or 16 for Jaeger), a W3C <code>traceparent</code> \
+                 (<code>00-&lt;trace&gt;-&lt;span&gt;-01</code>), a <code>sentry-trace</code> value \
+                 (<code>&lt;trace&gt;-&lt;span&gt;-1</code>) or a Sentry event id (32 hex, dashes allowed).</p>\
+                 <p><a href=\"/\">Back to the overview</a></p>",
+                html_escape(&q.q.chars().take(200).collect::<String>())
+            )),
+        )
+            .into_response();
+    };
+    if let Some(span) = span {
+        return axum::response::Redirect::to(&format!("/trace/{id}?v=1&span={span}"))
+            .into_response();
+    }
+    // 32 hex is a trace id or a Sentry event id: an event that is known wins, else the trace.
+    if let Ok(event_id) = id.parse::<crate::domain::EventId>() {
+        if let Ok(Some((_, Some(trace)))) = state.data.find_event(event_id).await {
+            return axum::response::Redirect::to(&format!("/trace/{trace}?v=1&event={event_id}"))
+                .into_response();
+        }
+    }
+    axum::response::Redirect::to(&format!("/trace/{id}")).into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
