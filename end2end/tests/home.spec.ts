@@ -54,3 +54,19 @@ test("health and readiness endpoints answer JSON", async ({ request }) => {
   expect(body.demo).toBe(true);
   expect(body.status).toBe("ready");
 });
+
+test("the lookup box opens a pasted traceparent at its span, and explains what it accepts", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  const box = page.getByTestId("lookup-input");
+  await box.fill(" 00-d623a6d859f6f10504aae53c873bafc5-538711f5379750dc-01 ");
+  await box.press("Enter");
+  await expect(page).toHaveURL(/\/trace\/d623a6d859f6f10504aae53c873bafc5\?v=1&span=538711f5379750dc/);
+  await expect(page.locator('[data-testid=waterfall-row][data-selected="true"]')).toHaveAttribute(
+    "data-span-id",
+    "538711f5379750dc",
+  );
+  await page.getByTestId("lookup-input").fill("not an id");
+  await page.getByTestId("lookup-input").press("Enter");
+  await expect(page.locator("body")).toContainText("Accepted:");
+});
