@@ -278,6 +278,13 @@ async fn proxy_header_mode() {
     }
 }
 
+/// A JSON fixture under `tests/fixtures`.
+fn fixture_json(rel: &str) -> serde_json::Value {
+    let path = format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// A fake Sentry serving the events of a fake-sentry fixture: the org events list (`dataset=errors`) and
 /// each full event by project.
 async fn fake_sentry(fake: &serde_json::Value) -> String {
@@ -319,26 +326,9 @@ async fn fake_sentry(fake: &serde_json::Value) -> String {
 async fn live_tempo_and_sentry_render_the_ground_truth() {
     use axum::extract::Path as AxPath;
     use axum::routing::get as route_get;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let otlp: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/tests/fixtures/sdk/e_nasty_multi_error/otlp.json"
-        ))
-        .expect("otlp"),
-    )
-    .expect("json");
-    let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/tests/fixtures/sdk/e_nasty_multi_error/expected.json"
-        ))
-        .expect("expected"),
-    )
-    .expect("json");
-    let fake: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json"))
-            .expect("fake sentry"),
-    )
-    .expect("json");
+    let otlp: serde_json::Value = fixture_json("sdk/e_nasty_multi_error/otlp.json");
+    let expected: serde_json::Value = fixture_json("sdk/e_nasty_multi_error/expected.json");
+    let fake: serde_json::Value = fixture_json("fake-sentry/scenario-e.json");
     let trace_id = expected["traces"][0]["trace_id"]
         .as_str()
         .expect("trace id")
@@ -420,14 +410,7 @@ async fn live_tempo_and_sentry_render_the_ground_truth() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentry_failure_degrades_the_page() {
     use axum::routing::get as route_get;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let otlp: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json"
-        ))
-        .expect("otlp"),
-    )
-    .expect("json");
+    let otlp: serde_json::Value = fixture_json("sdk/a1_otlp_integration/otlp.json");
     let body = serde_json::json!({ "trace": otlp });
     let tempo = fake_upstream(Router::new().route(
         "/api/v2/traces/{id}",
@@ -503,14 +486,7 @@ async fn event_links_redirect_to_the_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_share_one_upstream_fetch() {
     use axum::routing::get as route_get;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let otlp: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/tests/fixtures/sdk/a1_otlp_integration/otlp.json"
-        ))
-        .expect("otlp"),
-    )
-    .expect("json");
+    let otlp: serde_json::Value = fixture_json("sdk/a1_otlp_integration/otlp.json");
     let body = serde_json::json!({ "trace": otlp });
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let h = hits.clone();
@@ -553,12 +529,7 @@ async fn concurrent_requests_share_one_upstream_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_backend_failure_still_shows_sentry_errors() {
     use axum::routing::get as route_get;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let fake: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/fake-sentry/scenario-e.json"))
-            .expect("fake sentry"),
-    )
-    .expect("json");
+    let fake: serde_json::Value = fixture_json("fake-sentry/scenario-e.json");
     let trace_id = fake["trace_id"].as_str().expect("trace id").to_owned();
     let sentry = fake_sentry(&fake).await;
     let tempo = fake_upstream(Router::new().route(
