@@ -7,6 +7,10 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 BIN := target/release/tracepin
+# A clean CI checkout gains nothing from incremental caches; they only cost disk.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 ADDR ?= 127.0.0.1:3000
 
 .PHONY: run test setup setup-test tools npm chromium build lint unit e2e bench fmt clean
