@@ -8,6 +8,10 @@ const port = Number(process.env.TRACEPIN_E2E_PORT ?? 3123);
 const root = path.resolve(__dirname, "..");
 const binary = process.env.TRACEPIN_BIN ?? "./target/release/tracepin";
 export const filesPort = port + 1;
+// A fake Tempo + Sentry (end2end/fake-upstreams.mjs) and a tracepin that talks to it over HTTP.
+export const fakePort = port + 2;
+export const livePort = port + 3;
+export const liveToken = "e2e-token";
 
 export default defineConfig({
   testDir: "./tests",
@@ -60,6 +64,30 @@ export default defineConfig({
       command: `${binary} --files-dir end2end/fixtures/hostile --addr 127.0.0.1:${port + 1}`,
       cwd: root,
       url: `http://127.0.0.1:${port + 1}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      // Fake upstreams: Grafana Tempo and the Sentry Web API of org `acme` (end2end/fixtures/upstream).
+      // Listed before the live tracepin so that it is up first. Its request log goes to stderr.
+      command: `node end2end/fake-upstreams.mjs --port ${fakePort} --token ${liveToken}`,
+      cwd: root,
+      url: `http://127.0.0.1:${fakePort}/api/echo`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      // tracepin against the fake Tempo and Sentry, over real HTTP.
+      command:
+        `${binary} --addr 127.0.0.1:${livePort} --sentry-url http://127.0.0.1:${fakePort} ` +
+        `--sentry-org acme --tempo-url http://127.0.0.1:${fakePort}`,
+      cwd: root,
+      env: { SENTRY_AUTH_TOKEN: liveToken, RUST_LOG: "warn" },
+      url: `http://127.0.0.1:${livePort}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: "ignore",

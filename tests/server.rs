@@ -290,15 +290,44 @@ fn fixture_json(rel: &str) -> serde_json::Value {
 async fn fake_sentry(fake: &serde_json::Value) -> String {
     use axum::extract::Path as AxPath;
     use axum::routing::get as route_get;
-    let events = fake["events"].as_array().cloned().unwrap_or_default();
-    let list_events = events.clone();
+    let events = std::sync::Arc::new(fake["events"].as_array().cloned().unwrap_or_default());
+    let issues = std::sync::Arc::new(fake["issues"].as_array().cloned().unwrap_or_default());
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            "{\"detail\":\"The requested resource does not exist\"}",
+        )
+            .into_response()
+    };
+    let (e1, e2, e3, e4, e5) = (
+        events.clone(),
+        events.clone(),
+        events.clone(),
+        events.clone(),
+        events.clone(),
+    );
+    let (i1, i2, i3, i4) = (
+        issues.clone(),
+        issues.clone(),
+        issues.clone(),
+        issues.clone(),
+    );
     fake_upstream(
         Router::new()
             .route(
                 "/api/0/organizations/{org}/events/",
-                route_get(move || {
-                    let rows: Vec<serde_json::Value> = list_events
+                route_get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+                    // `query=trace:<id>` selects the events of one trace.
+                    let q = q.unwrap_or_default();
+                    let wanted = q
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("query=trace%3A").or_else(|| kv.strip_prefix("query=trace:")))
+                        .map(str::to_owned);
+                    let rows: Vec<serde_json::Value> = e1
                         .iter()
+                        .filter(|e| {
+                            wanted.as_deref().is_none_or(|w| e["contexts"]["trace"]["trace_id"] == w)
+                        })
                         .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
                         .collect();
                     async move { axum::Json(serde_json::json!({ "data": rows })) }
@@ -307,17 +336,145 @@ async fn fake_sentry(fake: &serde_json::Value) -> String {
             .route(
                 "/api/0/projects/{org}/{project}/events/{id}/",
                 route_get(move |AxPath((_, _, id)): AxPath<(String, String, String)>| {
-                    let found = events.iter().find(|e| e["eventID"] == id.as_str()).cloned();
+                    let found = e2.iter().find(|e| e["eventID"] == id.as_str()).cloned();
                     async move {
                         match found {
                             Some(e) => axum::Json(e).into_response(),
-                            None => (StatusCode::NOT_FOUND, "{\"detail\":\"Event not found\"}").into_response(),
+                            None => not_found(),
                         }
                     }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/eventids/{id}/",
+                route_get(move |AxPath((org, id)): AxPath<(String, String)>| {
+                    let found = e3.iter().find(|e| e["eventID"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(e) => axum::Json(serde_json::json!({
+                                "organizationSlug": org, "projectSlug": e["projectSlug"],
+                                "groupId": e["groupID"], "eventId": id, "event": e,
+                            }))
+                            .into_response(),
+                            None => not_found(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/issues/",
+                route_get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+                    // Sentry filters by numeric project id.
+                    let wanted: Vec<String> = q
+                        .unwrap_or_default()
+                        .split('&')
+                        .filter_map(|kv| kv.strip_prefix("project="))
+                        .map(str::to_owned)
+                        .collect();
+                    let list: Vec<serde_json::Value> = i1
+                        .iter()
+                        .filter(|i| {
+                            wanted.is_empty()
+                                || wanted.iter().any(|w| i["project"]["id"] == w.as_str())
+                        })
+                        .cloned()
+                        .collect();
+                    async move { axum::Json(list) }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/projects/",
+                route_get(move || {
+                    let mut list: Vec<serde_json::Value> =
+                        i4.iter().map(|i| i["project"].clone()).collect();
+                    list.dedup();
+                    async move { axum::Json(list) }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/issues/{id}/",
+                route_get(move |AxPath((_, id)): AxPath<(String, String)>| {
+                    let found = i2.iter().find(|i| i["id"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(i) => axum::Json(i).into_response(),
+                            None => not_found(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/shortids/{sid}/",
+                route_get(move |AxPath((_, sid)): AxPath<(String, String)>| {
+                    let found = i3.iter().find(|i| i["shortId"] == sid.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(i) => axum::Json(serde_json::json!({
+                                "groupId": i["id"], "shortId": i["shortId"],
+                                "projectSlug": i["project"]["slug"], "group": i,
+                            }))
+                            .into_response(),
+                            None => not_found(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/api/0/organizations/{org}/issues/{id}/events/latest/",
+                route_get(move |AxPath((_, id)): AxPath<(String, String)>| {
+                    let found = e4.iter().rev().find(|e| e["groupID"] == id.as_str()).cloned();
+                    async move {
+                        match found {
+                            Some(e) => axum::Json(e).into_response(),
+                            None => not_found(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/api/0/",
+                route_get(move || {
+                    let _ = &e5;
+                    async move { axum::Json(serde_json::json!({"auth": {"scopes": ["event:read", "org:read", "project:read"]}})) }
                 }),
             ),
     )
     .await
+}
+
+/// Scenario e's Sentry side plus two events written for lookups: one without any trace context
+/// (issue `6012345199`, `CHECKOUT-API-9`), and one whose event id is scenario a1's trace id while its
+/// own trace is scenario e's (an id that names two things).
+fn fake_sentry_with_extras() -> serde_json::Value {
+    let mut fake: serde_json::Value = fixture_json("fake-sentry/scenario-e.json");
+    let base = fake["events"][3].clone();
+    let mut lonely = base.clone();
+    lonely["eventID"] = "5c0b1e7a2d3f4e8b9a6c7d8e9f0a1b2c".into();
+    lonely["id"] = lonely["eventID"].clone();
+    lonely["groupID"] = "6012345199".into();
+    lonely["title"] = "ConfigError: feature flag service returned garbage".into();
+    if let Some(c) = lonely["contexts"].as_object_mut() {
+        c.remove("trace");
+        c.remove("otel_trace");
+    }
+    if let Some(tags) = lonely["tags"].as_array_mut() {
+        tags.retain(|t| !t["key"].as_str().unwrap_or("").contains("trace"));
+    }
+    let mut twin = base;
+    twin["eventID"] = "c0da5e3a99c6a9d849d8831a0ca3340c".into();
+    twin["id"] = twin["eventID"].clone();
+    let mut issue = fake["issues"][3].clone();
+    issue["id"] = "6012345199".into();
+    issue["shortId"] = "CHECKOUT-API-9".into();
+    issue["title"] = lonely["title"].clone();
+    if let Some(evs) = fake["events"].as_array_mut() {
+        evs.push(lonely);
+        evs.push(twin);
+    }
+    if let Some(is) = fake["issues"].as_array_mut() {
+        is.push(issue);
+    }
+    fake
 }
 
 /// Scenario e of the SDK captures served the way the real upstreams serve it: spans from a fake Tempo
@@ -455,31 +612,44 @@ async fn sentry_failure_degrades_the_page() {
     let _ = html;
 }
 
+fn location(res: &axum::response::Response) -> Option<String> {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn get_raw(app: &Router, uri: &str) -> axum::response::Response {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.clone().oneshot(
+            Request::builder()
+                .uri(uri)
+                .body(Body::empty())
+                .expect("request"),
+        ),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("GET {uri} did not answer within 30 s"))
+    .expect("router never fails")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_links_redirect_to_the_trace() {
     let app = app(Config::default());
-    let res = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri("/event/e3de285b-d47c-404c-9a4e-8c0a4d2a7b3b")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("router");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = get_raw(&app, "/event/e3de285b-d47c-404c-9a4e-8c0a4d2a7b3b").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(
-        res.headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
+        location(&res).as_deref(),
         Some("/trace/d623a6d859f6f10504aae53c873bafc5?v=1&event=e3de285bd47c404c9a4e8c0a4d2a7b3b")
     );
     let (status, body) = get(&app, "/event/ffffffffffffffffffffffffffffffff", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body.contains("Looked in"), "{body}");
-    let (status, _) = get(&app, "/event/nope", None).await;
+    assert!(body.contains("Where tracepin looked"), "{body}");
+    assert!(body.contains("built-in demo incident"), "{body}");
+    let (status, body) = get(&app, "/event/nope", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("is not a Sentry event id"), "{body}");
 }
 
 /// 200 concurrent page-data requests for one trace through the server cause one upstream fetch.
@@ -554,20 +724,14 @@ async fn trace_backend_failure_still_shows_sentry_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_opens_what_an_id_names() {
     let app = app(Config::default());
-    let location = |res: &axum::response::Response| {
-        res.headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
     for (q, want) in [
         (
             "d623a6d859f6f10504aae53c873bafc5",
-            "/trace/d623a6d859f6f10504aae53c873bafc5",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1",
         ),
         (
             "  \"D623A6D859F6F10504AAE53C873BAFC5\" ",
-            "/trace/d623a6d859f6f10504aae53c873bafc5",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1",
         ),
         (
             "00-d623a6d859f6f10504aae53c873bafc5-538711f5379750dc-01",
@@ -583,25 +747,156 @@ async fn lookup_opens_what_an_id_names() {
         ),
         (
             "0000000000000001",
-            "/trace/00000000000000000000000000000001",
+            "/trace/00000000000000000000000000000001?v=1",
+        ),
+        (
+            "http://jaeger.internal:16686/trace/d623a6d859f6f10504aae53c873bafc5?uiFind=538711f5379750dc",
+            "/trace/d623a6d859f6f10504aae53c873bafc5?v=1&span=538711f5379750dc",
         ),
     ] {
         let uri = format!("/lookup?q={}", tracepin::ui::waterfall::state::encode(q));
-        let res = app
-            .clone()
-            .oneshot(
-                Request::builder()
-                    .uri(&uri)
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("router");
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{q}");
+        let res = get_raw(&app, &uri).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{q}");
         assert_eq!(location(&res).as_deref(), Some(want), "{q}");
     }
     let (status, body) = get(&app, "/lookup?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.contains("Accepted:"), "{body}");
-    assert!(!body.contains("<script>"), "the input is escaped: {body}");
+    assert!(body.contains("What the box accepts"), "{body}");
+    assert!(body.contains("traceparent"), "{body}");
+    assert!(
+        !body.contains("<script>alert"),
+        "the input is escaped: {body}"
+    );
+    // A 32-hex id found nowhere: 404 and where tracepin looked.
+    let (status, body) = get(&app, "/lookup?q=0123456789abcdef0123456789abcdef", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("lookup-not-found"), "{body}");
+    // Issue ids need Sentry: the demo says so instead of failing.
+    let (status, body) = get(&app, "/issue/SHOP-12", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("Sentry is not configured"), "{body}");
+}
+
+/// Live Sentry and Tempo (fakes on 127.0.0.1): issues list, `/issue/…` to the pinned event, an event
+/// without a trace shown alone, an id that is both a trace and an event, an id found nowhere, and
+/// links out to Grafana and Jaeger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issues_and_lookups_against_live_upstreams() {
+    use axum::extract::Path as AxPath;
+    use axum::routing::get as route_get;
+    let fake = fake_sentry_with_extras();
+    let sentry = fake_sentry(&fake).await;
+    let e: serde_json::Value = fixture_json("sdk/e_nasty_multi_error/otlp.json");
+    let a1: serde_json::Value = fixture_json("sdk/a1_otlp_integration/otlp.json");
+    let tempo = fake_upstream(Router::new().route(
+        "/api/v2/traces/{id}",
+        route_get(move |AxPath(id): AxPath<String>| {
+            let body = match id.as_str() {
+                "d623a6d859f6f10504aae53c873bafc5" => Some(e.clone()),
+                "c0da5e3a99c6a9d849d8831a0ca3340c" => Some(a1.clone()),
+                _ => None,
+            };
+            async move {
+                match body {
+                    Some(t) => axum::Json(serde_json::json!({ "trace": t })).into_response(),
+                    None => (StatusCode::NOT_FOUND, "trace not found").into_response(),
+                }
+            }
+        }),
+    ))
+    .await;
+    let app = app(config_from(&format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n\n[[tempo]]\nname = \"main\"\nurl = \"{tempo}\"\n\n\
+         [links]\ngrafana_url = \"https://grafana.example.com/\"\ngrafana_tempo_datasource = \"tempo-uid\"\n\
+         jaeger_ui_url = \"https://jaeger.example.com\"\n"
+    )));
+
+    // The issue list, with filters and links to `/issue/{id}`.
+    let (status, html) = get(&app, "/?project=payments&period=24h&sort=freq", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-issue-id=\"6012345111\""), "{html}");
+    assert!(html.contains("href=\"/issue/6012345111\""), "{html}");
+    assert!(html.contains("PSP did not answer"), "{html}");
+    assert!(
+        !html.contains("data-issue-id=\"6012345110\""),
+        "the inventory issue is filtered out by project id: {html}"
+    );
+
+    // An issue whose latest event is on a trace: to the trace, event selected.
+    for id in ["6012345111", "PAYMENTS-2"] {
+        let short = fake["issues"][1]["shortId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let id = if id == "PAYMENTS-2" {
+            short
+        } else {
+            id.to_owned()
+        };
+        let res = get_raw(&app, &format!("/issue/{id}")).await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{id}");
+        let loc = location(&res).unwrap_or_default();
+        assert!(
+            loc.starts_with("/trace/d623a6d859f6f10504aae53c873bafc5?v=1&event="),
+            "{id}: {loc}"
+        );
+    }
+    // An issue without trace context: the event alone, with why.
+    let (status, html) = get(&app, "/issue/CHECKOUT-API-9", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("event-alone"), "{html}");
+    assert!(
+        html.contains("feature flag service returned garbage"),
+        "{html}"
+    );
+    assert!(html.contains("no-trace-reason"), "{html}");
+    // Whether each issue's latest event has a trace.
+    let states = tracepin::server::data::DataStore::load(&config_from(&format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0ken\"\n"
+    )))
+    .issue_traces(&["6012345111".into(), "6012345199".into(), "999".into()])
+    .await;
+    let got: Vec<&str> = states.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(got, ["trace", "none", "unknown"]);
+
+    // A 32-hex id that is a trace in Tempo and an event in Sentry: the reader chooses.
+    let (status, html) = get(&app, "/lookup?q=c0da5e3a99c6a9d849d8831a0ca3340c", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("lookup-choices"), "{html}");
+    assert!(
+        html.contains("href=\"/trace/c0da5e3a99c6a9d849d8831a0ca3340c?v=1\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/trace/d623a6d859f6f10504aae53c873bafc5?v=1&amp;event=c0da5e3a99c6a9d849d8831a0ca3340c\""),
+        "{html}"
+    );
+    // Found nowhere: 404, naming Tempo and Sentry and the time window.
+    let (status, html) = get(&app, "/lookup?q=0123456789abcdef0123456789abcdef", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("Tempo `main`"), "{html}");
+    assert!(html.contains("Sentry org `acme`"), "{html}");
+    assert!(html.contains("last 30d"), "{html}");
+    // A Sentry event URL from the browser's address bar.
+    let q = tracepin::ui::waterfall::state::encode(
+        "https://acme.sentry.io/issues/6012345111/events/e3de285bd47c404c9a4e8c0a4d2a7b3b/?project=4505549139935233",
+    );
+    let res = get_raw(&app, &format!("/lookup?q={q}")).await;
+    assert_eq!(
+        location(&res).as_deref(),
+        Some("/trace/d623a6d859f6f10504aae53c873bafc5?v=1&event=e3de285bd47c404c9a4e8c0a4d2a7b3b")
+    );
+
+    // Links out, span focused where there is a span.
+    let (_, html) = get(&app, "/trace/d623a6d859f6f10504aae53c873bafc5", None).await;
+    assert!(html.contains("open-in-grafana"), "{html}");
+    assert!(
+        html.contains("https://grafana.example.com/explore?"),
+        "{html}"
+    );
+    assert!(html.contains("open-in-jaeger"), "{html}");
+    assert!(
+        html.contains("https://jaeger.example.com/trace/d623a6d859f6f10504aae53c873bafc5"),
+        "{html}"
+    );
 }

@@ -67,9 +67,25 @@ pub async fn get_timeline(trace_id: String, query: String) -> Result<TimelineVie
         query.split('&').filter_map(|kv| kv.split_once('=')),
     );
     let l = loaded(&trace_id).await?;
+    let st = state()?;
     with_loaded(&l, |c, tl| {
-        crate::server::timeline::view(c, tl, &vs, &l.sources, &l.notices, false)
+        let mut v = crate::server::timeline::view(c, tl, &vs, &l.sources, &l.notices, false);
+        v.open_in = trace_links(&st, tl, None);
+        v
     })
+}
+
+/// "Open in …" links for a trace of a loaded timeline, a span focused when given.
+#[cfg(feature = "ssr")]
+fn trace_links(
+    st: &crate::server::state::AppState,
+    tl: &crate::correlate::Timeline,
+    span: Option<crate::domain::SpanId>,
+) -> Vec<types::LinkOut> {
+    let t = &tl.trace;
+    let sentry_ui = st.data.sentry().map(|c| c.org_ui());
+    let range = (!t.spans.is_empty()).then_some((t.start_ns, t.end_ns));
+    crate::server::links::for_trace(&st.config, sentry_ui.as_deref(), t.trace_id, span, range)
 }
 
 /// Every row of a trace, compact, for the virtualized waterfall.
@@ -90,8 +106,13 @@ pub async fn get_filter_matches(trace_id: String, q: String) -> Result<Vec<u32>,
 #[server(endpoint = "span")]
 pub async fn get_span_detail(trace_id: String, row: u32) -> Result<SpanDetail, AppError> {
     let l = loaded(&trace_id).await?;
+    let st = state()?;
     with_loaded(&l, |_, tl| {
-        crate::server::timeline::span_detail(tl, row as usize)
+        crate::server::timeline::span_detail(tl, row as usize).map(|mut d| {
+            let span = tl.trace.spans.get(row as usize).map(|s| s.span_id);
+            d.open_in = trace_links(&st, tl, span);
+            d
+        })
     })?
     .ok_or_else(|| AppError::NotFound(format!("Row {row} is not in trace {trace_id}.")))
 }
@@ -99,14 +120,65 @@ pub async fn get_span_detail(trace_id: String, row: u32) -> Result<SpanDetail, A
 /// Details of one Sentry event of a trace.
 #[server(endpoint = "event")]
 pub async fn get_event_detail(trace_id: String, event_id: String) -> Result<EventDetail, AppError> {
-    let public_url = state()?.config.server.public_url.clone();
+    let st = state()?;
+    let public_url = st.config.server.public_url.clone();
     let l = loaded(&trace_id).await?;
     with_loaded(&l, |c, tl| {
-        crate::server::timeline::event_detail(c, tl, &event_id, public_url.as_deref())
+        crate::server::timeline::event_detail(c, tl, &event_id, public_url.as_deref()).map(
+            |mut d| {
+                let span = d
+                    .row
+                    .and_then(|r| tl.trace.spans.get(r as usize))
+                    .map(|s| s.span_id);
+                d.open_in = trace_links(&st, tl, span);
+                d
+            },
+        )
     })?
     .ok_or_else(|| {
         AppError::NotFound(format!(
             "Event {event_id} is not among the errors tracepin has loaded."
         ))
     })
+}
+
+pub use types::{IssueFilters, IssueTrace, IssuesPage, LookupOutcome, LookupPage};
+
+/// What pasted text leads to (`/lookup?q=…`).
+#[server(endpoint = "lookup")]
+pub async fn get_lookup(q: String) -> Result<LookupPage, AppError> {
+    let st = state()?;
+    Ok(crate::server::lookup::resolve(&st.data, st.config.server.public_url.as_deref(), &q).await)
+}
+
+/// What `/issue/{id_or_short_id}` leads to.
+#[server(endpoint = "issue")]
+pub async fn get_issue(id: String) -> Result<LookupPage, AppError> {
+    let st = state()?;
+    Ok(
+        crate::server::lookup::resolve_issue(&st.data, st.config.server.public_url.as_deref(), &id)
+            .await,
+    )
+}
+
+/// What `/event/{event_id}` leads to.
+#[server(endpoint = "event_link")]
+pub async fn get_event_link(id: String) -> Result<LookupPage, AppError> {
+    let st = state()?;
+    Ok(
+        crate::server::lookup::resolve_event(&st.data, st.config.server.public_url.as_deref(), &id)
+            .await,
+    )
+}
+
+/// One page of Sentry issues (`None` when Sentry is not configured).
+#[server(endpoint = "issues")]
+pub async fn get_issues(filters: IssueFilters) -> Result<Option<IssuesPage>, AppError> {
+    Ok(state()?.data.issues(&filters).await)
+}
+
+/// Whether each issue's latest event carries a trace id.
+#[server(endpoint = "issue_traces")]
+pub async fn get_issue_traces(ids: Vec<String>) -> Result<Vec<IssueTrace>, AppError> {
+    Ok(state()?.data.issue_traces(&ids).await)
 }

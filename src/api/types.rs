@@ -207,6 +207,9 @@ pub struct TimelineView {
     pub visible_total: u32,
     /// Rows matching the filter in the URL (absolute), when a filter is set.
     pub filter_matches: Option<Vec<u32>>,
+    /// Links to the same trace, span or event in other tools.
+    #[serde(default)]
+    pub open_in: Vec<LinkOut>,
 }
 
 /// One event recorded on a span.
@@ -257,6 +260,9 @@ pub struct SpanDetail {
     pub path: Vec<String>,
     /// A placeholder row.
     pub placeholder: bool,
+    /// Links to the same trace, span or event in other tools.
+    #[serde(default)]
+    pub open_in: Vec<LinkOut>,
 }
 
 /// One frame of a stack trace for display.
@@ -324,4 +330,163 @@ pub struct EventDetail {
     pub sentry_url: Option<String>,
     /// The error as Markdown for an incident document.
     pub markdown: String,
+    /// Links to the same trace, span or event in other tools.
+    #[serde(default)]
+    pub open_in: Vec<LinkOut>,
+}
+
+/// What a pasted text, an `/issue/…` or an `/event/…` link resolved to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupPage {
+    /// The text as given (shown back in the lookup box).
+    pub query: String,
+    /// What it was recognised as, in words ("Jaeger UI link"), when recognised.
+    pub form: Option<String>,
+    /// The result.
+    pub outcome: LookupOutcome,
+}
+
+/// The result of a lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LookupOutcome {
+    /// Open this tracepin URL.
+    Go {
+        /// Where to go.
+        url: String,
+    },
+    /// The text is not an id or link tracepin knows.
+    Unrecognised {
+        /// Why, in one sentence.
+        message: String,
+        /// Accepted forms: (form, example).
+        accepted: Vec<(String, String)>,
+    },
+    /// The id names more than one thing (a trace and a Sentry event): the reader chooses.
+    Choices {
+        /// The id.
+        id: String,
+        /// What it names.
+        choices: Vec<LookupChoice>,
+    },
+    /// Nothing was found: where tracepin looked and what to try.
+    NotFound {
+        /// What was looked for, in words.
+        what: String,
+        /// Each place asked, with its answer.
+        looked_in: Vec<String>,
+        /// What to try next.
+        suggestions: Vec<String>,
+    },
+    /// A Sentry event without a trace: shown alone, with why it cannot be placed.
+    EventAlone {
+        /// The issue it belongs to, if known: (short id, title, link to Sentry).
+        issue: Option<(String, String, Option<String>)>,
+        /// The event.
+        event: Box<EventDetail>,
+        /// Why it cannot be placed on a trace.
+        reason: String,
+    },
+    /// An upstream failed before an answer was known.
+    Failed {
+        /// What failed.
+        message: String,
+    },
+}
+
+/// One of several things an id names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupChoice {
+    /// `trace` or `event`.
+    pub kind: String,
+    /// Headline ("Trace: checkout (payments, 42 spans)").
+    pub title: String,
+    /// Details (where it was found).
+    pub detail: String,
+    /// Where it leads.
+    pub url: String,
+}
+
+/// Filters of the issue list, as in the home page's URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueFilters {
+    /// Project slug or id (empty: all).
+    pub project: String,
+    /// Environment (empty: all).
+    pub environment: String,
+    /// Period such as `24h`, `14d` (empty: the default).
+    pub period: String,
+    /// Sentry search (empty: `is:unresolved`).
+    pub query: String,
+    /// Sort: `date`, `new`, `freq`, `user`, `trends` (empty: `date`).
+    pub sort: String,
+    /// Page cursor.
+    pub cursor: String,
+}
+
+/// One Sentry issue in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRow {
+    /// Numeric id.
+    pub id: String,
+    /// Short id.
+    pub short_id: String,
+    /// Title.
+    pub title: String,
+    /// Culprit.
+    pub culprit: Option<String>,
+    /// Level.
+    pub level: String,
+    /// Project slug.
+    pub project: String,
+    /// Events.
+    pub count: u64,
+    /// Users.
+    pub user_count: u64,
+    /// First seen, RFC 3339.
+    pub first_seen: Option<String>,
+    /// Last seen, RFC 3339.
+    pub last_seen: Option<String>,
+    /// Link to Sentry.
+    pub permalink: Option<String>,
+}
+
+/// One page of Sentry issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuesPage {
+    /// The filters as applied (defaults filled in).
+    pub filters: IssueFilters,
+    /// The issues.
+    pub issues: Vec<IssueRow>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// Projects of the organization (slug), for the filter.
+    pub projects: Vec<String>,
+    /// Why the list is empty or incomplete, when something failed.
+    pub problem: Option<String>,
+}
+
+/// Whether an issue's latest event carries a trace id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueTrace {
+    /// Issue id.
+    pub issue_id: String,
+    /// `trace`, `none` or `unknown` (the latest event could not be read).
+    pub state: String,
+    /// The trace id, when there is one.
+    pub trace_id: Option<String>,
+    /// The latest event's id.
+    pub event_id: Option<String>,
+    /// Detail for a tooltip (the failure, or the reason there is no trace).
+    pub detail: Option<String>,
+}
+
+/// A link to another tool ("Open in Grafana Explore").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkOut {
+    /// Text of the link.
+    pub label: String,
+    /// Where it points (always http or https).
+    pub href: String,
+    /// `sentry`, `grafana` or `jaeger`.
+    pub tool: String,
 }

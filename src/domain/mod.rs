@@ -6,6 +6,8 @@
 pub mod diagnostic;
 pub mod error_event;
 pub mod ids;
+pub mod links;
+pub mod lookup;
 pub mod trace;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind};

@@ -60,6 +60,7 @@ struct Static {
 }
 
 struct Live {
+    trace_period: String,
     backends: Backends,
     sentry: Option<SentryClient>,
     sentry_problem: Option<String>,
@@ -125,6 +126,11 @@ impl DataStore {
         };
         DataStore {
             inner: Inner::Live(Box::new(Live {
+                trace_period: config
+                    .sentry
+                    .trace_stats_period
+                    .clone()
+                    .unwrap_or_else(|| "30d".into()),
                 backends: Backends::from_config(config),
                 sentry,
                 sentry_problem,
@@ -230,10 +236,7 @@ impl DataStore {
         &self,
         id: EventId,
     ) -> Result<Option<(ErrorEvent, Option<TraceId>)>, AppError> {
-        fn trace_of(e: &ErrorEvent) -> Option<TraceId> {
-            correlate::event::otel_trace_id(e)
-                .or_else(|| correlate::event::named_trace_ids(e).next())
-        }
+        let trace_of = trace_of_event;
         match &self.inner {
             Inner::Static(s) => {
                 let c = &s.correlation;
@@ -274,6 +277,263 @@ impl DataStore {
         }
     }
 
+    /// Every place a lookup asks, in words, with its time window.
+    pub async fn looked_in(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Static(s) => vec![format!("{} (nothing else is configured)", s.source)],
+            Inner::Live(l) => {
+                let mut out = Vec::new();
+                for b in l.backends.backends() {
+                    out.push(match b {
+                        crate::connectors::traces::TraceBackend::Tempo(_) => format!(
+                            "Tempo `{}`: trace by id over everything it retains",
+                            b.name()
+                        ),
+                        crate::connectors::traces::TraceBackend::Jaeger(_) => format!(
+                            "Jaeger `{}`: trace by id over everything its storage retains",
+                            b.name()
+                        ),
+                        crate::connectors::traces::TraceBackend::Files(f) => format!(
+                            "files in {}: {} trace(s) and their events indexed",
+                            f.dir().display(),
+                            f.trace_ids().await.len()
+                        ),
+                    });
+                }
+                if l.backends.is_empty() {
+                    out.push("no trace backend is configured".into());
+                }
+                match (&l.sentry, &l.sentry_problem) {
+                    (Some(c), _) => out.push(format!(
+                        "Sentry org `{}` at {}: event ids, issue ids and short ids in every project, \
+                         and the errors of a trace id over the last {}",
+                        c.org(),
+                        c.base_url(),
+                        l.trace_period
+                    )),
+                    (None, Some(p)) => out.push(format!("Sentry is configured but unusable: {p}")),
+                    (None, None) => out.push("Sentry is not configured".into()),
+                }
+                out
+            }
+        }
+    }
+
+    /// One page of Sentry issues, or why there is none (`None` when Sentry is not configured).
+    pub async fn issues(
+        &self,
+        f: &crate::api::types::IssueFilters,
+    ) -> Option<crate::api::types::IssuesPage> {
+        use crate::api::types::{IssueRow, IssuesPage};
+        use crate::connectors::sentry::IssueSort;
+        let Inner::Live(l) = &self.inner else {
+            return None;
+        };
+        let c = match (&l.sentry, &l.sentry_problem) {
+            (Some(c), _) => c,
+            (None, Some(p)) => {
+                return Some(IssuesPage {
+                    filters: f.clone(),
+                    issues: Vec::new(),
+                    next_cursor: None,
+                    projects: Vec::new(),
+                    problem: Some(format!("Sentry is configured but unusable: {p}")),
+                })
+            }
+            (None, None) => return None,
+        };
+        let mut filters = f.clone();
+        if filters.period.is_empty() {
+            filters.period = "14d".into();
+        }
+        if filters.sort.is_empty() {
+            filters.sort = "date".into();
+        }
+        let sort = match filters.sort.as_str() {
+            "new" => IssueSort::New,
+            "freq" => IssueSort::Freq,
+            "user" => IssueSort::User,
+            "trends" => IssueSort::Trends,
+            _ => IssueSort::Date,
+        };
+        let projects = c.projects().await;
+        let mut problem = None;
+        let project_ids: Vec<String> = if filters.project.trim().is_empty() {
+            Vec::new()
+        } else {
+            let want = filters.project.trim().to_owned();
+            let want = want.as_str();
+            match &projects {
+                _ if want.bytes().all(|b| b.is_ascii_digit()) => vec![want.to_owned()],
+                Ok(list) => match list.iter().find(|(_, slug)| slug == want) {
+                    Some((id, _)) => vec![id.clone()],
+                    None => {
+                        return Some(IssuesPage {
+                            filters,
+                            issues: Vec::new(),
+                            next_cursor: None,
+                            projects: list.iter().map(|(_, s)| s.clone()).collect(),
+                            problem: Some(format!(
+                                "Sentry org `{}` has no project `{want}`.",
+                                c.org()
+                            )),
+                        })
+                    }
+                },
+                Err(e) => {
+                    problem = Some(format!(
+                        "Projects could not be listed ({e}); the project filter is ignored."
+                    ));
+                    Vec::new()
+                }
+            }
+        };
+        let q = IssueQuery {
+            query: Some(if filters.query.trim().is_empty() {
+                "is:unresolved".to_owned()
+            } else {
+                filters.query.trim().to_owned()
+            }),
+            stats_period: Some(filters.period.clone()),
+            project: project_ids,
+            environment: if filters.environment.trim().is_empty() {
+                Vec::new()
+            } else {
+                vec![filters.environment.trim().to_owned()]
+            },
+            sort: Some(sort),
+            limit: Some(25),
+            cursor: (!filters.cursor.is_empty()).then(|| filters.cursor.clone()),
+            ..IssueQuery::default()
+        };
+        let fmt = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
+        let (issues, next_cursor) = match c.list_issues(&q).await {
+            Ok(page) => (
+                page.items
+                    .into_iter()
+                    .map(|i| IssueRow {
+                        permalink: crate::ui::components::safe_url(&i.permalink),
+                        first_seen: fmt(i.first_seen),
+                        last_seen: fmt(i.last_seen),
+                        id: i.id,
+                        short_id: i.short_id,
+                        title: i.title,
+                        culprit: i.culprit,
+                        level: i.level,
+                        project: i.project,
+                        count: i.count,
+                        user_count: i.user_count,
+                    })
+                    .collect(),
+                page.next_cursor,
+            ),
+            Err(e) if e.is_not_found() && !filters.environment.trim().is_empty() => {
+                problem = Some(format!(
+                    "No issues: Sentry knows no environment `{}` in these projects.",
+                    filters.environment.trim()
+                ));
+                (Vec::new(), None)
+            }
+            Err(e) => {
+                problem = Some(format!("Sentry issues could not be listed: {e}"));
+                (Vec::new(), None)
+            }
+        };
+        Some(IssuesPage {
+            filters,
+            issues,
+            next_cursor,
+            projects: projects
+                .map(|l| l.into_iter().map(|(_, s)| s).collect())
+                .unwrap_or_default(),
+            problem,
+        })
+    }
+
+    /// For each issue, whether its latest event carries a trace id (four requests at a time).
+    pub async fn issue_traces(&self, ids: &[String]) -> Vec<crate::api::types::IssueTrace> {
+        use crate::api::types::IssueTrace;
+        use futures::stream::StreamExt;
+        let Some(c) = self.sentry() else {
+            return Vec::new();
+        };
+        futures::stream::iter(ids.iter().take(100).cloned())
+            .map(|id| async move {
+                match c.latest_event_only(&id).await {
+                    Ok(ev) => {
+                        let trace = trace_of_event(&ev);
+                        IssueTrace {
+                            issue_id: id,
+                            state: if trace.is_some() { "trace" } else { "none" }.into(),
+                            trace_id: trace.map(|t| t.to_string()),
+                            event_id: ev.event_id.map(|e| e.to_string()),
+                            detail: trace.is_none().then(|| {
+                                "The latest event carries no trace id (no contexts.trace, otel_trace or otel.trace_id)."
+                                    .to_owned()
+                            }),
+                        }
+                    }
+                    Err(e) => IssueTrace {
+                        issue_id: id,
+                        state: "unknown".into(),
+                        trace_id: None,
+                        event_id: None,
+                        detail: Some(e.to_string()),
+                    },
+                }
+            })
+            .buffered(4)
+            .collect()
+            .await
+    }
+
+    /// A Sentry issue (numeric id or short id) and its latest event.
+    pub async fn issue_event(
+        &self,
+        id_or_short_id: &str,
+    ) -> Result<(crate::connectors::sentry::IssueSummary, ErrorEvent), AppError> {
+        let Some(c) = self.sentry() else {
+            return Err(AppError::NotFound(match self.sentry_problem() {
+                Some(p) => format!("Sentry is configured but unusable: {p}"),
+                None => "Sentry is not configured, so issue ids and short ids cannot be resolved."
+                    .into(),
+            }));
+        };
+        let issue = c.issue(id_or_short_id).await.map_err(|e| {
+            if e.is_not_found() {
+                AppError::NotFound(format!(
+                    "Sentry org `{}` has no issue `{id_or_short_id}`.",
+                    c.org()
+                ))
+            } else {
+                AppError::Upstream(e.to_string())
+            }
+        })?;
+        let ev = c
+            .latest_event(&issue.id)
+            .await
+            .map_err(|e| AppError::Upstream(e.to_string()))?;
+        Ok((issue, ev))
+    }
+
+    /// Why the configured Sentry cannot be used, if it cannot.
+    pub fn sentry_problem(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Live(l) => l.sentry_problem.as_deref(),
+            Inner::Static(_) => None,
+        }
+    }
+
+    /// Correlation options (for events shown alone).
+    pub fn options(&self) -> correlate::Options {
+        match &self.inner {
+            Inner::Live(l) => l.opts.clone(),
+            Inner::Static(_) => correlate::Options::default(),
+        }
+    }
+
     /// The home page's lists.
     pub async fn overview(&self) -> Overview {
         match &self.inner {
@@ -281,6 +541,11 @@ impl DataStore {
             Inner::Live(l) => live_overview(l, self.source()).await,
         }
     }
+}
+
+/// The trace an event names: its OpenTelemetry ids first, else `contexts.trace`.
+pub fn trace_of_event(e: &ErrorEvent) -> Option<TraceId> {
+    correlate::event::otel_trace_id(e).or_else(|| correlate::event::named_trace_ids(e).next())
 }
 
 async fn load_live(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Loaded, AppError> {

@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod config;
 pub mod data;
+pub mod links;
+pub mod lookup;
 pub mod ready;
 pub mod routes;
 pub mod state;

@@ -285,6 +285,7 @@ pub fn view(
     };
 
     TimelineView {
+        open_in: Vec::new(),
         trace_id: t.trace_id.to_string(),
         root_service: root.map(|s| s.service.clone()).unwrap_or_default(),
         root_name: root.map(|s| s.name.clone()).unwrap_or_default(),
@@ -338,6 +339,7 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
     let s = t.spans.get(row)?;
     let node = t.nodes.get(row)?;
     Some(SpanDetail {
+        open_in: Vec::new(),
         row: row as u32,
         span_id: s.span_id.to_string(),
         parent_span_id: s.parent_span_id.map(|p| p.to_string()),
@@ -470,6 +472,7 @@ pub fn event_detail(
             .join(" · ")
     });
     let mut detail = EventDetail {
+        open_in: Vec::new(),
         event_id: event_id.to_owned(),
         title: e.title.clone(),
         level: e.level.clone(),

@@ -14,6 +14,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::header::Header;
+use pages::resolve::{EventRoute, IssueRoute, LookupRoute};
 use pages::{home::HomePage, not_found::NotFound, trace::TracePage};
 
 /// Sets the theme before first paint: the stored choice, else the system preference.
@@ -56,6 +57,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/trace/:id") view=TracePage ssr=SsrMode::Async/>
+                    <Route path=path!("/lookup") view=LookupRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/issue/:id") view=IssueRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/event/:id") view=EventRoute ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

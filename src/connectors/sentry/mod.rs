@@ -170,7 +170,7 @@ pub struct IssueQuery {
     pub start: Option<DateTime<Utc>>,
     /// Range end.
     pub end: Option<DateTime<Utc>>,
-    /// Project ids or slugs (empty: all).
+    /// Numeric project ids (empty: all). Sentry rejects slugs here; see [`SentryClient::projects`].
     pub project: Vec<String>,
     /// Environments (empty: all).
     pub environment: Vec<String>,
@@ -385,7 +385,8 @@ impl SentryClient {
     }
 
     /// Base of the org's pages in Sentry's UI.
-    fn org_ui(&self) -> String {
+    /// The organization's web UI base (`https://acme.sentry.io`, or `{base}/organizations/acme`).
+    pub fn org_ui(&self) -> String {
         if is_saas(self.transport.base()) {
             format!("https://{}.sentry.io", self.org)
         } else {
@@ -515,6 +516,33 @@ impl SentryClient {
         })
     }
 
+    /// `GET /organizations/{org}/projects/`: the organization's projects as (numeric id, slug), sorted by
+    /// slug (every page, up to 1,000 projects; cached like lists). The issue list filters by numeric id;
+    /// people type slugs.
+    pub async fn projects(&self) -> Result<Vec<(String, String)>, SentryError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let mut query = vec![("per_page", "100".to_owned())];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.clone()));
+            }
+            let url = self
+                .transport
+                .url(&["organizations", &self.org, "projects"], &query)?;
+            let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
+            let list: Vec<wire::IssueProjectWire> = decode(url.path(), &raw.body)?;
+            out.extend(list.into_iter().filter_map(|p| Some((p.id.0?, p.slug?))));
+            match &raw.next_cursor {
+                Some(c) => cursor = Some(c.clone()),
+                None => break,
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out.dedup();
+        Ok(out)
+    }
+
     /// One issue by numeric id or short id (`SHOP-12`).
     pub async fn issue(&self, id_or_short_id: &str) -> Result<IssueSummary, SentryError> {
         let s = id_or_short_id.trim();
@@ -596,6 +624,19 @@ impl SentryClient {
             issue.as_ref().map(|i| i.project.as_str()),
             issue.as_ref().map(|i| i.permalink.as_str()),
         ))
+    }
+
+    /// The newest event of an issue without the issue's details (one request; for lists that already
+    /// have them).
+    pub async fn latest_event_only(&self, issue_id: &str) -> Result<ErrorEvent, SentryError> {
+        let id = issue_id_segment(issue_id)?;
+        let url = self.transport.url(
+            &["organizations", &self.org, "issues", id, "events", "latest"],
+            &[],
+        )?;
+        let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
+        let ev = decode_event(url.path(), &raw.body)?;
+        Ok(self.decorate(ev, Some(id), None, None, None))
     }
 
     /// `GET /organizations/{org}/issues/{id}/events/`: one page of an issue's events (slim: no stack

@@ -189,6 +189,7 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
                 <dt class="text-slate-500">"Span id"</dt><dd class="col-span-2 font-mono">{s.span_id.clone()}</dd>
                 <dt class="text-slate-500">"Parent"</dt><dd class="col-span-2 font-mono">{s.parent_span_id.clone().unwrap_or_else(|| "—".into())}</dd>
             </dl>
+            {(!s.open_in.is_empty()).then(|| view! { <div class="mt-2 flex flex-wrap gap-2 text-xs"><super::OpenIn links=s.open_in.clone()/></div> })}
             {s.placeholder.then(|| view! { <p class="mt-2 text-amber-700 dark:text-amber-300">"This span is referenced as a parent but was not in the data (dropped, not sampled, or still being ingested)."</p> })}
             {section("Attributes")}
             {kv_table(s.attributes.clone(), "span-attributes")}
@@ -215,10 +216,12 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
     }
 }
 
+/// One Sentry event in full. On a trace page it can select its span; alone (an event without a
+/// trace) it shows the same details without the trace-relative time.
 #[component]
-fn EventView(e: EventDetail) -> impl IntoView {
-    let ctx = TraceCtx::get();
-    let row = e.row;
+pub fn EventView(e: EventDetail) -> impl IntoView {
+    let ctx = use_context::<TraceCtx>();
+    let row = e.row.filter(|_| ctx.is_some());
     let sentry = e.sentry_url.as_deref().and_then(safe_url);
     view! {
         <div data-testid="event-detail" data-event-id=e.event_id.clone()>
@@ -226,7 +229,7 @@ fn EventView(e: EventDetail) -> impl IntoView {
             <h2 class="break-words text-base font-semibold" dir="auto">{clip(e.title.clone())}</h2>
             <p class="mt-1 text-xs" data-testid="matched-by">{e.placement.clone()}</p>
             <dl class="mt-3 grid grid-cols-3 gap-1 text-xs">
-                <dt class="text-slate-500">"Time"</dt><dd class="col-span-2 tabular-nums">{e.timestamp.clone()} " (+" {format_duration(e.at)} ")"</dd>
+                <dt class="text-slate-500">"Time"</dt><dd class="col-span-2 tabular-nums">{e.timestamp.clone()} {ctx.is_some().then(|| format!(" (+{})", format_duration(e.at)))}</dd>
                 <dt class="text-slate-500">"Service"</dt><dd class="col-span-2">{e.service.clone().unwrap_or_else(|| "unknown".into())}</dd>
                 <dt class="text-slate-500">"Release"</dt><dd class="col-span-2">{e.release.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt class="text-slate-500">"Environment"</dt><dd class="col-span-2">{e.environment.clone().unwrap_or_else(|| "—".into())}</dd>
@@ -234,11 +237,12 @@ fn EventView(e: EventDetail) -> impl IntoView {
                 <dt class="text-slate-500">"Event id"</dt><dd class="col-span-2 font-mono">{e.event_id.clone()}</dd>
             </dl>
             <div class="mt-2 flex flex-wrap gap-2">
-                {row.map(|r| view! { <button type="button" class="btn" on:click=move |_| ctx.select_row(r)>"Show span"</button> })}
+                {row.zip(ctx).map(|(r, ctx)| view! { <button type="button" class="btn" on:click=move |_| ctx.select_row(r)>"Show span"</button> })}
                 {match sentry {
                     Some(u) => view! { <a class="btn" href=u target="_blank" rel="noopener noreferrer" data-testid="open-in-sentry">"Open in Sentry"</a> }.into_any(),
                     None => view! { <span class="text-xs text-slate-500">"No Sentry link (the event came from a file or the demo)."</span> }.into_any(),
                 }}
+                <super::OpenIn links=e.open_in.clone()/>
             </div>
             {e.message.clone().map(|m| view! { {section("Message")} <p class="whitespace-pre-wrap break-words font-mono text-xs" dir="auto">{clip(m)}</p> })}
             {(!e.exceptions.is_empty()).then(|| section("Exception"))}

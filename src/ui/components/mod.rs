@@ -24,3 +24,18 @@ pub fn safe_url(u: &str) -> Option<String> {
     let lower = t.to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| t.to_owned())
 }
+
+/// "Open in …" links to other tools (new tab; only http(s) targets are rendered).
+#[leptos::component]
+pub fn OpenIn(links: Vec<crate::api::types::LinkOut>) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    links
+        .into_iter()
+        .filter_map(|l| safe_url(&l.href).map(|h| (l, h)))
+        .map(|(l, href)| {
+            view! {
+                <a class="btn" href=href target="_blank" rel="noopener noreferrer" data-testid=format!("open-in-{}", l.tool)>{l.label}</a>
+            }
+        })
+        .collect_view()
+}

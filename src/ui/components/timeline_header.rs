@@ -81,6 +81,7 @@ pub fn TimelineHeader() -> impl IntoView {
                             copy_text(md);
                             copied.set("Markdown copied");
                         }>"Copy as Markdown"</button>
+                    <super::OpenIn links=v.open_in.clone()/>
                     <a class="btn" href=export download=format!("tracepin-{trace_id}.json") rel="external" data-testid="download-json">"Download JSON"</a>
                     <button type="button" class="btn" on:click=move |_| ctx.show_help.update(|h| *h = !*h) title="Keyboard shortcuts (?)">"?"</button>
                     <span class="text-xs text-emerald-600" aria-live="polite">{move || copied.get()}</span>

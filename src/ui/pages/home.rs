@@ -1,20 +1,54 @@
-//! The home page: the traces and Sentry errors of the configured source (the demo incident by default).
+//! The home page: Sentry issues with filters in the URL when Sentry is configured; otherwise recent traces
+//! with errors from the trace backends, or the demo incident when nothing is configured.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::{get_overview, ErrorSummary, Overview, TraceSummary};
+use crate::api::types::{IssueFilters, IssueRow, IssueTrace, IssuesPage};
+use crate::api::{
+    get_issue_traces, get_issues, get_overview, AppError, ErrorSummary, Overview, TraceSummary,
+};
+use crate::ui::waterfall::state::encode;
 
-/// Lists traces and errors plainly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Home {
+    Issues(IssuesPage),
+    Overview(Overview),
+}
+
+async fn load_home(f: IssueFilters) -> Result<Home, AppError> {
+    match get_issues(f).await? {
+        Some(page) => Ok(Home::Issues(page)),
+        None => Ok(Home::Overview(get_overview().await?)),
+    }
+}
+
+/// Issues (with Sentry), or traces and errors (without).
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_overview());
+    let query = use_query_map();
+    let filters = move || {
+        query.with(|q| {
+            let g = |k: &str| q.get(k).unwrap_or_default().trim().to_owned();
+            IssueFilters {
+                project: g("project"),
+                environment: g("environment"),
+                period: g("period"),
+                query: g("query"),
+                sort: g("sort"),
+                cursor: g("cursor"),
+            }
+        })
+    };
+    let home = Resource::new(filters, load_home);
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || {
-                overview
+                home
                     .get()
                     .map(|res| match res {
-                        Ok(data) => view! { <OverviewView data/> }.into_any(),
+                        Ok(Home::Issues(page)) => view! { <IssuesView page/> }.into_any(),
+                        Ok(Home::Overview(data)) => view! { <OverviewView data/> }.into_any(),
                         Err(e) => {
                             view! {
                                 <div role="alert" class="rounded-md border border-rose-300 bg-rose-50 p-4 text-rose-900 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-100">
@@ -26,6 +60,205 @@ pub fn HomePage() -> impl IntoView {
                     })
             }}
         </Suspense>
+    }
+}
+
+const PERIODS: [(&str, &str); 6] = [
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("14d", "Last 14 days"),
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+];
+const SORTS: [(&str, &str); 5] = [
+    ("date", "Last seen"),
+    ("new", "First seen"),
+    ("freq", "Events"),
+    ("user", "Users"),
+    ("trends", "Trends"),
+];
+
+fn filter_href(f: &IssueFilters, cursor: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("project", &f.project),
+        ("environment", &f.environment),
+        ("period", &f.period),
+        ("query", &f.query),
+        ("sort", &f.sort),
+    ] {
+        if !v.is_empty() {
+            parts.push(format!("{k}={}", encode(v)));
+        }
+    }
+    if let Some(c) = cursor {
+        parts.push(format!("cursor={}", encode(c)));
+    }
+    if parts.is_empty() {
+        "/".into()
+    } else {
+        format!("/?{}", parts.join("&"))
+    }
+}
+
+#[component]
+fn IssuesView(page: IssuesPage) -> impl IntoView {
+    let IssuesPage {
+        filters,
+        issues,
+        next_cursor,
+        projects,
+        problem,
+    } = page;
+    let ids: Vec<String> = issues.iter().map(|i| i.id.clone()).collect();
+    // Whether each latest event carries a trace id: asked from the browser once the list is on screen
+    // (one request per issue upstream, so it must not hold the list back). Effects only run there.
+    let traces: RwSignal<Option<Vec<IssueTrace>>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        let ids = ids.clone();
+        leptos::task::spawn_local(async move {
+            let got = get_issue_traces(ids.clone()).await.unwrap_or_else(|e| {
+                ids.into_iter()
+                    .map(|id| IssueTrace {
+                        issue_id: id,
+                        state: "unknown".into(),
+                        trace_id: None,
+                        event_id: None,
+                        detail: Some(e.to_string()),
+                    })
+                    .collect()
+            });
+            traces.set(Some(got));
+        });
+    });
+    let state_of = move |id: String| {
+        move || -> Option<IssueTrace> {
+            traces.with(|t| {
+                t.as_ref()
+                    .and_then(|v| v.iter().find(|t| t.issue_id == id).cloned())
+            })
+        }
+    };
+    let next = next_cursor.map(|c| filter_href(&filters, Some(&c)));
+    let first = (!filters.cursor.is_empty()).then(|| filter_href(&filters, None));
+    let count = issues.len();
+    view! {
+        <div class="space-y-4">
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h1 class="text-xl font-semibold">"Sentry issues"</h1>
+                <p class="text-sm text-slate-500 dark:text-slate-400" data-testid="data-source">
+                    "Open an issue to see its latest error on its trace."
+                </p>
+            </div>
+            <IssueFilterForm filters=filters.clone() projects/>
+            {problem.map(|p| view! {
+                <p role="alert" data-testid="issues-problem" class="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">{p}</p>
+            })}
+            <div class="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
+                <table class="w-full text-left text-sm" data-testid="issues">
+                    <thead class="bg-slate-50 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                        <tr>
+                            <th class="px-3 py-2">"Issue"</th>
+                            <th class="px-3 py-2">"Project"</th>
+                            <th class="px-3 py-2">"Trace"</th>
+                            <th class="px-3 py-2 text-right">"Events"</th>
+                            <th class="px-3 py-2 text-right">"Users"</th>
+                            <th class="px-3 py-2">"Last seen"</th>
+                            <th class="px-3 py-2">"First seen"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                        {issues.into_iter().map(|i| view! { <IssueLine i=i.clone() trace=Signal::derive(state_of(i.id.clone()))/> }).collect_view()}
+                    </tbody>
+                </table>
+                {(count == 0).then(|| view! {
+                    <p class="p-4 text-sm text-slate-500" data-testid="no-issues">"No issues match these filters."</p>
+                })}
+            </div>
+            <nav class="flex gap-3 text-sm">
+                {first.map(|h| view! { <a class="text-sky-700 hover:underline dark:text-sky-400" href=h data-testid="first-page">"← First page"</a> })}
+                {next.map(|h| view! { <a class="text-sky-700 hover:underline dark:text-sky-400" href=h data-testid="next-page">"Next page →"</a> })}
+            </nav>
+        </div>
+    }
+}
+
+#[component]
+fn IssueFilterForm(filters: IssueFilters, projects: Vec<String>) -> impl IntoView {
+    let input = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900";
+    let period = filters.period.clone();
+    let sort = filters.sort.clone();
+    view! {
+        <form method="get" action="/" class="flex flex-wrap items-end gap-3 text-sm" data-testid="issue-filters">
+            <label class="flex flex-col gap-1">
+                <span class="text-xs text-slate-500">"Project"</span>
+                <input name="project" list="projects" value=filters.project.clone() placeholder="all" class=input size="12"/>
+                <datalist id="projects">
+                    {projects.into_iter().map(|p| view! { <option value=p.clone()></option> }).collect_view()}
+                </datalist>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs text-slate-500">"Environment"</span>
+                <input name="environment" value=filters.environment.clone() placeholder="all" class=input size="10"/>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs text-slate-500">"Period"</span>
+                <select name="period" class=input>
+                    {PERIODS.iter().map(|(v, l)| view! { <option value=*v selected=period == *v>{*l}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="flex min-w-64 flex-1 flex-col gap-1">
+                <span class="text-xs text-slate-500">"Sentry search"</span>
+                <input name="query" value=filters.query.clone() placeholder="is:unresolved" class=format!("{input} font-mono")/>
+            </label>
+            <label class="flex flex-col gap-1">
+                <span class="text-xs text-slate-500">"Sort"</span>
+                <select name="sort" class=input>
+                    {SORTS.iter().map(|(v, l)| view! { <option value=*v selected=sort == *v>{*l}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="btn" data-testid="apply-filters">"Apply"</button>
+        </form>
+    }
+}
+
+#[component]
+fn IssueLine(i: IssueRow, trace: Signal<Option<IssueTrace>>) -> impl IntoView {
+    let href = format!("/issue/{}", i.id);
+    view! {
+        <tr data-testid="issue-row" data-issue-id=i.id.clone() data-short-id=i.short_id.clone()>
+            <td class="px-3 py-2 align-top">
+                <span class=format!("mr-2 rounded px-1.5 py-0.5 text-xs font-medium {}", level_class(&i.level))>{i.level.clone()}</span>
+                <a class="font-medium text-sky-700 hover:underline dark:text-sky-400" rel="external" href=href data-testid="issue-link">{i.title.clone()}</a>
+                <div class="mt-0.5 text-xs text-slate-500">
+                    <span class="font-mono">{i.short_id.clone()}</span>
+                    {i.culprit.clone().map(|c| view! { " · " <span data-testid="issue-culprit">{c}</span> })}
+                    {i.permalink.clone().map(|p| view! { " · " <a class="hover:underline" href=p target="_blank" rel="noopener noreferrer">"Sentry"</a> })}
+                </div>
+            </td>
+            <td class="px-3 py-2 align-top">{i.project.clone()}</td>
+            <td class="px-3 py-2 align-top">
+                {move || match trace.get() {
+                    Some(t) => {
+                        let (label, cls) = match t.state.as_str() {
+                            "trace" => ("trace", "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200"),
+                            "none" => ("no trace", "bg-slate-100 text-slate-600 dark:bg-slate-800 dark:text-slate-300"),
+                            _ => ("unknown", "bg-amber-100 text-amber-800 dark:bg-amber-900/60 dark:text-amber-200"),
+                        };
+                        view! {
+                            <span data-testid="issue-trace" data-state=t.state.clone() title=t.detail.clone().or(t.trace_id.clone()).unwrap_or_default()
+                                class=format!("rounded px-1.5 py-0.5 text-xs font-medium {cls}")>{label}</span>
+                        }.into_any()
+                    }
+                    None => view! { <span data-testid="issue-trace" data-state="checking" class="text-xs text-slate-400">"checking…"</span> }.into_any(),
+                }}
+            </td>
+            <td class="px-3 py-2 text-right align-top tabular-nums" data-testid="issue-count">{i.count}</td>
+            <td class="px-3 py-2 text-right align-top tabular-nums" data-testid="issue-users">{i.user_count}</td>
+            <td class="px-3 py-2 align-top font-mono text-xs">{i.last_seen.clone().unwrap_or_default()}</td>
+            <td class="px-3 py-2 align-top font-mono text-xs">{i.first_seen.clone().unwrap_or_default()}</td>
+        </tr>
     }
 }
 
