@@ -78,7 +78,7 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: "ignore",
-      stderr: "pipe",
+      stderr: "ignore", // one line per request; run fake-upstreams.mjs by hand to see them
     },
     {
       // tracepin against the fake Tempo and Sentry, over real HTTP.
@@ -86,7 +86,13 @@ export default defineConfig({
         `${binary} --addr 127.0.0.1:${livePort} --sentry-url http://127.0.0.1:${fakePort} ` +
         `--sentry-org acme --tempo-url http://127.0.0.1:${fakePort}`,
       cwd: root,
-      env: { SENTRY_AUTH_TOKEN: liveToken, RUST_LOG: "warn" },
+      env: {
+        SENTRY_AUTH_TOKEN: liveToken,
+        RUST_LOG: "warn",
+        TRACEPIN_GRAFANA_URL: "https://grafana.example.com/",
+        TRACEPIN_GRAFANA_TEMPO_DATASOURCE: "tempo-e2e",
+        TRACEPIN_JAEGER_UI_URL: "https://jaeger.example.com/jaeger",
+      },
       url: `http://127.0.0.1:${livePort}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -60,6 +60,8 @@ test("the lookup box opens a pasted traceparent at its span, and explains what i
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
   const box = page.getByTestId("lookup-input");
   await box.fill(" 00-d623a6d859f6f10504aae53c873bafc5-538711f5379750dc-01 ");
+  // Recognised in the browser while typing.
+  await expect(page.getByTestId("lookup-hint")).toHaveText("Enter opens: W3C traceparent");
   await box.press("Enter");
   await expect(page).toHaveURL(/\/trace\/d623a6d859f6f10504aae53c873bafc5\?v=1&span=538711f5379750dc/);
   await expect(page.locator('[data-testid=waterfall-row][data-selected="true"]')).toHaveAttribute(
@@ -68,5 +70,9 @@ test("the lookup box opens a pasted traceparent at its span, and explains what i
   );
   await page.getByTestId("lookup-input").fill("not an id");
   await page.getByTestId("lookup-input").press("Enter");
-  await expect(page.locator("body")).toContainText("Accepted:");
+  // Refused in place: the text stays, the reason and the accepted forms appear under the box.
+  await expect(page).toHaveURL(/\/trace\/d623a6d859f6f10504aae53c873bafc5/);
+  await expect(page.getByTestId("lookup-message")).toBeVisible();
+  await expect(page.getByTestId("accepted-forms")).toContainText("W3C traceparent");
+  await expect(page.getByTestId("lookup-input")).toHaveValue("not an id");
 });

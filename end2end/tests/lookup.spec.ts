@@ -193,3 +193,29 @@ test("an id found nowhere is a 404 that names every place tracepin looked", asyn
   await paste(page, MISSING);
   await expectNotFound();
 });
+
+test("links out to Grafana Explore and Jaeger focus the span, and pasting them back lands on it", async ({ page }) => {
+  await page.goto(`/trace/${E_TRACE}?v=1&span=${FRAUD_CHECK.id}`);
+  await hydrated(page);
+  await expect(selectedRow(page)).toHaveAttribute("data-span-id", FRAUD_CHECK.id);
+  const detail = page.getByTestId("span-detail");
+  const grafana = await detail.getByTestId("open-in-grafana").getAttribute("href");
+  const jaeger = await detail.getByTestId("open-in-jaeger").getAttribute("href");
+  expect(grafana).toMatch(/^https:\/\/grafana\.example\.com\/explore\?/);
+  const panes = JSON.parse(new URL(grafana!).searchParams.get("panes")!);
+  const pane: any = Object.values(panes)[0];
+  expect(pane.datasource).toBe("tempo-e2e");
+  expect(pane.queries[0].query).toBe(E_TRACE);
+  expect(pane.panelsState.trace.spanId).toBe(FRAUD_CHECK.id);
+  expect(jaeger).toBe(`https://jaeger.example.com/jaeger/trace/${E_TRACE}?uiFind=${FRAUD_CHECK.id}`);
+  // The trace header links the whole trace (no span), the Sentry trace view too.
+  const header = page.getByTestId("trace-header");
+  await expect(header.getByTestId("open-in-grafana")).toHaveAttribute("href", /grafana\.example\.com/);
+  await expect(header.getByTestId("open-in-sentry")).toHaveAttribute("href", new RegExp(`/performance/trace/${E_TRACE}/`));
+  for (const link of [grafana!, jaeger!]) {
+    await paste(page, link);
+    await expectAt(page, `/trace/${E_TRACE}`, { span: FRAUD_CHECK.id });
+    await hydrated(page);
+    await expect(selectedRow(page)).toHaveAttribute("data-span-id", FRAUD_CHECK.id);
+  }
+});

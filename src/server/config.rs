@@ -286,7 +286,7 @@ impl Config {
             mut jaeger,
             mut files,
             correlate,
-            links,
+            mut links,
         } = parsed;
 
         let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
@@ -311,6 +311,15 @@ impl Config {
         }
         if let Some(v) = env_nonempty("TRACEPIN_FILES_DIR") {
             files.dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_GRAFANA_URL") {
+            links.grafana_url = Some(v);
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_GRAFANA_TEMPO_DATASOURCE") {
+            links.grafana_tempo_datasource = Some(v);
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_JAEGER_UI_URL") {
+            links.jaeger_ui_url = Some(v);
         }
         if let Some(v) = env_nonempty("TRACEPIN_AUTH_PASSWORD") {
             auth.password = Some(SecretString::from(v));

@@ -223,6 +223,17 @@ fn IssueFilterForm(filters: IssueFilters, projects: Vec<String>) -> impl IntoVie
     }
 }
 
+/// `2026-11-21T11:11:08Z` → `2026-11-21 11:11 UTC` (the full time is in the cell's tooltip).
+fn short_time(t: Option<&str>) -> String {
+    match t {
+        Some(t) => match (t.get(..10), t.get(11..16)) {
+            (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
+            _ => t.to_owned(),
+        },
+        None => "—".into(),
+    }
+}
+
 #[component]
 fn IssueLine(i: IssueRow, trace: Signal<Option<IssueTrace>>) -> impl IntoView {
     let href = format!("/issue/{}", i.id);
@@ -237,8 +248,8 @@ fn IssueLine(i: IssueRow, trace: Signal<Option<IssueTrace>>) -> impl IntoView {
                     {i.permalink.clone().map(|p| view! { " · " <a class="hover:underline" href=p target="_blank" rel="noopener noreferrer">"Sentry"</a> })}
                 </div>
             </td>
-            <td class="px-3 py-2 align-top">{i.project.clone()}</td>
-            <td class="px-3 py-2 align-top">
+            <td class="whitespace-nowrap px-3 py-2 align-top">{i.project.clone()}</td>
+            <td class="whitespace-nowrap px-3 py-2 align-top">
                 {move || match trace.get() {
                     Some(t) => {
                         let (label, cls) = match t.state.as_str() {
@@ -256,8 +267,8 @@ fn IssueLine(i: IssueRow, trace: Signal<Option<IssueTrace>>) -> impl IntoView {
             </td>
             <td class="px-3 py-2 text-right align-top tabular-nums" data-testid="issue-count">{i.count}</td>
             <td class="px-3 py-2 text-right align-top tabular-nums" data-testid="issue-users">{i.user_count}</td>
-            <td class="px-3 py-2 align-top font-mono text-xs">{i.last_seen.clone().unwrap_or_default()}</td>
-            <td class="px-3 py-2 align-top font-mono text-xs">{i.first_seen.clone().unwrap_or_default()}</td>
+            <td class="whitespace-nowrap px-3 py-2 align-top font-mono text-xs" title=i.last_seen.clone().unwrap_or_default()>{short_time(i.last_seen.as_deref())}</td>
+            <td class="whitespace-nowrap px-3 py-2 align-top font-mono text-xs" title=i.first_seen.clone().unwrap_or_default()>{short_time(i.first_seen.as_deref())}</td>
         </tr>
     }
 }

@@ -169,10 +169,10 @@ fn Go(url: String) -> impl IntoView {
 #[component]
 fn Unrecognised(query: String, message: String, accepted: Vec<(String, String)>) -> impl IntoView {
     view! {
-        <div role="alert" data-testid="lookup-message" class="rounded-md border border-amber-300 bg-amber-50 p-4 text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+        <div role="alert" data-testid="lookup-refused" class="rounded-md border border-amber-300 bg-amber-50 p-4 text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
             <p class="font-semibold">"tracepin did not recognise this"</p>
             <p class="mt-1 break-all font-mono text-xs" data-testid="lookup-query">{query}</p>
-            <p class="mt-2 text-sm">{message}</p>
+            <p class="mt-2 text-sm" data-testid="lookup-message">{message}</p>
         </div>
         <h2 class="pt-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"What the box accepts"</h2>
         <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 text-sm dark:divide-slate-800 dark:border-slate-800" data-testid="accepted-forms">
