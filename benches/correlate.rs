@@ -69,8 +69,8 @@ fn span(
         attributes: vec![KeyValue::str("code.function", name)],
         events: Vec::new(),
         links: Vec::new(),
-        resource: resource(service),
-        scope: Some(format!("shop.{service}")),
+        resource: resource(service).into(),
+        scope: Some(format!("shop.{service}").into()),
     }
 }
 

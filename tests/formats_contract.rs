@@ -978,7 +978,7 @@ fn quirk_jaeger_v1_error_tag_logs_and_process_tags() {
     );
     assert_eq!(s.service, "payments");
     assert_eq!(
-        s.resource,
+        *s.resource,
         [
             KeyValue::str("service.name", "payments"),
             KeyValue::str("host.name", "payments-host")

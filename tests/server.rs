@@ -900,3 +900,47 @@ async fn issues_and_lookups_against_live_upstreams() {
         "{html}"
     );
 }
+
+/// Without Sentry, `/` lists recent traces with errors from the trace backends (Tempo's TraceQL search).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_without_sentry_lists_traces_with_errors_from_tempo() {
+    use axum::routing::get as route_get;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let s = seen.clone();
+    let tempo = fake_upstream(Router::new().route(
+        "/api/search",
+        route_get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+            if let Ok(mut g) = s.lock() {
+                *g = q.unwrap_or_default();
+            }
+            async move {
+                // Tempo trims leading zeros of trace ids in search results.
+                axum::Json(serde_json::json!({"traces": [{
+                    "traceID": "3e0cee77ae5dc9c17ade3689eb2e54",
+                    "rootServiceName": "shop-backend",
+                    "rootTraceName": "update-billing",
+                    "startTimeUnixNano": "1684778327699392724",
+                    "durationMs": 557,
+                    "spanSets": [{"spans": [{"spanID": "563d623c76514f8e"}], "matched": 2}]
+                }]}))
+            }
+        }),
+    ))
+    .await;
+    let app = app(config_from(&format!(
+        "[[tempo]]\nname = \"main\"\nurl = \"{tempo}\"\n"
+    )));
+    let (status, html) = get(&app, "/", None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("href=\"/trace/003e0cee77ae5dc9c17ade3689eb2e54\""),
+        "padded id linked: {html}"
+    );
+    assert!(html.contains("update-billing"), "{html}");
+    assert!(
+        !html.contains("data-testid=\"issues\""),
+        "no Sentry, no issue list"
+    );
+    let q = seen.lock().map(|g| g.clone()).unwrap_or_default();
+    assert!(q.contains("status"), "a TraceQL error query was sent: {q}");
+}

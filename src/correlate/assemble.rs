@@ -285,7 +285,7 @@ fn placeholder(trace_id: TraceId, missing: SpanId, orphans: &[usize], spans: &[S
         attributes: Vec::new(),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Vec::new(),
+        resource: Default::default(),
         scope: None,
     }
 }

@@ -127,7 +127,9 @@ pub fn merge_fragment(a: &mut Span, b: Span) -> MergeOutcome {
         a.scope = b.scope;
     }
     union_attrs(&mut a.attributes, b.attributes);
-    union_attrs(&mut a.resource, b.resource);
+    let mut resource = a.resource.to_vec();
+    union_attrs(&mut resource, b.resource.to_vec());
+    a.resource = resource.into();
     union_eq(&mut a.events, b.events);
     union_eq(&mut a.links, b.links);
     a.events.sort_by_key(|e| e.time_ns);

@@ -5,6 +5,8 @@
 //! `subtree_end` per row, so "is row X inside collapsed row Y" is `Y < X < subtree_end(Y)` and the
 //! visible rows are one linear pass. Assembly lives in `correlate::assemble`; this module only holds data.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::diagnostic::Diagnostic;
@@ -166,10 +168,51 @@ pub struct Span {
     pub events: Vec<SpanEvent>,
     /// Links to other spans.
     pub links: Vec<SpanLink>,
-    /// Resource attributes (shared by all spans of a process).
-    pub resource: Vec<KeyValue>,
-    /// Instrumentation scope name, when known.
-    pub scope: Option<String>,
+    /// Resource attributes, shared by all spans of a process: decoders build the list once per
+    /// resource and every span holds a reference to it, so cloning or moving a span does not copy it.
+    /// Serialized as a plain list.
+    #[serde(with = "shared_attrs")]
+    pub resource: Arc<[KeyValue]>,
+    /// Instrumentation scope name, when known; shared by the spans of a scope like `resource`.
+    /// Serialized as a plain string or `null`.
+    #[serde(with = "shared_str")]
+    pub scope: Option<Arc<str>>,
+}
+
+/// Serde for a shared attribute list: the same JSON list as a `Vec<KeyValue>`.
+mod shared_attrs {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::KeyValue;
+
+    pub(super) fn serialize<S: Serializer>(v: &Arc<[KeyValue]>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Arc<[KeyValue]>, D::Error> {
+        Vec::<KeyValue>::deserialize(d).map(Arc::from)
+    }
+}
+
+/// Serde for an optional shared string: the same JSON as an `Option<String>`.
+mod shared_str {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_deref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Arc<str>>, D::Error> {
+        Option::<String>::deserialize(d).map(|s| s.map(Arc::from))
+    }
 }
 
 impl Span {

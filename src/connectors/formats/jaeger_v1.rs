@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -293,7 +294,7 @@ fn truthy(v: &AttrValue) -> bool {
     }
 }
 
-fn resource_of(process: &ProcessWire) -> (String, Vec<KeyValue>) {
+fn resource_of(process: &ProcessWire) -> (String, Arc<[KeyValue]>) {
     let service = if process.service_name.is_empty() {
         UNKNOWN_SERVICE.to_owned()
     } else {
@@ -304,16 +305,16 @@ fn resource_of(process: &ProcessWire) -> (String, Vec<KeyValue>) {
         resource.push(KeyValue::str("service.name", service.clone()));
     }
     resource.extend(process.tags.iter().cloned().map(TagWire::into_kv));
-    (service, resource)
+    (service, resource.into())
 }
 
 fn convert_trace(trace: TraceWire, out: &mut Vec<Span>) {
-    let resources: HashMap<String, (String, Vec<KeyValue>)> = trace
+    let resources: HashMap<String, (String, Arc<[KeyValue]>)> = trace
         .processes
         .iter()
         .map(|(id, p)| (id.clone(), resource_of(p)))
         .collect();
-    let unknown = (UNKNOWN_SERVICE.to_owned(), Vec::new());
+    let unknown: (String, Arc<[KeyValue]>) = (UNKNOWN_SERVICE.to_owned(), Arc::default());
     out.reserve(trace.spans.len());
     for s in trace.spans {
         let inline;
@@ -325,11 +326,11 @@ fn convert_trace(trace: TraceWire, out: &mut Vec<Span>) {
             }
             (None, None) => &unknown,
         };
-        out.push(convert_span(s, service.clone(), resource.clone()));
+        out.push(convert_span(s, service.clone(), Arc::clone(resource)));
     }
 }
 
-fn convert_span(s: SpanWire, service: String, resource: Vec<KeyValue>) -> Span {
+fn convert_span(s: SpanWire, service: String, resource: Arc<[KeyValue]>) -> Span {
     let trace_id: TraceId = s.trace_id.0;
     // References with an unreadable id are dropped.
     let refs: Vec<(TraceId, SpanId, &str)> = s
@@ -367,7 +368,8 @@ fn convert_span(s: SpanWire, service: String, resource: Vec<KeyValue>) -> Span {
     let scope = take(&mut attributes, "otel.scope.name")
         .or_else(|| take(&mut attributes, "otel.library.name"))
         .map(|v| v.as_text())
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .map(Arc::from);
     take(&mut attributes, "otel.scope.version");
     take(&mut attributes, "otel.library.version");
     let code = match otel_code {
@@ -497,7 +499,7 @@ mod tests {
         assert_eq!(root.start_ns, 1_700_000_000_000_000_000);
         assert_eq!(root.duration_ns(), 5_000_000);
         assert_eq!(
-            root.resource,
+            *root.resource,
             [
                 KeyValue::str("service.name", "frontend"),
                 KeyValue::str("host.name", "h1")

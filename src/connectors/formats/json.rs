@@ -36,17 +36,36 @@ pub(super) fn json_error(
 
 /// Deserializes every JSON value in `bytes` (one document, or several as JSON Lines) and hands each to `f`.
 /// Returns how many values were read.
+///
+/// UTF-8 is checked once for the whole input, which is faster than the parser's check of every string
+/// on its own; input that is not UTF-8 is read as bytes, so the error names the bad string's position.
 pub(super) fn for_each_value<'de, T, F>(
     bytes: &'de [u8],
     format: Format,
-    mut f: F,
+    f: F,
 ) -> Result<usize, FormatError>
 where
     T: Deserialize<'de>,
     F: FnMut(T) -> Result<(), FormatError>,
 {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => values(serde_json::Deserializer::from_str(text), format, f),
+        Err(_) => values(serde_json::Deserializer::from_slice(bytes), format, f),
+    }
+}
+
+fn values<'de, R, T, F>(
+    de: serde_json::Deserializer<R>,
+    format: Format,
+    mut f: F,
+) -> Result<usize, FormatError>
+where
+    R: serde_json::de::Read<'de>,
+    T: Deserialize<'de>,
+    F: FnMut(T) -> Result<(), FormatError>,
+{
     let mut count = 0;
-    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<T>() {
+    for item in de.into_iter::<T>() {
         let value = item.map_err(|e| json_error(Some(format), &e, 0))?;
         f(value)?;
         count += 1;
@@ -99,6 +118,9 @@ impl<'de> Deserialize<'de> for Nanos {
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Nanos, E> {
+                if let Some(n) = short_decimal(v.as_bytes()) {
+                    return Ok(Nanos(n));
+                }
                 if let Ok(n) = v.trim().parse::<u64>() {
                     return Ok(Nanos(n));
                 }
@@ -116,6 +138,23 @@ impl<'de> Deserialize<'de> for Nanos {
         }
         d.deserialize_any(V)
     }
+}
+
+/// 1 to 19 ASCII digits (every OTLP timestamp), which cannot overflow a `u64`; `None` for anything
+/// else, left to the general parsing.
+fn short_decimal(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in b {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+    }
+    Some(n)
 }
 
 /// Any JSON scalar as text (`null`, objects and lists become `None`); never fails on a wrong type.
@@ -376,6 +415,47 @@ mod tests {
         );
         assert!(serde_json::from_str::<Nanos>(r#""soon""#).is_err());
         assert!(serde_json::from_str::<Nanos>("-5").is_err());
+    }
+
+    #[test]
+    fn values_read_from_text_or_bytes_alike() {
+        let read = |bytes: &[u8]| {
+            let mut out = Vec::new();
+            for_each_value::<Vec<String>, _>(bytes, Format::OtlpJson, |v| {
+                out.push(v);
+                Ok(())
+            })
+            .map(|_| out)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            read("[\"caf\u{e9}\"]\n[\"\\u00e9\"]".as_bytes()),
+            Ok(vec![
+                vec!["caf\u{e9}".to_owned()],
+                vec!["\u{e9}".to_owned()]
+            ])
+        );
+        // Not UTF-8: read as bytes, so the error still names the string's position.
+        assert_eq!(
+            read(b"[\"ok\"]\n[\"a\xffb\"]"),
+            Err(
+                "invalid JSON at line 2, column 4 (reading OTLP JSON): invalid unicode code point"
+                    .to_owned()
+            )
+        );
+        assert_eq!(read(b"   "), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn nanos_short_decimals_and_the_rest() {
+        let v: Vec<Nanos> = serde_json::from_str(
+            r#"["0", "9999999999999999999", "18446744073709551615", " 7 ", "+5", "1e3"]"#,
+        )
+        .expect("parse");
+        let v: Vec<u64> = v.into_iter().map(|n| n.0).collect();
+        assert_eq!(v, [0, 9_999_999_999_999_999_999, u64::MAX, 7, 5, 1000]);
+        assert!(serde_json::from_str::<Nanos>(r#""18446744073709551616""#).is_ok_and(|n| n.0 > 0));
+        assert!(serde_json::from_str::<Nanos>(r#""""#).is_err());
     }
 
     #[test]

@@ -4,64 +4,381 @@
 //! `instrumentationLibrarySpans`), ids in hex of any case or base64, 64-bit integers as strings or
 //! numbers, `kind` and `status.code` as integers or enum names, `status: {}`, roots whose
 //! `parentSpanId` is absent or `""`, and every `AnyValue` variant. Several documents in a row (JSON
-//! Lines) are concatenated. The wire structs deserialize straight into domain pieces (ids, attribute
-//! values) so the only work left per span is moving fields and sharing the resource.
+//! Lines) are concatenated.
+//!
+//! This is the hot path of a 100 MB trace file, so the document is not materialised as wire structs:
+//! hand-written serde visitors walk `resourceSpans → scopeSpans → spans` and push each span straight
+//! into the output list as a domain [`Span`]. Ids, times, enums and attribute values are decoded from
+//! the borrowed input text without intermediate allocations; the resource's attributes are built once
+//! and shared by its spans (`Arc`). JSON does not fix the order of keys, so a `resource` (or `scope`)
+//! that comes after its spans is filled into the spans already pushed when it is read. The visitors
+//! accept what serde's derived structs did (objects, or fields by position in a list) and keep their
+//! error wording (`missing field`, `duplicate field`, `invalid type`) and the JSON position of the
+//! offending value.
 //!
 //! [`TracesDataWire`] is reused by the Tempo and Jaeger api_v3 wrappers.
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 
 use super::ids::{LenientSpanId, LenientTraceId, WireParentId, WireSpanId, WireTraceId};
 use super::json::{for_each_value, nullable, Nanos};
 use super::{Format, FormatError};
 use crate::domain::{
-    AttrValue, KeyValue, Span, SpanEvent, SpanKind, SpanLink, SpanStatus, StatusCode,
+    AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus, StatusCode,
+    TraceId,
 };
 
 /// The service name OpenTelemetry prescribes when a resource has no `service.name`.
 pub(super) const UNKNOWN_SERVICE: &str = "unknown_service";
 
-/// `TracesData` / `ExportTraceServiceRequest` / Tempo `Trace`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `TracesData` / `ExportTraceServiceRequest` / Tempo `Trace`, already converted to domain spans.
+#[derive(Debug, Default)]
 pub(super) struct TracesDataWire {
-    #[serde(default, alias = "batches", deserialize_with = "nullable")]
-    resource_spans: Vec<ResourceSpansWire>,
+    spans: Vec<Span>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResourceSpansWire {
-    #[serde(default, deserialize_with = "nullable")]
-    resource: ResourceWire,
-    #[serde(
-        default,
-        alias = "instrumentationLibrarySpans",
-        deserialize_with = "nullable"
-    )]
-    scope_spans: Vec<ScopeSpansWire>,
+impl<'de> Deserialize<'de> for TracesDataWire {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut spans = Vec::new();
+        d.deserialize_struct(
+            "TracesDataWire",
+            &["resourceSpans"],
+            TracesVisitor { out: &mut spans },
+        )?;
+        Ok(TracesDataWire { spans })
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Returns an error when a field was already read (serde's derived structs refuse duplicates too).
+fn first<E: de::Error>(seen: &mut bool, field: &'static str) -> Result<(), E> {
+    if std::mem::replace(seen, true) {
+        return Err(E::duplicate_field(field));
+    }
+    Ok(())
+}
+
+/// A seed that accepts `null` as "nothing" (the [`nullable`] rule for seeds that push into a list).
+struct Nullable<S>(S);
+
+impl<'de, S: DeserializeSeed<'de, Value = ()>> DeserializeSeed<'de> for Nullable<S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de, Value = ()>> Visitor<'de> for Nullable<S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.deserialize(d)
+    }
+}
+
+/// A seed that can be used again for the next element of a list (it pushes into the same output).
+trait Reborrow<'de> {
+    type Seed<'s>: DeserializeSeed<'de, Value = ()>
+    where
+        Self: 's;
+    fn reborrow(&mut self) -> Self::Seed<'_>;
+}
+
+/// A JSON list whose elements are each read with a reborrow of the seed.
+struct Each<S>(S);
+
+impl<'de, S: Reborrow<'de>> DeserializeSeed<'de> for Each<S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: Reborrow<'de>> Visitor<'de> for Each<S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut a: A) -> Result<(), A::Error> {
+        while a.next_element_seed(self.0.reborrow())?.is_some() {}
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum TracesField {
+    #[serde(alias = "batches")]
+    ResourceSpans,
+    #[serde(other)]
+    Other,
+}
+
+struct TracesVisitor<'o> {
+    out: &'o mut Vec<Span>,
+}
+
+impl<'de> Visitor<'de> for TracesVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct TracesDataWire")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let out = self.out;
+        let mut seen = false;
+        while let Some(field) = a.next_key::<TracesField>()? {
+            match field {
+                TracesField::ResourceSpans => {
+                    first(&mut seen, "resourceSpans")?;
+                    a.next_value_seed(Nullable(Each(ResourceSpansSeed { out: &mut *out })))?;
+                }
+                TracesField::Other => {
+                    a.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    /// The fields by position, as serde's derived structs accept them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        a.next_element_seed(Nullable(Each(ResourceSpansSeed { out: self.out })))?;
+        Ok(())
+    }
+}
+
+/// What the spans of one resource and scope share.
+struct SpanContext<'a> {
+    service: &'a str,
+    resource: &'a Arc<[KeyValue]>,
+    scope: Option<&'a Arc<str>>,
+}
+
+/// A resource's attributes (shared by its spans, like the scope name) and its `service.name`.
+struct ResourceInfo {
+    service: String,
+    attributes: Arc<[KeyValue]>,
+}
+
+impl ResourceInfo {
+    fn new(attributes: Vec<KeyValue>) -> Self {
+        ResourceInfo {
+            service: service_name(&attributes),
+            attributes: attributes.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ResourceSpansField {
+    Resource,
+    #[serde(alias = "instrumentationLibrarySpans")]
+    ScopeSpans,
+    #[serde(other)]
+    Other,
+}
+
+struct ResourceSpansSeed<'o> {
+    out: &'o mut Vec<Span>,
+}
+
+impl<'de> Reborrow<'de> for ResourceSpansSeed<'_> {
+    type Seed<'s>
+        = ResourceSpansSeed<'s>
+    where
+        Self: 's;
+    fn reborrow(&mut self) -> ResourceSpansSeed<'_> {
+        ResourceSpansSeed { out: self.out }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ResourceSpansSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_struct("ResourceSpansWire", &["resource", "scopeSpans"], self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct ResourceSpansWire")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let out = self.out;
+        let start = out.len();
+        let mut resource: Option<ResourceInfo> = None;
+        let (mut seen_resource, mut seen_scope_spans) = (false, false);
+        // Spans read before the resource carry the "no resource" defaults until it is read.
+        let mut spans_before_resource = false;
+        while let Some(field) = a.next_key::<ResourceSpansField>()? {
+            match field {
+                ResourceSpansField::Resource => {
+                    first(&mut seen_resource, "resource")?;
+                    let r = a.next_value::<Option<ResourceWire>>()?;
+                    resource = Some(ResourceInfo::new(
+                        r.map(|r| r.attributes.0).unwrap_or_default(),
+                    ));
+                }
+                ResourceSpansField::ScopeSpans => {
+                    first(&mut seen_scope_spans, "scopeSpans")?;
+                    let fallback;
+                    let res = match &resource {
+                        Some(r) => r,
+                        None => {
+                            spans_before_resource = true;
+                            fallback = ResourceInfo::new(Vec::new());
+                            &fallback
+                        }
+                    };
+                    a.next_value_seed(Nullable(Each(ScopeSpansSeed {
+                        out: &mut *out,
+                        resource: res,
+                    })))?;
+                }
+                ResourceSpansField::Other => {
+                    a.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if let (true, Some(r)) = (spans_before_resource, resource) {
+            for s in out.iter_mut().skip(start) {
+                s.service.clone_from(&r.service);
+                s.resource = Arc::clone(&r.attributes);
+            }
+        }
+        Ok(())
+    }
+    /// The fields by position, as serde's derived structs accept them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let r = a.next_element::<Option<ResourceWire>>()?.flatten();
+        let resource = ResourceInfo::new(r.map(|r| r.attributes.0).unwrap_or_default());
+        a.next_element_seed(Nullable(Each(ScopeSpansSeed {
+            out: self.out,
+            resource: &resource,
+        })))?;
+        Ok(())
+    }
+}
+
+#[derive(Default, Deserialize)]
 struct ResourceWire {
     #[serde(default, deserialize_with = "nullable")]
-    attributes: Vec<KvWire>,
+    attributes: Attributes,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ScopeSpansWire {
-    #[serde(
-        default,
-        alias = "instrumentationLibrary",
-        deserialize_with = "nullable"
-    )]
-    scope: ScopeWire,
-    #[serde(default, deserialize_with = "nullable")]
-    spans: Vec<SpanWire>,
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum ScopeSpansField {
+    #[serde(alias = "instrumentationLibrary")]
+    Scope,
+    Spans,
+    #[serde(other)]
+    Other,
+}
+
+struct ScopeSpansSeed<'o, 'r> {
+    out: &'o mut Vec<Span>,
+    resource: &'r ResourceInfo,
+}
+
+impl<'de, 'r> Reborrow<'de> for ScopeSpansSeed<'_, 'r> {
+    type Seed<'s>
+        = ScopeSpansSeed<'s, 'r>
+    where
+        Self: 's;
+    fn reborrow(&mut self) -> ScopeSpansSeed<'_, 'r> {
+        ScopeSpansSeed {
+            out: self.out,
+            resource: self.resource,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ScopeSpansSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_struct("ScopeSpansWire", &["scope", "spans"], self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct ScopeSpansWire")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let out = self.out;
+        let start = out.len();
+        // `None` until read; then the scope name, `None` when empty.
+        let mut scope: Option<Option<Arc<str>>> = None;
+        let (mut seen_scope, mut seen_spans) = (false, false);
+        let mut spans_before_scope = false;
+        while let Some(field) = a.next_key::<ScopeSpansField>()? {
+            match field {
+                ScopeSpansField::Scope => {
+                    first(&mut seen_scope, "scope")?;
+                    let s = a.next_value::<Option<ScopeWire>>()?;
+                    scope = Some(s.map(|s| s.name).filter(|n| !n.is_empty()).map(Arc::from));
+                }
+                ScopeSpansField::Spans => {
+                    first(&mut seen_spans, "spans")?;
+                    spans_before_scope = scope.is_none();
+                    let context = SpanContext {
+                        service: &self.resource.service,
+                        resource: &self.resource.attributes,
+                        scope: scope.as_ref().and_then(Option::as_ref),
+                    };
+                    let context = &context;
+                    a.next_value_seed(Nullable(Each(SpanSeed {
+                        out: &mut *out,
+                        context,
+                    })))?;
+                }
+                ScopeSpansField::Other => {
+                    a.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if let (true, Some(Some(name))) = (spans_before_scope, scope) {
+            for s in out.iter_mut().skip(start) {
+                s.scope = Some(Arc::clone(&name));
+            }
+        }
+        Ok(())
+    }
+    /// The fields by position, as serde's derived structs accept them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let scope = a.next_element::<Option<ScopeWire>>()?.flatten();
+        let scope: Option<Arc<str>> = scope
+            .map(|s| s.name)
+            .filter(|n| !n.is_empty())
+            .map(Arc::from);
+        let context = SpanContext {
+            service: &self.resource.service,
+            resource: &self.resource.attributes,
+            scope: scope.as_ref(),
+        };
+        a.next_element_seed(Nullable(Each(SpanSeed {
+            out: self.out,
+            context: &context,
+        })))?;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,32 +387,206 @@ struct ScopeWire {
     name: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SpanWire {
-    trace_id: WireTraceId,
-    span_id: WireSpanId,
-    #[serde(default)]
-    parent_span_id: WireParentId,
-    #[serde(default, deserialize_with = "nullable")]
-    name: String,
-    #[serde(default)]
-    kind: KindWire,
-    #[serde(default)]
-    start_time_unix_nano: Nanos,
-    #[serde(default)]
-    end_time_unix_nano: Nanos,
-    #[serde(default, deserialize_with = "nullable")]
-    attributes: Vec<KvWire>,
-    #[serde(default, deserialize_with = "nullable")]
-    events: Vec<EventWire>,
-    #[serde(default, deserialize_with = "nullable")]
-    links: Vec<LinkWire>,
-    #[serde(default, deserialize_with = "nullable")]
-    status: StatusWire,
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum SpanField {
+    TraceId,
+    SpanId,
+    ParentSpanId,
+    Name,
+    Kind,
+    StartTimeUnixNano,
+    EndTimeUnixNano,
+    Attributes,
+    Events,
+    Links,
+    Status,
+    #[serde(other)]
+    Other,
 }
 
-#[derive(Debug, Deserialize)]
+/// One span, pushed to `out` as a domain [`Span`].
+struct SpanSeed<'o, 'c> {
+    out: &'o mut Vec<Span>,
+    context: &'c SpanContext<'c>,
+}
+
+impl<'de, 'c> Reborrow<'de> for SpanSeed<'_, 'c> {
+    type Seed<'s>
+        = SpanSeed<'s, 'c>
+    where
+        Self: 's;
+    fn reborrow(&mut self) -> SpanSeed<'_, 'c> {
+        SpanSeed {
+            out: self.out,
+            context: self.context,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SpanSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_struct("SpanWire", SPAN_FIELDS, self)
+    }
+}
+
+const SPAN_FIELDS: &[&str] = &[
+    "traceId",
+    "spanId",
+    "parentSpanId",
+    "name",
+    "kind",
+    "startTimeUnixNano",
+    "endTimeUnixNano",
+    "attributes",
+    "events",
+    "links",
+    "status",
+];
+
+/// Reads one field of a span, refusing a second occurrence.
+fn field<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    a: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(A::Error::duplicate_field(name));
+    }
+    *slot = Some(a.next_value()?);
+    Ok(())
+}
+
+/// The optional fields of one span read by position, before the defaults.
+struct SpanParts {
+    parent: Option<WireParentId>,
+    name: Option<Option<String>>,
+    kind: Option<KindWire>,
+    start: Option<Nanos>,
+    end: Option<Nanos>,
+    attributes: Option<Option<Attributes>>,
+    events: Option<Option<Events>>,
+    links: Option<Option<Links>>,
+    status: Option<Option<StatusWire>>,
+}
+
+impl SpanSeed<'_, '_> {
+    /// Pushes a span read by position (the ids were checked by the caller). The map reading, the hot
+    /// path, builds its span from locals instead: measurably faster than moving a `SpanParts`.
+    fn push(self, trace_id: TraceId, span_id: SpanId, p: SpanParts) {
+        let status = p.status.flatten().unwrap_or_default();
+        let context = self.context;
+        self.out.push(Span {
+            trace_id,
+            span_id,
+            parent_span_id: p.parent.and_then(|p| p.0),
+            service: context.service.to_owned(),
+            name: p.name.flatten().unwrap_or_default(),
+            kind: p.kind.unwrap_or_default().0,
+            start_ns: p.start.unwrap_or_default().0,
+            end_ns: p.end.unwrap_or_default().0,
+            status: SpanStatus {
+                code: status.code.0,
+                message: status.message.filter(|m| !m.is_empty()),
+            },
+            attributes: p.attributes.flatten().unwrap_or_default().0,
+            events: p.events.flatten().unwrap_or_default().0,
+            links: p.links.flatten().unwrap_or_default().0,
+            resource: Arc::clone(context.resource),
+            scope: context.scope.cloned(),
+        });
+    }
+}
+
+impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct SpanWire")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let mut trace_id: Option<WireTraceId> = None;
+        let mut span_id: Option<WireSpanId> = None;
+        let mut parent: Option<WireParentId> = None;
+        let mut name: Option<Option<String>> = None;
+        let mut kind: Option<KindWire> = None;
+        let mut start: Option<Nanos> = None;
+        let mut end: Option<Nanos> = None;
+        let mut attributes: Option<Option<Attributes>> = None;
+        let mut events: Option<Option<Events>> = None;
+        let mut links: Option<Option<Links>> = None;
+        let mut status: Option<Option<StatusWire>> = None;
+        while let Some(key) = a.next_key::<SpanField>()? {
+            match key {
+                SpanField::TraceId => field(&mut a, &mut trace_id, "traceId")?,
+                SpanField::SpanId => field(&mut a, &mut span_id, "spanId")?,
+                SpanField::ParentSpanId => field(&mut a, &mut parent, "parentSpanId")?,
+                SpanField::Name => field(&mut a, &mut name, "name")?,
+                SpanField::Kind => field(&mut a, &mut kind, "kind")?,
+                SpanField::StartTimeUnixNano => field(&mut a, &mut start, "startTimeUnixNano")?,
+                SpanField::EndTimeUnixNano => field(&mut a, &mut end, "endTimeUnixNano")?,
+                SpanField::Attributes => field(&mut a, &mut attributes, "attributes")?,
+                SpanField::Events => field(&mut a, &mut events, "events")?,
+                SpanField::Links => field(&mut a, &mut links, "links")?,
+                SpanField::Status => field(&mut a, &mut status, "status")?,
+                SpanField::Other => {
+                    a.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let trace_id: TraceId = trace_id
+            .ok_or_else(|| A::Error::missing_field("traceId"))?
+            .0;
+        let span_id: SpanId = span_id.ok_or_else(|| A::Error::missing_field("spanId"))?.0;
+        let status = status.flatten().unwrap_or_default();
+        let context = self.context;
+        self.out.push(Span {
+            trace_id,
+            span_id,
+            parent_span_id: parent.and_then(|p| p.0),
+            service: context.service.to_owned(),
+            name: name.flatten().unwrap_or_default(),
+            kind: kind.unwrap_or_default().0,
+            start_ns: start.unwrap_or_default().0,
+            end_ns: end.unwrap_or_default().0,
+            status: SpanStatus {
+                code: status.code.0,
+                message: status.message.filter(|m| !m.is_empty()),
+            },
+            attributes: attributes.flatten().unwrap_or_default().0,
+            events: events.flatten().unwrap_or_default().0,
+            links: links.flatten().unwrap_or_default().0,
+            resource: Arc::clone(context.resource),
+            scope: context.scope.cloned(),
+        });
+        Ok(())
+    }
+    /// The fields by position, as serde's derived structs accept them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        const EXPECTED: &str = "struct SpanWire with 11 elements";
+        let trace_id = a
+            .next_element::<WireTraceId>()?
+            .ok_or_else(|| A::Error::invalid_length(0, &EXPECTED))?;
+        let span_id = a
+            .next_element::<WireSpanId>()?
+            .ok_or_else(|| A::Error::invalid_length(1, &EXPECTED))?;
+        let p = SpanParts {
+            parent: a.next_element()?,
+            name: a.next_element()?,
+            kind: a.next_element()?,
+            start: a.next_element()?,
+            end: a.next_element()?,
+            attributes: a.next_element()?,
+            events: a.next_element()?,
+            links: a.next_element()?,
+            status: a.next_element()?,
+        };
+        self.push(trace_id.0, span_id.0, p);
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EventWire {
     #[serde(default)]
@@ -103,11 +594,11 @@ struct EventWire {
     #[serde(default, deserialize_with = "nullable")]
     name: String,
     #[serde(default, deserialize_with = "nullable")]
-    attributes: Vec<KvWire>,
+    attributes: Attributes,
 }
 
 /// A link; one with an unreadable id is dropped rather than failing the span.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LinkWire {
     #[serde(default)]
@@ -115,7 +606,7 @@ struct LinkWire {
     #[serde(default)]
     span_id: LenientSpanId,
     #[serde(default, deserialize_with = "nullable")]
-    attributes: Vec<KvWire>,
+    attributes: Attributes,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +615,77 @@ struct StatusWire {
     code: CodeWire,
     #[serde(default)]
     message: Option<String>,
+}
+
+/// A wire element and the domain value it becomes (`None`: left out of the list).
+trait ToDomain {
+    type Domain;
+    fn to_domain(self) -> Option<Self::Domain>;
+}
+
+/// A JSON list decoded element by element as `W` and converted on the fly into the domain type.
+struct ListOf<W: ToDomain>(Vec<W::Domain>);
+
+impl<W: ToDomain> Default for ListOf<W> {
+    fn default() -> Self {
+        ListOf(Vec::new())
+    }
+}
+
+impl<'de, W: Deserialize<'de> + ToDomain> Deserialize<'de> for ListOf<W> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<W>(PhantomData<W>);
+        impl<'de, W: Deserialize<'de> + ToDomain> Visitor<'de> for V<W> {
+            type Value = ListOf<W>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<ListOf<W>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(w) = a.next_element::<W>()? {
+                    out.extend(w.to_domain());
+                }
+                Ok(ListOf(out))
+            }
+        }
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
+/// Attribute lists, decoded straight into [`KeyValue`]s.
+type Attributes = ListOf<KvWire>;
+/// Span events.
+type Events = ListOf<EventWire>;
+/// Span links; a link with an unreadable id is left out.
+type Links = ListOf<LinkWire>;
+
+impl ToDomain for KvWire {
+    type Domain = KeyValue;
+    fn to_domain(self) -> Option<KeyValue> {
+        Some(self.into())
+    }
+}
+
+impl ToDomain for EventWire {
+    type Domain = SpanEvent;
+    fn to_domain(self) -> Option<SpanEvent> {
+        Some(SpanEvent {
+            time_ns: self.time_unix_nano.0,
+            name: self.name,
+            attributes: self.attributes.0,
+        })
+    }
+}
+
+impl ToDomain for LinkWire {
+    type Domain = SpanLink;
+    fn to_domain(self) -> Option<SpanLink> {
+        Some(SpanLink {
+            trace_id: self.trace_id.0?,
+            span_id: self.span_id.0?,
+            attributes: self.attributes.0,
+        })
+    }
 }
 
 /// One attribute; the value is decoded straight into the domain's [`AttrValue`].
@@ -142,10 +704,6 @@ impl From<KvWire> for KeyValue {
             value: kv.value.0,
         }
     }
-}
-
-fn convert_kvs(kvs: Vec<KvWire>) -> Vec<KeyValue> {
-    kvs.into_iter().map(KeyValue::from).collect()
 }
 
 /// `SPAN_KIND_*` as an integer or an enum name (`SPAN_KIND_CLIENT`, or just `client`).
@@ -484,54 +1042,12 @@ pub(super) fn service_name(resource: &[KeyValue]) -> String {
 }
 
 impl TracesDataWire {
-    /// Converts to domain spans, appending to `out`.
+    /// Hands over the spans, appending to `out`.
     pub(super) fn into_spans(self, out: &mut Vec<Span>) {
-        for rs in self.resource_spans {
-            let resource = convert_kvs(rs.resource.attributes);
-            let service = service_name(&resource);
-            for ss in rs.scope_spans {
-                let scope = Some(ss.scope.name).filter(|s| !s.is_empty());
-                out.reserve(ss.spans.len());
-                for s in ss.spans {
-                    out.push(Span {
-                        trace_id: s.trace_id.0,
-                        span_id: s.span_id.0,
-                        parent_span_id: s.parent_span_id.0,
-                        service: service.clone(),
-                        name: s.name,
-                        kind: s.kind.0,
-                        start_ns: s.start_time_unix_nano.0,
-                        end_ns: s.end_time_unix_nano.0,
-                        status: SpanStatus {
-                            code: s.status.code.0,
-                            message: s.status.message.filter(|m| !m.is_empty()),
-                        },
-                        attributes: convert_kvs(s.attributes),
-                        events: s
-                            .events
-                            .into_iter()
-                            .map(|e| SpanEvent {
-                                time_ns: e.time_unix_nano.0,
-                                name: e.name,
-                                attributes: convert_kvs(e.attributes),
-                            })
-                            .collect(),
-                        links: s
-                            .links
-                            .into_iter()
-                            .filter_map(|l| {
-                                Some(SpanLink {
-                                    trace_id: l.trace_id.0?,
-                                    span_id: l.span_id.0?,
-                                    attributes: convert_kvs(l.attributes),
-                                })
-                            })
-                            .collect(),
-                        resource: resource.clone(),
-                        scope: scope.clone(),
-                    });
-                }
-            }
+        if out.is_empty() {
+            *out = self.spans;
+        } else {
+            out.extend(self.spans);
         }
     }
 }
@@ -624,5 +1140,77 @@ mod tests {
         let doc = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#);
         let text = format!("{doc}\n{doc}\n");
         assert_eq!(decode(text.as_bytes()).expect("jsonl").len(), 2);
+    }
+
+    #[test]
+    fn resource_and_scope_after_their_spans_still_apply() {
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}},{{{IDS}}}],"scope":{{"name":"late-scope"}}}}],
+              "resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"late"}}}}]}}}},
+              {{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#
+        );
+        let spans = decode(doc.as_bytes()).expect("decodes");
+        assert_eq!(spans.len(), 3);
+        for s in &spans[..2] {
+            assert_eq!(s.service, "late");
+            assert_eq!(s.scope.as_deref(), Some("late-scope"));
+            assert_eq!(*s.resource, [KeyValue::str("service.name", "late")]);
+        }
+        assert_eq!(spans[2].service, UNKNOWN_SERVICE);
+        assert_eq!(spans[2].scope, None);
+        assert!(spans[2].resource.is_empty());
+    }
+
+    #[test]
+    fn spans_of_a_resource_share_its_attributes() {
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"a"}}}}]}},
+              "scopeSpans":[{{"spans":[{{{IDS}}}]}},{{"spans":[{{{IDS}}}]}}]}}]}}"#
+        );
+        let spans = decode(doc.as_bytes()).expect("decodes");
+        assert!(Arc::ptr_eq(&spans[0].resource, &spans[1].resource));
+    }
+
+    #[test]
+    fn nulls_are_empty_and_repeated_fields_are_refused() {
+        let s = one(&format!(
+            r#"{{"resourceSpans":[{{"resource":null,"scopeSpans":[{{"scope":null,"spans":[{{{IDS},"name":null,"attributes":null,"events":null,"links":null,"status":null}}]}},{{"spans":null}}]}},{{"scopeSpans":null}}]}}"#
+        ));
+        assert_eq!((s.name.as_str(), s.service.as_str()), ("", UNKNOWN_SERVICE));
+        assert!(s.attributes.is_empty() && s.events.is_empty() && s.links.is_empty());
+        let err = decode(
+            format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS},{IDS}}}]}}]}}]}}"#)
+                .as_bytes(),
+        )
+        .expect_err("twice");
+        assert!(
+            err.to_string().contains("duplicate field `traceId`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fields_by_position_as_derived_structs_accept_them() {
+        // `[resourceSpans]`, `[resource, scopeSpans]`, `[scope, spans]`, `[traceId, spanId, …]`.
+        let doc = r#"[[[{"attributes":[{"key":"service.name","value":{"stringValue":"p"}}]},
+            [[{"name":"sc"},[["5b8efff798038103d269b633813fc60c","eee19b7ec3c1b174",null,"n",2,"1","2"]]]]]]]"#;
+        let spans = decode(doc.as_bytes()).expect("decodes");
+        assert_eq!(spans.len(), 1);
+        let s = &spans[0];
+        assert_eq!(
+            (s.service.as_str(), s.name.as_str(), s.kind),
+            ("p", "n", SpanKind::Server)
+        );
+        assert_eq!(
+            (s.start_ns, s.end_ns, s.scope.as_deref()),
+            (1, 2, Some("sc"))
+        );
+        let err = decode(br#"[[[null,[[null,[["5b8efff798038103d269b633813fc60c"]]]]]]]"#)
+            .expect_err("no span id");
+        assert!(
+            err.to_string()
+                .contains("invalid length 1, expected struct SpanWire with 11 elements"),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! `ResourceSpans`), so when the plain reading finds no span the wrapped reading is tried. Ids must be
 //! raw bytes; shorter ids are left-padded (64-bit Jaeger trace ids), empty or all-zero ones rejected.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue as PbKeyValue};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, TracesData};
@@ -166,12 +168,14 @@ fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
             .map(|r| kvs(&r.attributes))
             .unwrap_or_default();
         let service = service_name(&resource);
+        let resource: Arc<[KeyValue]> = resource.into();
         for (si, ss) in rs.scope_spans.iter().enumerate() {
-            let scope = ss
+            let scope: Option<Arc<str>> = ss
                 .scope
                 .as_ref()
-                .map(|s| s.name.clone())
-                .filter(|n| !n.is_empty());
+                .map(|s| s.name.as_str())
+                .filter(|n| !n.is_empty())
+                .map(Arc::from);
             for (pi, s) in ss.spans.iter().enumerate() {
                 let at = || format!("resource_spans[{ri}].scope_spans[{si}].spans[{pi}]");
                 let parent_span_id = if s.parent_span_id.is_empty() {
@@ -226,7 +230,7 @@ fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
                         })
                         .collect(),
                     links,
-                    resource: resource.clone(),
+                    resource: Arc::clone(&resource),
                     scope: scope.clone(),
                 });
             }

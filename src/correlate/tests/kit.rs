@@ -112,7 +112,7 @@ pub fn spans(text: &str) -> Vec<Span> {
             attributes: Vec::new(),
             events: Vec::new(),
             links: Vec::new(),
-            resource: Vec::new(),
+            resource: Default::default(),
             scope: None,
         };
         let mut explicit_parent: Option<Option<SpanId>> = None;

@@ -21,7 +21,7 @@ fn span(trace: u8, id: u8, parent: Option<u8>, start: u64, end: u64, name: u8) -
         attributes: Vec::new(),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Vec::new(),
+        resource: Default::default(),
         scope: None,
     }
 }

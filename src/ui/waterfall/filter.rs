@@ -161,7 +161,7 @@ fn term_matches(t: &Term, s: &Span) -> bool {
         Term::Attr(k, v) => s
             .attributes
             .iter()
-            .chain(&s.resource)
+            .chain(s.resource.iter())
             .any(|kv| kv.key == *k && kv.value.as_text().to_lowercase() == *v),
         Term::Text(v) => {
             s.name.to_lowercase().contains(v.as_str())
@@ -197,7 +197,7 @@ mod tests {
             attributes: attrs.iter().map(|(k, v)| KeyValue::str(*k, *v)).collect(),
             events: vec![],
             links: vec![],
-            resource: vec![],
+            resource: Default::default(),
             scope: None,
         }
     }
