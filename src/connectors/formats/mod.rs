@@ -27,7 +27,7 @@ use std::io::Read;
 
 use crate::domain::{ErrorEvent, Span};
 
-pub use otlp_proto::decode_otlp_protobuf;
+pub use otlp_proto::{decode_otlp_protobuf, decode_tempo_v2_protobuf};
 pub use sentry_web::decode_sentry_web_event;
 
 /// A payload format tracepin can decode.

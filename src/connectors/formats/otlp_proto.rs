@@ -42,6 +42,39 @@ pub fn decode_otlp_protobuf(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
     decode(&bytes)
 }
 
+/// Decodes the body of Tempo's `GET /api/v2/traces/{id}` as protobuf: a `TraceByIDResponse` is tried
+/// first (it is what v2 sends), so a large trace is decoded once, not first as `TracesData`; anything
+/// else falls back to [`decode_otlp_protobuf`].
+pub fn decode_tempo_v2_protobuf(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
+    let bytes = gunzip(bytes)?;
+    if let Some(t) = as_trace_by_id(&bytes)? {
+        return Ok(t);
+    }
+    decode(&bytes)
+}
+
+fn as_trace_by_id(bytes: &[u8]) -> Result<Option<DecodedTrace>, FormatError> {
+    let Ok(resp) = TraceByIdResponse::decode(bytes) else {
+        return Ok(None);
+    };
+    let batches = resp.trace.map(|t| t.batches).unwrap_or_default();
+    if !(has_spans(&batches) || resp.status != 0 || !resp.message.is_empty()) {
+        return Ok(None);
+    }
+    let partial = (resp.status == 1).then(|| {
+        if resp.message.is_empty() {
+            "Tempo returned a partial trace".to_owned()
+        } else {
+            resp.message.clone()
+        }
+    });
+    Ok(Some(DecodedTrace {
+        format: Format::TempoV2,
+        spans: convert(&batches)?,
+        partial,
+    }))
+}
+
 /// Decodes plain (not gzipped) protobuf bytes.
 pub(super) fn decode(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
     if bytes.is_empty() {
@@ -57,22 +90,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
             });
         }
     }
-    if let Ok(resp) = TraceByIdResponse::decode(bytes) {
-        let batches = resp.trace.map(|t| t.batches).unwrap_or_default();
-        if has_spans(&batches) || resp.status != 0 || !resp.message.is_empty() {
-            let partial = (resp.status == 1).then(|| {
-                if resp.message.is_empty() {
-                    "Tempo returned a partial trace".to_owned()
-                } else {
-                    resp.message.clone()
-                }
-            });
-            return Ok(DecodedTrace {
-                format: Format::TempoV2,
-                spans: convert(&batches)?,
-                partial,
-            });
-        }
+    if let Some(t) = as_trace_by_id(bytes)? {
+        return Ok(t);
     }
     match plain {
         Ok(_) => Ok(DecodedTrace {

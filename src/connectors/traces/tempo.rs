@@ -292,7 +292,12 @@ pub(crate) async fn decode_body(
             || (resp.content_type.is_empty()
                 && !body.first().is_some_and(|b| *b == b'{' || *b == b'['));
         if protobuf {
-            return formats::decode_otlp_protobuf(&body).map_err(|e| e.to_string());
+            let decoded = if json_format == formats::Format::TempoV2 {
+                formats::decode_tempo_v2_protobuf(&body)
+            } else {
+                formats::decode_otlp_protobuf(&body)
+            };
+            return decoded.map_err(|e| e.to_string());
         }
         match formats::decode_as(json_format, &body) {
             Ok(Decoded::Trace(t)) => Ok(t),
