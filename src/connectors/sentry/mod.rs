@@ -604,12 +604,7 @@ impl SentryClient {
     /// issue's short id and permalink.
     pub async fn latest_event(&self, issue_id: &str) -> Result<ErrorEvent, SentryError> {
         let id = issue_id_segment(issue_id)?;
-        let url = self.transport.url(
-            &["organizations", &self.org, "issues", id, "events", "latest"],
-            &[],
-        )?;
-        let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
-        let ev = decode_event(url.path(), &raw.body)?;
+        let ev = self.fetch_latest_event(id).await?;
         let issue = match self.issue(id).await {
             Ok(i) => Some(i),
             Err(e) => {
@@ -630,13 +625,17 @@ impl SentryClient {
     /// have them).
     pub async fn latest_event_only(&self, issue_id: &str) -> Result<ErrorEvent, SentryError> {
         let id = issue_id_segment(issue_id)?;
+        let ev = self.fetch_latest_event(id).await?;
+        Ok(self.decorate(ev, Some(id), None, None, None))
+    }
+
+    async fn fetch_latest_event(&self, id: &str) -> Result<ErrorEvent, SentryError> {
         let url = self.transport.url(
             &["organizations", &self.org, "issues", id, "events", "latest"],
             &[],
         )?;
         let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
-        let ev = decode_event(url.path(), &raw.body)?;
-        Ok(self.decorate(ev, Some(id), None, None, None))
+        decode_event(url.path(), &raw.body)
     }
 
     /// `GET /organizations/{org}/issues/{id}/events/`: one page of an issue's events (slim: no stack
