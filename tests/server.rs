@@ -299,8 +299,7 @@ async fn fake_sentry(fake: &serde_json::Value) -> String {
         )
             .into_response()
     };
-    let (e1, e2, e3, e4, e5) = (
-        events.clone(),
+    let (e1, e2, e3, e4) = (
         events.clone(),
         events.clone(),
         events.clone(),
@@ -434,7 +433,6 @@ async fn fake_sentry(fake: &serde_json::Value) -> String {
             .route(
                 "/api/0/",
                 route_get(move || {
-                    let _ = &e5;
                     async move { axum::Json(serde_json::json!({"auth": {"scopes": ["event:read", "org:read", "project:read"]}})) }
                 }),
             ),

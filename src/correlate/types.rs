@@ -294,6 +294,29 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// A timeline with no spans, spanning `start_ns..end_ns`: errors only, each listed as unplaced.
+    pub fn without_spans(
+        trace_id: TraceId,
+        start_ns: u64,
+        end_ns: u64,
+        unplaced: Vec<Unplaced>,
+    ) -> Timeline {
+        Timeline {
+            trace: Trace {
+                trace_id,
+                spans: Vec::new(),
+                nodes: Vec::new(),
+                diagnostics: Vec::new(),
+                start_ns,
+                end_ns,
+            },
+            pins: Vec::new(),
+            unplaced,
+            skew: Skew::none(0),
+            critical_path: Vec::new(),
+        }
+    }
+
     /// Pins on a given row.
     pub fn pins_on(&self, row: usize) -> impl Iterator<Item = &Pin> {
         self.pins.iter().filter(move |p| p.row == row)

@@ -8,6 +8,13 @@ use url::Url;
 
 use super::ids::{SpanId, TraceId};
 
+/// Only http(s) links are rendered as links; anything else (`javascript:`…) is shown as text.
+pub fn safe_url(u: &str) -> Option<String> {
+    let t = u.trim();
+    let lower = t.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| t.to_owned())
+}
+
 /// The pane id used in Grafana's `panes` map; any key works, Grafana keeps it.
 const GRAFANA_PANE: &str = "tracepin";
 

@@ -414,7 +414,7 @@ impl DataStore {
                 page.items
                     .into_iter()
                     .map(|i| IssueRow {
-                        permalink: crate::ui::components::safe_url(&i.permalink),
+                        permalink: crate::domain::links::safe_url(&i.permalink),
                         first_seen: fmt(i.first_seen),
                         last_seen: fmt(i.last_seen),
                         id: i.id,
@@ -685,20 +685,7 @@ fn errors_only(
             reason: correlate::UnplacedReason::TraceNotLoaded { trace_id: id },
         })
         .collect();
-    let timeline = Timeline {
-        trace: crate::domain::Trace {
-            trace_id: id,
-            spans: Vec::new(),
-            nodes: Vec::new(),
-            diagnostics: Vec::new(),
-            start_ns: start,
-            end_ns: end,
-        },
-        pins: Vec::new(),
-        unplaced,
-        skew: correlate::Skew::none(0),
-        critical_path: Vec::new(),
-    };
+    let timeline = Timeline::without_spans(id, start, end, unplaced);
     Loaded {
         correlation: Arc::new(Correlation {
             timelines: vec![timeline],

@@ -48,7 +48,7 @@ pub fn for_trace(
     }
     if let Some(ui) = sentry_ui {
         let href = format!("{}/performance/trace/{trace}/", ui.trim_end_matches('/'));
-        if let Some(href) = crate::ui::components::safe_url(&href) {
+        if let Some(href) = crate::domain::links::safe_url(&href) {
             out.push(LinkOut {
                 label: "Open trace in Sentry".into(),
                 href,

@@ -150,7 +150,7 @@ async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -
                     let brief = Some((
                         issue.short_id.clone(),
                         issue.title.clone(),
-                        crate::ui::components::safe_url(&issue.permalink),
+                        crate::domain::links::safe_url(&issue.permalink),
                     ));
                     event_outcome(data, public_url, ev, trace, brief)
                 }
@@ -215,20 +215,12 @@ pub fn event_alone(
     // A timeline with no spans: only the event's time and its unplaced reason matter here.
     let mut placeholder = [0u8; 16];
     placeholder[15] = 1;
-    let tl = correlate::Timeline {
-        trace: crate::domain::Trace {
-            trace_id: TraceId::from_bytes(placeholder)?,
-            spans: Vec::new(),
-            nodes: Vec::new(),
-            diagnostics: Vec::new(),
-            start_ns: at,
-            end_ns: at,
-        },
-        pins: Vec::new(),
-        unplaced: c.unplaced.clone(),
-        skew: correlate::Skew::none(0),
-        critical_path: Vec::new(),
-    };
+    let tl = correlate::Timeline::without_spans(
+        TraceId::from_bytes(placeholder)?,
+        at,
+        at,
+        c.unplaced.clone(),
+    );
     let detail = super::timeline::event_detail(&c, &tl, &event_id, public_url)?;
     Some((detail, reason))
 }

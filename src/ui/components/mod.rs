@@ -18,12 +18,7 @@ pub fn service_color(i: u16) -> &'static str {
     PALETTE[usize::from(i) % PALETTE.len()]
 }
 
-/// Only http(s) links are rendered as links; anything else (`javascript:`…) is shown as text.
-pub fn safe_url(u: &str) -> Option<String> {
-    let t = u.trim();
-    let lower = t.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| t.to_owned())
-}
+pub use crate::domain::links::safe_url;
 
 /// "Open in …" links to other tools (new tab; only http(s) targets are rendered).
 #[leptos::component]
