@@ -8,10 +8,13 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod view;
 pub mod correlate;
 pub mod domain;
 pub mod ui;
 
+#[cfg(feature = "ssr")]
+pub mod app;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]

@@ -103,7 +103,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::run(leptos_options, config)) {
+    match runtime.block_on(tracepin::app::run(leptos_options, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tracepin: {e}");

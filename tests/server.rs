@@ -12,7 +12,8 @@ use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
 use tracepin::server::config::{Config, Overrides};
-use tracepin::server::{router, AppState};
+use tracepin::app::router;
+use tracepin::server::AppState;
 
 fn options() -> LeptosOptions {
     LeptosOptions::builder()
@@ -752,7 +753,7 @@ async fn lookup_opens_what_an_id_names() {
             "/trace/d623a6d859f6f10504aae53c873bafc5?v=1&span=538711f5379750dc",
         ),
     ] {
-        let uri = format!("/lookup?q={}", tracepin::ui::waterfall::state::encode(q));
+        let uri = format!("/lookup?q={}", tracepin::view::state::encode(q));
         let res = get_raw(&app, &uri).await;
         assert_eq!(res.status(), StatusCode::FOUND, "{q}");
         assert_eq!(location(&res).as_deref(), Some(want), "{q}");
@@ -876,7 +877,7 @@ async fn issues_and_lookups_against_live_upstreams() {
     assert!(html.contains("Sentry org `acme`"), "{html}");
     assert!(html.contains("last 30d"), "{html}");
     // A Sentry event URL from the browser's address bar.
-    let q = tracepin::ui::waterfall::state::encode(
+    let q = tracepin::view::state::encode(
         "https://acme.sentry.io/issues/6012345111/events/e3de285bd47c404c9a4e8c0a4d2a7b3b/?project=4505549139935233",
     );
     let res = get_raw(&app, &format!("/lookup?q={q}")).await;

@@ -1,7 +1,8 @@
 //! [`AppError`]: the one error type that crosses to the browser.
 //!
 //! Serializable and user-safe: connector errors are logged once, server-side, where they are converted;
-//! the browser only sees a message a person can act on.
+//! the browser only sees a message a person can act on. It knows its HTTP status, so every page and
+//! handler answers the same status for the same error.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -24,10 +25,70 @@ pub enum AppError {
     Internal(String),
 }
 
+impl AppError {
+    /// The HTTP status this error is answered with: 404, 400, 502 or 500.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::BadRequest(_) => 400,
+            AppError::Upstream(_) => 502,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// A short title for an error page about `what` ("trace", "event"…).
+    pub fn title(&self, what: &str) -> String {
+        match self {
+            AppError::NotFound(_) => format!("{} not found", capitalise(what)),
+            AppError::BadRequest(_) => format!("That is not a {what} id"),
+            AppError::Upstream(_) | AppError::Internal(_) => {
+                format!("The {what} could not be loaded")
+            }
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Internal(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::server::DataError> for AppError {
+    fn from(e: crate::server::DataError) -> Self {
+        use crate::server::DataError;
+        match e {
+            DataError::NotFound(m) => AppError::NotFound(m),
+            DataError::Upstream(m) => AppError::Upstream(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_and_title() {
+        assert_eq!(AppError::NotFound("x".into()).status(), 404);
+        assert_eq!(AppError::BadRequest("x".into()).status(), 400);
+        assert_eq!(AppError::Upstream("x".into()).status(), 502);
+        assert_eq!(AppError::Internal("x".into()).status(), 500);
+        assert_eq!(AppError::NotFound("x".into()).title("trace"), "Trace not found");
+        assert_eq!(
+            AppError::BadRequest("x".into()).title("trace"),
+            "That is not a trace id"
+        );
     }
 }

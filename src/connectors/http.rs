@@ -2,7 +2,8 @@
 //! a streaming response-size cap and per-call tracing.
 //!
 //! [`HttpClient::get`] sends one GET, retrying connect errors and 5xx answers with jittered exponential
-//! backoff (4xx are never retried, a timeout at most once), and reads the body chunk by chunk so a body
+//! backoff (4xx and timeouts are never retried, and the whole call, retries included, ends within the
+//! timeout), and reads the body chunk by chunk so a body
 //! over the cap is abandoned without being buffered. Every call runs in a `tracing` span named
 //! `upstream` with the upstream's name, the URL path, the status and the duration. Header values passed
 //! as secret are marked sensitive; neither they nor the query string appear in logs or errors
@@ -248,6 +249,9 @@ impl HttpClient {
         result.map(|(r, _)| r)
     }
 
+    /// Sends the request, retrying connect errors and 5xx answers, all within one budget: the whole
+    /// call, retries and backoff included, ends by `options.timeout`. A timed-out attempt has used the
+    /// budget up, so it is never retried; a retry is only started when its backoff leaves time for it.
     async fn get_with_retries(
         &self,
         url: &reqwest::Url,
@@ -255,32 +259,51 @@ impl HttpClient {
         accept: &str,
     ) -> Result<(HttpResponse, u32), HttpError> {
         let max_attempts = self.options.max_attempts.max(1);
+        let budget = self.options.timeout;
+        let deadline = Instant::now() + budget;
+        let timed_out = || HttpError::Timeout {
+            upstream: self.upstream.clone(),
+            path: path.to_owned(),
+            after: budget,
+        };
         let mut attempt = 0u32;
-        let mut timeouts = 0u32;
         loop {
             attempt += 1;
-            let outcome = self.get_once(url, path, accept).await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            let outcome = match tokio::time::timeout(left, self.get_once(url, path, accept)).await {
+                Ok(o) => o,
+                Err(_) => Err(timed_out()),
+            };
             let retry = match &outcome {
                 Ok(resp) => resp.status.is_server_error(),
                 Err(HttpError::Connect { .. }) => true,
-                Err(HttpError::Timeout { .. }) => {
-                    timeouts += 1;
-                    timeouts <= 1
-                }
                 Err(_) => false,
             };
             if !retry || attempt >= max_attempts {
-                return outcome.map(|r| (r, attempt));
+                return outcome
+                    .map(|r| (r, attempt))
+                    .map_err(|e| match e {
+                        HttpError::Timeout { .. } => timed_out(),
+                        e => e,
+                    });
             }
             let base = self
                 .options
                 .backoff
                 .saturating_mul(1u32 << (attempt - 1).min(8));
             let base_ms = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
-            let jittered =
-                rand::rng().random_range(base_ms / 2..=base_ms.saturating_add(base_ms / 2));
-            tracing::debug!(attempt, wait_ms = jittered, "retrying upstream call");
-            tokio::time::sleep(Duration::from_millis(jittered)).await;
+            let jittered = Duration::from_millis(
+                rand::rng().random_range(base_ms / 2..=base_ms.saturating_add(base_ms / 2)),
+            );
+            if Instant::now() + jittered >= deadline {
+                // No time left for another attempt: the last answer stands.
+                return outcome.map(|r| (r, attempt));
+            }
+            tracing::debug!(attempt, wait_ms = %jittered.as_millis(), "retrying upstream call");
+            tokio::time::sleep(jittered).await;
         }
     }
 

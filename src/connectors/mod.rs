@@ -6,6 +6,7 @@
 //! Wire types are private to their module; conversion to domain values is one function per format.
 
 pub mod demo;
+pub mod events;
 pub mod formats;
 pub mod http;
 pub mod sentry;

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use crate::connectors::sentry::SentrySettings;
+pub use crate::connectors::traces::{FilesConfig, JaegerConfig, TempoConfig};
+
 /// Error while loading configuration; the message names the file, the line and the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -80,95 +83,6 @@ pub enum AuthMode {
     ProxyHeader,
 }
 
-/// `[sentry]`: the Sentry Web API.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub struct SentrySection {
-    /// Base URL, e.g. `https://sentry.io` or `https://de.sentry.io` or a self-hosted URL.
-    pub url: Option<String>,
-    /// Organization slug.
-    pub org: Option<String>,
-    /// Auth token (prefer `SENTRY_AUTH_TOKEN`).
-    pub token: Option<SecretString>,
-    /// Per-request timeout in seconds (default 20).
-    pub timeout_secs: Option<u64>,
-    /// Longest wait, in seconds, for a Sentry rate-limit window to reset before a request fails with
-    /// "Sentry rate limit, retry in N s" instead (default 5).
-    pub max_rate_limit_wait_secs: Option<u64>,
-    /// How far back the errors of a trace are searched, as a Sentry `statsPeriod` such as `14d` or `90d`
-    /// (default `30d`).
-    pub trace_stats_period: Option<String>,
-}
-
-/// `[[tempo]]`: one Grafana Tempo query endpoint.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub struct TempoSection {
-    /// Name shown in the UI, e.g. `production`.
-    #[serde(default = "default_tempo_name")]
-    pub name: String,
-    /// Base URL, e.g. `http://tempo:3200`.
-    pub url: String,
-    /// `X-Scope-OrgID` tenant.
-    pub tenant: Option<String>,
-    /// Bearer token.
-    pub token: Option<SecretString>,
-    /// Path prefix configured as Tempo's `http_api_prefix`.
-    pub http_api_prefix: Option<String>,
-    /// Whole-request timeout in milliseconds, body included (default 30000).
-    #[serde(default)]
-    pub timeout_ms: Option<u64>,
-    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
-    /// buffered (default 256).
-    #[serde(default)]
-    pub max_response_mb: Option<u64>,
-    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
-    /// timestamp (default 3600).
-    #[serde(default)]
-    pub time_hint_window_secs: Option<u64>,
-    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
-    #[serde(default)]
-    pub cache_ttl_secs: Option<u64>,
-}
-
-/// `[[jaeger]]`: one Jaeger query endpoint.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub struct JaegerSection {
-    /// Name shown in the UI, e.g. `staging`.
-    #[serde(default = "default_jaeger_name")]
-    pub name: String,
-    /// Base URL, e.g. `http://jaeger:16686`.
-    pub url: String,
-    /// Value of an `Authorization` header, if the query service needs one.
-    pub authorization: Option<SecretString>,
-    /// Whole-request timeout in milliseconds, body included (default 30000).
-    #[serde(default)]
-    pub timeout_ms: Option<u64>,
-    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
-    /// buffered (default 256).
-    #[serde(default)]
-    pub max_response_mb: Option<u64>,
-    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
-    /// timestamp (default 3600).
-    #[serde(default)]
-    pub time_hint_window_secs: Option<u64>,
-    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
-    #[serde(default)]
-    pub cache_ttl_secs: Option<u64>,
-}
-
-/// `[files]`: a directory of exported trace and Sentry event files.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub struct FilesSection {
-    /// Directory to index.
-    pub dir: Option<PathBuf>,
-    /// How often, in seconds, the directory is polled for added, changed or removed files (default 5).
-    #[serde(default)]
-    pub rescan_secs: Option<u64>,
-}
-
 /// `[correlate]`: pinning options.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
@@ -203,25 +117,17 @@ struct FileConfig {
     #[serde(default)]
     auth: AuthSection,
     #[serde(default)]
-    sentry: SentrySection,
+    sentry: SentrySettings,
     #[serde(default)]
-    tempo: Vec<TempoSection>,
+    tempo: Vec<TempoConfig>,
     #[serde(default)]
-    jaeger: Vec<JaegerSection>,
+    jaeger: Vec<JaegerConfig>,
     #[serde(default)]
-    files: FilesSection,
+    files: FilesConfig,
     #[serde(default)]
     correlate: CorrelateSection,
     #[serde(default)]
     links: LinksSection,
-}
-
-fn default_tempo_name() -> String {
-    "tempo".to_owned()
-}
-
-fn default_jaeger_name() -> String {
-    "jaeger".to_owned()
 }
 
 /// Values given on the command line (all optional; they override file and environment).
@@ -249,13 +155,13 @@ pub struct Config {
     /// `[auth]`.
     pub auth: AuthSection,
     /// `[sentry]` (effective only when url, org and token are all known).
-    pub sentry: SentrySection,
+    pub sentry: SentrySettings,
     /// `[[tempo]]`.
-    pub tempo: Vec<TempoSection>,
+    pub tempo: Vec<TempoConfig>,
     /// `[[jaeger]]`.
-    pub jaeger: Vec<JaegerSection>,
+    pub jaeger: Vec<JaegerConfig>,
     /// `[files]`.
-    pub files: FilesSection,
+    pub files: FilesConfig,
     /// `[correlate]`.
     pub correlate: CorrelateSection,
     /// `[links]`.
@@ -418,10 +324,10 @@ impl Config {
     }
 }
 
-fn upsert_tempo(list: &mut Vec<TempoSection>, url: String) {
+fn upsert_tempo(list: &mut Vec<TempoConfig>, url: String) {
     match list.first_mut() {
         Some(first) => first.url = url,
-        None => list.push(TempoSection {
+        None => list.push(TempoConfig {
             name: default_tempo_name(),
             url,
             tenant: None,
@@ -435,10 +341,10 @@ fn upsert_tempo(list: &mut Vec<TempoSection>, url: String) {
     }
 }
 
-fn upsert_jaeger(list: &mut Vec<JaegerSection>, url: String) {
+fn upsert_jaeger(list: &mut Vec<JaegerConfig>, url: String) {
     match list.first_mut() {
         Some(first) => first.url = url,
-        None => list.push(JaegerSection {
+        None => list.push(JaegerConfig {
             name: default_jaeger_name(),
             url,
             authorization: None,

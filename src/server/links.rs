@@ -4,11 +4,26 @@
 //! the first `[[jaeger]]` query URL (the query service serves its UI at the same address). Sentry's
 //! trace view is linked when Sentry is configured. Only http(s) bases produce links.
 
-use crate::api::types::LinkOut;
+use crate::connectors::sentry::SentryClient;
+use crate::correlate::Timeline;
+use crate::view::types::LinkOut;
 use crate::domain::links::{grafana_explore_url, jaeger_trace_url};
 use crate::domain::{SpanId, TraceId};
 
 use super::config::Config;
+
+/// Links to a loaded timeline's trace (a span focused when given); the time range is the trace's own.
+pub fn for_timeline(
+    config: &Config,
+    sentry: Option<&SentryClient>,
+    tl: &Timeline,
+    span: Option<SpanId>,
+) -> Vec<LinkOut> {
+    let t = &tl.trace;
+    let sentry_ui = sentry.map(SentryClient::org_ui);
+    let range = (!t.spans.is_empty()).then_some((t.start_ns, t.end_ns));
+    for_trace(config, sentry_ui.as_deref(), t.trace_id, span, range)
+}
 
 /// Links to one trace (a span focused when given). `range_ns` is the trace's start and end (Unix ns),
 /// used to narrow Grafana's time range.

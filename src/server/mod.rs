@@ -1,20 +1,22 @@
-//! Server: configuration, shared state, access control, readiness and routes (server only).
+//! Server: configuration (composing each connector's own config), shared state, data loading,
+//! resolving what a person pasted, "Open in …" links, access control, readiness and the server's own
+//! routes (server only).
 //!
-//! The only code besides `api` that knows HTTP. `router(state)` is a plain function so tests can drive
-//! it; `run` binds the address from the Leptos options and shuts down gracefully on SIGTERM/Ctrl-C.
+//! Imports `domain`, `correlate`, `connectors` and `view`; never `api` or `ui` (the router that joins
+//! them all is `crate::app`).
 
 pub mod auth;
 pub mod config;
 pub mod data;
 pub mod links;
-pub mod lookup;
+pub mod resolve;
 pub mod ready;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
-pub mod timeline;
 
-pub use routes::router;
+
+pub use data::{DataError, DataStore, Loaded};
 pub use state::AppState;
 
 use leptos::prelude::LeptosOptions;
@@ -45,37 +47,8 @@ pub fn load(config_path: &str, overrides: &Overrides) -> Result<(LeptosOptions, 
     Ok((leptos_options, config))
 }
 
-/// Serves until SIGTERM or Ctrl-C.
-pub async fn run(leptos_options: LeptosOptions, config: Config) -> std::io::Result<()> {
-    let addr = leptos_options.site_addr;
-    let state = AppState::new(leptos_options, config);
-    let app = router(state.clone());
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    tracing::info!(
-        source = %state.data.source(),
-        "tracepin listening on http://{local}"
-    );
-    println!("tracepin is serving on http://{local}");
-    // Check every upstream once at startup (token scopes, reachability) and say what is wrong.
-    let data = state.data.clone();
-    tokio::spawn(async move {
-        for u in ready::check(&data).await.upstreams {
-            if u.status == "ok" {
-                tracing::info!(upstream = %u.name, kind = %u.kind, "{}", u.detail);
-            } else {
-                tracing::warn!(upstream = %u.name, kind = %u.kind, "{}", u.detail);
-            }
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    tracing::info!("tracepin stopped");
-    Ok(())
-}
-
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -6,7 +6,8 @@
 
 pub mod components;
 pub mod pages;
-pub mod waterfall;
+pub mod trace_ctx;
+
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

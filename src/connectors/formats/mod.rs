@@ -96,19 +96,6 @@ impl Format {
             Format::SentryEventJson => r#"{"event_id","exception"|"message",…}"#,
         }
     }
-
-    /// True for formats that hold spans, false for Sentry events.
-    pub fn is_trace(self) -> bool {
-        matches!(
-            self,
-            Format::OtlpJson
-                | Format::OtlpProtobuf
-                | Format::TempoV1
-                | Format::TempoV2
-                | Format::JaegerV3
-                | Format::JaegerV1
-        )
-    }
 }
 
 impl fmt::Display for Format {

@@ -9,6 +9,10 @@
 //! [`crate::connectors::formats::decode_sentry_web_event`].
 
 mod error;
+mod linked;
+pub mod query;
+
+pub use linked::LinkedEvents;
 mod transport;
 mod wire;
 
@@ -25,13 +29,36 @@ use transport::{CacheClass, Transport};
 use wire::{DiscoverPage, EventIdHeadWire, IndexWire, IssueWire, OrgWire, ShortIdWire, TraceError};
 
 use crate::connectors::formats::decode_sentry_web_event;
-use crate::domain::{ErrorEvent, EventId, SpanId, TraceContext, TraceId};
+use crate::domain::{event_id_lenient, ErrorEvent, EventId, SpanId, TraceContext, TraceId};
+
+/// `[sentry]`: the Sentry Web API.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct SentrySettings {
+    /// Base URL, e.g. `https://sentry.io` or `https://de.sentry.io` or a self-hosted URL.
+    pub url: Option<String>,
+    /// Organization slug.
+    pub org: Option<String>,
+    /// Auth token (prefer `SENTRY_AUTH_TOKEN`).
+    pub token: Option<SecretString>,
+    /// Per-request timeout in seconds (default 20).
+    pub timeout_secs: Option<u64>,
+    /// Longest wait, in seconds, for a Sentry rate-limit window to reset before a request fails with
+    /// "Sentry rate limit, retry in N s" instead (default 5).
+    pub max_rate_limit_wait_secs: Option<u64>,
+    /// How far back the errors of a trace are searched, as a Sentry `statsPeriod` such as `14d` or `90d`
+    /// (default `30d`).
+    pub trace_stats_period: Option<String>,
+}
 
 /// Scopes a read-only tracepin token needs.
 pub const REQUIRED_SCOPES: [&str; 3] = ["org:read", "project:read", "event:read"];
 
 /// Most pages followed when listing the errors of one trace (100 rows each).
 const MAX_TRACE_PAGES: usize = 10;
+
+/// The tag that carries an OpenTelemetry trace id on events of apps that link by hand.
+pub const OTEL_TRACE_ID_TAG: &str = "otel.trace_id";
 
 /// How to reach one Sentry organization.
 #[derive(Debug, Clone)]
@@ -56,6 +83,32 @@ pub struct SentryConfig {
     pub concurrency: usize,
     /// `statsPeriod` of the trace lookup (Sentry's retention; e.g. `30d`, `90d`).
     pub trace_stats_period: String,
+}
+
+impl SentrySettings {
+    /// The client these settings describe: `None` unless url, org and token are all known; an error
+    /// sentence when the URL is unusable.
+    pub fn client(&self) -> Option<Result<SentryClient, String>> {
+        use secrecy::ExposeSecret;
+        let (Some(url), Some(org), Some(token)) = (&self.url, &self.org, &self.token) else {
+            return None;
+        };
+        let mut c = SentryConfig::new(
+            url.clone(),
+            org.clone(),
+            SecretString::from(token.expose_secret().to_owned()),
+        );
+        if let Some(t) = self.timeout_secs {
+            c.timeout = Duration::from_secs(t);
+        }
+        if let Some(w) = self.max_rate_limit_wait_secs {
+            c.max_rate_limit_wait = Duration::from_secs(w);
+        }
+        if let Some(p) = &self.trace_stats_period {
+            c.trace_stats_period = p.clone();
+        }
+        Some(SentryClient::new(c).map_err(|e| e.to_string()))
+    }
 }
 
 impl SentryConfig {
@@ -234,16 +287,20 @@ pub struct TraceEvents {
     pub events: Vec<ErrorEvent>,
     /// The endpoint that listed them.
     pub via: TraceLookup,
+    /// Searches that failed while others answered (the events found are still returned).
+    pub notices: Vec<String>,
 }
 
 /// What is known about an event before fetching it in full.
 #[derive(Debug, Clone, Default)]
-struct EventRef {
+pub(crate) struct EventRef {
     event_id: String,
     project: Option<String>,
     issue_id: Option<String>,
     short_id: Option<String>,
     span: Option<String>,
+    /// The trace id the listing files it under (Sentry's `contexts.trace.trace_id`).
+    trace: Option<String>,
 }
 
 impl From<TraceError> for EventRef {
@@ -254,28 +311,9 @@ impl From<TraceError> for EventRef {
             issue_id: e.issue_id,
             short_id: e.short_id,
             span: e.span,
+            trace: None,
         }
     }
-}
-
-/// Normalizes an event id (dashed UUIDs and upper case accepted) to 32 lowercase hex digits.
-fn event_id_hex(raw: &str) -> Result<String, SentryError> {
-    let hex: String = raw
-        .trim()
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    hex.parse::<EventId>()
-        .map(|id| id.to_hex())
-        .map_err(|e| SentryError::Config(format!("{raw:?} is not a Sentry event id: {e}")))
-}
-
-/// A trace id as 32 lowercase hex digits (dashes accepted).
-fn trace_id_hex(raw: &str) -> Result<TraceId, SentryError> {
-    let hex: String = raw.trim().chars().filter(|c| *c != '-').collect();
-    hex.parse::<TraceId>()
-        .map_err(|e| SentryError::Config(format!("{raw:?} is not a trace id: {e}")))
 }
 
 /// `trace.span` as Sentry's Discover returns it (a UInt64 in hex that may lack leading zeros).
@@ -673,9 +711,9 @@ impl SentryClient {
     /// `None` when the organization has no such event.
     pub async fn resolve_event_id(
         &self,
-        event_id: &str,
+        event_id: EventId,
     ) -> Result<Option<(String, ErrorEvent)>, SentryError> {
-        let eid = event_id_hex(event_id)?;
+        let eid = event_id.to_hex();
         let url = self
             .transport
             .url(&["organizations", &self.org, "eventids", &eid], &[])?;
@@ -698,9 +736,9 @@ impl SentryClient {
     pub async fn project_event(
         &self,
         project: &str,
-        event_id: &str,
+        event_id: EventId,
     ) -> Result<ErrorEvent, SentryError> {
-        let eid = event_id_hex(event_id)?;
+        let eid = event_id.to_hex();
         let url = self.transport.url(
             &["projects", &self.org, project.trim(), "events", &eid],
             &[],
@@ -711,7 +749,7 @@ impl SentryClient {
     }
 
     /// The full error events of one trace, oldest first. See [`Self::events_for_trace_detailed`].
-    pub async fn events_for_trace(&self, trace_id: &str) -> Result<Vec<ErrorEvent>, SentryError> {
+    pub async fn events_for_trace(&self, trace_id: TraceId) -> Result<Vec<ErrorEvent>, SentryError> {
         Ok(self.events_for_trace_detailed(trace_id).await?.events)
     }
 
@@ -721,24 +759,48 @@ impl SentryClient {
     /// (left-padded to 16 digits) fills in an event that has none.
     pub async fn events_for_trace_detailed(
         &self,
-        trace_id: &str,
+        trace: TraceId,
     ) -> Result<TraceEvents, SentryError> {
-        let trace = trace_id_hex(trace_id)?;
         let hex = trace.to_hex();
-        let (refs, via) = match self.trace_refs_from_events(&hex).await {
-            Ok(refs) => (refs, TraceLookup::EventsQuery),
-            Err(e @ (SentryError::Status { status: 400, .. } | SentryError::NotFound { .. })) => {
-                tracing::warn!(trace_id = %hex, error = %e, "Sentry rejected the errors query; using the trace endpoint");
-                (
-                    self.trace_refs_from_trace(&hex).await?,
-                    TraceLookup::TraceEndpoint,
-                )
+        let by_trace = async {
+            match self.trace_refs_from_events(&hex).await {
+                Ok(refs) => Ok((refs, TraceLookup::EventsQuery)),
+                Err(e @ (SentryError::Status { status: 400, .. } | SentryError::NotFound { .. })) => {
+                    tracing::warn!(trace_id = %hex, error = %e, "Sentry rejected the errors query; using the trace endpoint");
+                    Ok((self.trace_refs_from_trace(&hex).await?, TraceLookup::TraceEndpoint))
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => return Err(e),
         };
-        tracing::info!(trace_id = %hex, via = ?via, errors = refs.len(), "Sentry errors of a trace listed");
-        let mut events: Vec<ErrorEvent> = futures::stream::iter(refs)
-            .map(|r| self.full_event(r, trace))
+        // The OpenTelemetry trace id carried as a tag by apps that link by hand (`otel.trace_id`):
+        // Sentry files those events under its own trace id, so `trace:` alone misses them.
+        let tag_query = query::tag_is(OTEL_TRACE_ID_TAG, &hex).unwrap_or_default();
+        let by_tag = self.refs_for_query(&tag_query);
+        let (listed, tagged) = futures::join!(by_trace, by_tag);
+        let (refs, via) = listed?;
+        let mut notices = Vec::new();
+        let tagged = match tagged {
+            Ok((t, _)) => t,
+            Err(e) => {
+                tracing::warn!(trace_id = %hex, error = %e, "Sentry search by otel.trace_id tag failed");
+                notices.push(format!("Sentry search `{tag_query}` failed: {e}"));
+                Vec::new()
+            }
+        };
+        tracing::info!(trace_id = %hex, via = ?via, errors = refs.len(), tagged = tagged.len(), "Sentry errors of a trace listed");
+        let mut seen: std::collections::HashSet<String> =
+            refs.iter().map(|r| r.event_id.clone()).collect();
+        let jobs = refs
+            .into_iter()
+            .map(|r| (r, Some(trace)))
+            .chain(
+                tagged
+                    .into_iter()
+                    .filter(|r| seen.insert(r.event_id.clone()))
+                    .map(|r| (r, None)),
+            );
+        let mut events: Vec<ErrorEvent> = futures::stream::iter(jobs)
+            .map(|(r, t)| self.full_event(r, t))
             .buffer_unordered(self.concurrency)
             .try_filter_map(|ev| async move { Ok(ev) })
             .try_collect()
@@ -747,10 +809,27 @@ impl SentryClient {
             (a.timestamp_ns, a.event_id.map(|e| e.to_hex()))
                 .cmp(&(b.timestamp_ns, b.event_id.map(|e| e.to_hex())))
         });
-        Ok(TraceEvents { events, via })
+        Ok(TraceEvents {
+            events,
+            via,
+            notices,
+        })
     }
 
     async fn trace_refs_from_events(&self, trace_hex: &str) -> Result<Vec<EventRef>, SentryError> {
+        let (refs, cut) = self.refs_for_query(&format!("trace:{trace_hex}")).await?;
+        if cut {
+            tracing::warn!(trace_id = trace_hex, "more than {MAX_TRACE_PAGES} pages of Sentry errors in one trace; the rest is left out");
+        }
+        Ok(refs)
+    }
+
+    /// The errors dataset for one search query, every page up to [`MAX_TRACE_PAGES`] (`true` when
+    /// more pages were left out): `GET /organizations/{org}/events/?dataset=errors&query=…`.
+    pub(crate) async fn refs_for_query(
+        &self,
+        search: &str,
+    ) -> Result<(Vec<EventRef>, bool), SentryError> {
         let mut refs: Vec<EventRef> = Vec::new();
         let mut cursor: Option<String> = None;
         for page in 0..MAX_TRACE_PAGES {
@@ -758,6 +837,7 @@ impl SentryClient {
             for f in [
                 "id",
                 "project",
+                "trace",
                 "trace.span",
                 "issue.id",
                 "issue",
@@ -765,7 +845,7 @@ impl SentryClient {
             ] {
                 query.push(("field", f.to_owned()));
             }
-            query.push(("query", format!("trace:{trace_hex}")));
+            query.push(("query", search.to_owned()));
             query.push(("sort", "timestamp".to_owned()));
             query.push(("statsPeriod", self.trace_stats_period.clone()));
             query.push(("per_page", "100".to_owned()));
@@ -790,18 +870,16 @@ impl SentryClient {
                     issue_id: row.issue_id.0,
                     short_id: row.issue,
                     span: row.trace_span.0,
+                    trace: row.trace,
                 });
             }
             match &raw.next_cursor {
                 Some(c) if page + 1 < MAX_TRACE_PAGES => cursor = Some(c.clone()),
-                Some(_) => {
-                    tracing::warn!(trace_id = trace_hex, "more than {MAX_TRACE_PAGES} pages of Sentry errors in one trace; the rest is left out");
-                    break;
-                }
+                Some(_) => return Ok((refs, true)),
                 None => break,
             }
         }
-        Ok(refs)
+        Ok((refs, false))
     }
 
     async fn trace_refs_from_trace(&self, trace_hex: &str) -> Result<Vec<EventRef>, SentryError> {
@@ -817,15 +895,23 @@ impl SentryClient {
     }
 
     /// Fetches one listed event in full; `None` if Sentry no longer has it.
-    async fn full_event(
+    ///
+    /// `trace` is the trace the event was listed under by `trace:<id>`: it fills a missing trace
+    /// context. Events found another way keep what they carry.
+    pub(crate) async fn full_event(
         &self,
         r: EventRef,
-        trace: TraceId,
+        trace: Option<TraceId>,
     ) -> Result<Option<ErrorEvent>, SentryError> {
+        // Sentry's listings spell event ids in more than one way: read them leniently, here only.
+        let Ok(event_id) = event_id_lenient(&r.event_id) else {
+            tracing::warn!(event_id = %r.event_id, "a listed Sentry event id is not an event id; skipped");
+            return Ok(None);
+        };
         let fetched = match r.project.as_deref() {
-            Some(p) => self.project_event(p, &r.event_id).await.map(Some),
+            Some(p) => self.project_event(p, event_id).await.map(Some),
             None => self
-                .resolve_event_id(&r.event_id)
+                .resolve_event_id(event_id)
                 .await
                 .map(|o| o.map(|(_, ev)| ev)),
         };
@@ -845,7 +931,7 @@ impl SentryClient {
             r.project.as_deref(),
             None,
         );
-        if let Some(span) = r.span.as_deref().and_then(padded_span) {
+        if let (Some(span), Some(trace)) = (r.span.as_deref().and_then(padded_span), trace) {
             let tc = ev.trace_context.get_or_insert_with(TraceContext::default);
             if tc.span_id.is_none() {
                 tc.span_id = Some(span);
@@ -920,11 +1006,6 @@ mod tests {
             Some("01be27e16851934d")
         );
         assert_eq!(padded_span("x"), None);
-        assert_eq!(
-            event_id_hex("D16AF5B2-A920-45B6-9B74-581FC624615C").as_deref(),
-            Ok("d16af5b2a92045b69b74581fc624615c")
-        );
-        assert!(event_id_hex("../x").is_err());
     }
 
     #[test]

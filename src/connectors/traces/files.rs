@@ -11,14 +11,29 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use super::jaeger::summarize;
-use super::{FetchError, FetchedTrace, TraceSummaryRow};
+use super::{BackendKind, FetchError, FetchedTrace, TraceSummaryRow};
 use crate::connectors::formats::{self, Decoded};
+use crate::correlate::event::{named_trace_ids, otel_trace_id};
+use crate::correlate::keys::TraceKeys;
 use crate::domain::{ErrorEvent, EventId, Span, TraceId};
+
+/// `[files]`: a directory of exported trace and Sentry event files.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FilesConfig {
+    /// Directory to index.
+    pub dir: Option<PathBuf>,
+    /// How often, in seconds, the directory is polled for added, changed or removed files (default 5).
+    #[serde(default)]
+    pub rescan_secs: Option<u64>,
+}
 
 /// The name files sources are shown under.
 const NAME: &str = "files";
@@ -51,6 +66,8 @@ impl std::fmt::Debug for FilesSource {
 struct Shared {
     dir: PathBuf,
     rescan: Duration,
+    /// Span attribute keys whose values are indexed (the correlation keys), for search by value.
+    attr_keys: Vec<String>,
     index: RwLock<Arc<Index>>,
     generation: tokio::sync::watch::Sender<u64>,
     started: AtomicBool,
@@ -63,6 +80,10 @@ struct Index {
     traces: HashMap<TraceId, TraceEntry>,
     events: HashMap<EventId, (ErrorEvent, Option<TraceId>)>,
     events_by_trace: HashMap<TraceId, Vec<ErrorEvent>>,
+    /// `(key, value)` of an indexed span attribute → the traces whose spans carry it.
+    traces_by_attr: HashMap<(String, String), Vec<TraceId>>,
+    /// `(tag, value)` → the events carrying it.
+    events_by_tag: HashMap<(String, String), Vec<EventId>>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +100,8 @@ struct FileEntry {
 struct TraceStat {
     id: TraceId,
     summary: TraceSummaryRow,
+    /// Values of the indexed attribute keys, `(key, value)`, deduplicated.
+    attrs: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -96,11 +119,18 @@ impl FilesSource {
     /// Indexes `dir`, polling it every `rescan`. The background task starts now when a Tokio runtime
     /// is running, else on first use.
     pub fn new(dir: PathBuf, rescan: Duration) -> Self {
+        Self::with_attribute_keys(dir, rescan, Vec::new())
+    }
+
+    /// Like [`Self::new`], also indexing the values of these span attributes (the correlation keys)
+    /// so that [`Self::traces_with_attribute`] answers without reading trace files.
+    pub fn with_attribute_keys(dir: PathBuf, rescan: Duration, attr_keys: Vec<String>) -> Self {
         let (generation, _) = tokio::sync::watch::channel(0u64);
         let source = FilesSource {
             shared: Arc::new(Shared {
                 dir,
                 rescan,
+                attr_keys,
                 index: RwLock::new(Arc::new(Index::default())),
                 generation,
                 started: AtomicBool::new(false),
@@ -194,6 +224,35 @@ impl FilesSource {
         self.index().events.get(&event_id).cloned()
     }
 
+    /// Traces with a span whose attribute `key` (an indexed key) is `value`.
+    pub async fn traces_with_attribute(&self, key: &str, value: &str) -> Vec<TraceId> {
+        self.wait_indexed().await;
+        self.index()
+            .traces_by_attr
+            .get(&(key.to_owned(), value.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Events a trace's keys link to it: claimed event ids and correlation tag values.
+    pub async fn events_with_keys(&self, keys: &TraceKeys) -> Vec<ErrorEvent> {
+        self.wait_indexed().await;
+        let index = self.index();
+        let mut ids: Vec<EventId> = keys.event_ids.iter().copied().collect();
+        for (k, values) in &keys.tags {
+            for v in values {
+                if let Some(found) = index.events_by_tag.get(&(k.clone(), v.clone())) {
+                    ids.extend(found);
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        ids.iter()
+            .filter_map(|id| index.events.get(id).map(|(e, _)| e.clone()))
+            .collect()
+    }
+
     /// Reads trace `id` from the files that hold it.
     pub async fn fetch(&self, id: TraceId) -> Result<FetchedTrace, FetchError> {
         self.wait_indexed().await;
@@ -248,7 +307,7 @@ impl FilesSource {
         });
         Ok(FetchedTrace {
             backend: NAME.to_owned(),
-            kind: "files",
+            kind: BackendKind::Files,
             spans,
             partial,
         })
@@ -265,7 +324,7 @@ impl FilesSource {
             .filter(|(_, t)| t.error_span_count > 0)
             .map(|(id, t)| TraceSummaryRow {
                 backend: NAME.to_owned(),
-                kind: "files",
+                kind: BackendKind::Files,
                 trace_id: *id,
                 root_service: t.root_service.clone(),
                 root_name: t.root_name.clone(),
@@ -328,7 +387,8 @@ async fn scan(shared: &Arc<Shared>) -> usize {
         Err(p) => Arc::clone(&p.into_inner()),
     };
     let dir = shared.dir.clone();
-    let built = tokio::task::spawn_blocking(move || build_index(&dir, &previous)).await;
+    let keys = shared.attr_keys.clone();
+    let built = tokio::task::spawn_blocking(move || build_index(&dir, &previous, &keys)).await;
     let count = match built {
         Ok(index) => {
             let n = index.files.len();
@@ -347,7 +407,7 @@ async fn scan(shared: &Arc<Shared>) -> usize {
     count
 }
 
-fn build_index(dir: &Path, previous: &Index) -> Index {
+fn build_index(dir: &Path, previous: &Index, attr_keys: &[String]) -> Index {
     let mut paths = Vec::new();
     let mut problems = Vec::new();
     walk(dir, &mut paths, &mut problems);
@@ -355,7 +415,7 @@ fn build_index(dir: &Path, previous: &Index) -> Index {
     for (path, modified, len) in paths {
         let entry = match previous.files.get(&path) {
             Some(prev) if prev.modified == modified && prev.len == len => prev.clone(),
-            _ => index_file(&path, modified, len),
+            _ => index_file(&path, modified, len, attr_keys),
         };
         files.insert(path, entry);
     }
@@ -398,14 +458,30 @@ fn build_index(dir: &Path, previous: &Index) -> Index {
                 e.root_name.clone_from(&s.root_name);
             }
             e.files.push(path.clone());
+            for kv in &t.attrs {
+                let traces = index.traces_by_attr.entry(kv.clone()).or_default();
+                if !traces.contains(&t.id) {
+                    traces.push(t.id);
+                }
+            }
         }
         for ev in &f.events {
-            let trace = event_trace_id(ev);
-            if let Some(t) = trace {
-                index.events_by_trace.entry(t).or_default().push(ev.clone());
+            // Filed under every trace id it names, so the OTel trace finds an event whose
+            // `contexts.trace` is Sentry's own id (and the other way round).
+            let mut named: Vec<TraceId> = event_trace_ids(ev).collect();
+            named.dedup();
+            for t in &named {
+                index.events_by_trace.entry(*t).or_default().push(ev.clone());
             }
             if let Some(id) = ev.event_id {
-                index.events.insert(id, (ev.clone(), trace));
+                index.events.insert(id, (ev.clone(), named.first().copied()));
+                for (k, v) in &ev.tags {
+                    index
+                        .events_by_tag
+                        .entry((k.clone(), v.clone()))
+                        .or_default()
+                        .push(id);
+                }
             }
         }
     }
@@ -439,7 +515,12 @@ fn walk(
     }
 }
 
-fn index_file(path: &Path, modified: Option<SystemTime>, len: u64) -> FileEntry {
+fn index_file(
+    path: &Path,
+    modified: Option<SystemTime>,
+    len: u64,
+    attr_keys: &[String],
+) -> FileEntry {
     let mut entry = FileEntry {
         modified,
         len,
@@ -462,9 +543,9 @@ fn index_file(path: &Path, modified: Option<SystemTime>, len: u64) -> FileEntry 
             }
             for (id, spans) in by_trace {
                 let errors = spans.iter().filter(|s| s.is_error()).count();
-                let mut summary = summarize(NAME, "files", id, &spans).unwrap_or(TraceSummaryRow {
+                let mut summary = summarize(NAME, BackendKind::Files, id, &spans).unwrap_or(TraceSummaryRow {
                     backend: NAME.to_owned(),
-                    kind: "files",
+                    kind: BackendKind::Files,
                     trace_id: id,
                     root_service: None,
                     root_name: None,
@@ -480,7 +561,15 @@ fn index_file(path: &Path, modified: Option<SystemTime>, len: u64) -> FileEntry 
                     let end = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
                     summary.duration_ms = Some(end.saturating_sub(summary.start_ns) / 1_000_000);
                 }
-                entry.traces.push(TraceStat { id, summary });
+                let mut attrs: Vec<(String, String)> = spans
+                    .iter()
+                    .flat_map(|s| s.attributes.iter())
+                    .filter(|kv| attr_keys.contains(&kv.key))
+                    .filter_map(|kv| Some((kv.key.clone(), kv.value.as_str()?.to_owned())))
+                    .collect();
+                attrs.sort();
+                attrs.dedup();
+                entry.traces.push(TraceStat { id, summary, attrs });
             }
         }
         Ok(Decoded::Events { events, .. }) => entry.events = events,
@@ -498,11 +587,11 @@ fn read_trace_spans(path: &Path) -> Result<Vec<Span>, String> {
     }
 }
 
-/// The trace an event belongs to: `contexts.trace`, else `contexts.otel_trace`, else the envelope DSC.
-fn event_trace_id(ev: &ErrorEvent) -> Option<TraceId> {
-    ev.trace_context
-        .as_ref()
-        .and_then(|c| c.trace_id)
-        .or_else(|| ev.otel_context.as_ref().and_then(|c| c.trace_id))
-        .or(ev.dsc_trace_id)
+/// The traces an event names, the OpenTelemetry one first: `contexts.otel_trace` or the
+/// `otel.trace_id` tag, then `contexts.trace`, then the envelope DSC.
+fn event_trace_ids(ev: &ErrorEvent) -> impl Iterator<Item = TraceId> {
+    let otel = otel_trace_id(ev);
+    std::iter::once(otel)
+        .flatten()
+        .chain(named_trace_ids(ev).filter(move |t| Some(*t) != otel))
 }

@@ -9,14 +9,48 @@
 use std::collections::HashMap;
 
 use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::tempo::decode_body;
-use super::{only_trace, FetchError, FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow};
+use super::{
+    only_trace, BackendKind, FetchError, FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
+};
 use crate::connectors::formats::Format;
 use crate::connectors::http::HttpClient;
 use crate::domain::{Span, TraceId};
-use crate::server::config::JaegerSection;
+
+
+/// `[[jaeger]]`: one Jaeger query endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct JaegerConfig {
+    /// Name shown in the UI, e.g. `staging`.
+    #[serde(default = "default_jaeger_name")]
+    pub name: String,
+    /// Base URL, e.g. `http://jaeger:16686`.
+    pub url: String,
+    /// Value of an `Authorization` header, if the query service needs one.
+    pub authorization: Option<SecretString>,
+    /// Whole-request timeout in milliseconds, body included (default 30000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
+    /// buffered (default 256).
+    #[serde(default)]
+    pub max_response_mb: Option<u64>,
+    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
+    /// timestamp (default 3600).
+    #[serde(default)]
+    pub time_hint_window_secs: Option<u64>,
+    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
+    #[serde(default)]
+    pub cache_ttl_secs: Option<u64>,
+}
+
+fn default_jaeger_name() -> String {
+    "jaeger".to_owned()
+}
 
 /// Services asked in one error search (api_v3 find needs a service name).
 const MAX_SEARCH_SERVICES: usize = 20;
@@ -32,7 +66,7 @@ pub struct JaegerClient {
 
 impl JaegerClient {
     /// Builds the client from its config table.
-    pub fn new(cfg: &JaegerSection) -> Result<Self, FetchError> {
+    pub fn new(cfg: &JaegerConfig) -> Result<Self, FetchError> {
         let limits = Limits::new(
             cfg.timeout_ms,
             cfg.max_response_mb,
@@ -143,7 +177,7 @@ impl JaegerClient {
         }
         Ok(FetchedTrace {
             backend: self.name.clone(),
-            kind: "jaeger",
+            kind: BackendKind::Jaeger,
             spans,
             partial: decoded.partial,
         })
@@ -216,11 +250,130 @@ impl JaegerClient {
         }
         let mut rows: Vec<TraceSummaryRow> = by_trace
             .into_iter()
-            .filter_map(|(id, spans)| summarize(&self.name, "jaeger", id, &spans))
+            .filter_map(|(id, spans)| summarize(&self.name, BackendKind::Jaeger, id, &spans))
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.start_ns));
         rows.truncate(limit);
         Ok(rows)
+    }
+
+    /// Traces with a span whose attribute (or process tag) `key` is `value`: api_v3 `FindTraces`
+    /// with `query.attributes` (Jaeger 2.19+) for `service`, or for each service it lists (at most
+    /// 20) when the service is unknown; falls back to the v1 tag search (`/api/traces?tags=`) when
+    /// api_v3 refuses the attribute filter (older Jaeger). Jaeger needs a time range: the hint's
+    /// window, else the last two days.
+    pub async fn search_attribute(
+        &self,
+        key: &str,
+        value: &str,
+        service: Option<&str>,
+        hint: Option<TimeHint>,
+        limit: usize,
+    ) -> Result<Vec<TraceId>, FetchError> {
+        // The event's own service first; the others only when it has no such span.
+        let mut services: Vec<String> = service.map(|s| vec![s.to_owned()]).unwrap_or_default();
+        let mut listed = false;
+        let (start, end) = match hint {
+            Some(h) => self.limits.window_secs(h),
+            None => {
+                let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
+                (now.saturating_sub(48 * 3600), now.saturating_add(1))
+            }
+        };
+        let attrs = serde_json::json!({ key: value }).to_string();
+        let mut found: Vec<TraceId> = Vec::new();
+        let mut i = 0;
+        loop {
+            if i == services.len() && found.is_empty() && !listed {
+                listed = true;
+                for s in self.services().await? {
+                    if !services.contains(&s) {
+                        services.push(s);
+                    }
+                }
+            }
+            let Some(service) = services.get(i).cloned() else {
+                break;
+            };
+            i += 1;
+            if i > MAX_SEARCH_SERVICES {
+                break;
+            }
+            let path = "/api/v3/traces";
+            let query = [
+                ("query.serviceName", service.clone()),
+                ("query.attributes", attrs.clone()),
+                ("query.startTimeMin", rfc3339(start)),
+                ("query.startTimeMax", rfc3339(end)),
+                ("query.searchDepth", limit.max(1).to_string()),
+            ];
+            let resp = self
+                .http
+                .get(path, &query, "application/json")
+                .await
+                .map_err(|e| FetchError::from_http(&self.name, e))?;
+            let spans = match resp.status.as_u16() {
+                200 => {
+                    decode_body(resp, Format::JaegerV3)
+                        .await
+                        .map_err(|message| FetchError::Decode {
+                            backend: self.name.clone(),
+                            path: path.to_owned(),
+                            message,
+                        })?
+                        .spans
+                }
+                // api_v3 answers "No traces found" with a 404.
+                404 => Vec::new(),
+                400 => self.search_attribute_v1(&service, &attrs, start, end, limit).await?,
+                _ => return Err(FetchError::from_status(&self.name, path, &resp)),
+            };
+            for s in spans {
+                if !found.contains(&s.trace_id) {
+                    found.push(s.trace_id);
+                }
+            }
+            if found.len() >= limit {
+                break;
+            }
+        }
+        found.truncate(limit.max(1));
+        Ok(found)
+    }
+
+    /// The v1 tag search, `GET /api/traces?service=&tags={json}&start=&end=` (µs).
+    async fn search_attribute_v1(
+        &self,
+        service: &str,
+        tags: &str,
+        start: u64,
+        end: u64,
+        limit: usize,
+    ) -> Result<Vec<Span>, FetchError> {
+        let path = "/api/traces";
+        let query = [
+            ("service", service.to_owned()),
+            ("tags", tags.to_owned()),
+            ("start", start.saturating_mul(1_000_000).to_string()),
+            ("end", end.saturating_mul(1_000_000).to_string()),
+            ("limit", limit.max(1).to_string()),
+        ];
+        let resp = self
+            .http
+            .get(path, &query, "application/json")
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        if resp.status.as_u16() != 200 {
+            return Err(FetchError::from_status(&self.name, path, &resp));
+        }
+        Ok(decode_body(resp, Format::JaegerV1)
+            .await
+            .map_err(|message| FetchError::Decode {
+                backend: self.name.clone(),
+                path: path.to_owned(),
+                message,
+            })?
+            .spans)
     }
 
     /// Probes `/api/v3/services`.
@@ -235,7 +388,7 @@ impl JaegerClient {
 /// A summary row for a trace with at least one error span (None otherwise).
 pub(crate) fn summarize(
     backend: &str,
-    kind: &'static str,
+    kind: BackendKind,
     id: TraceId,
     spans: &[Span],
 ) -> Option<TraceSummaryRow> {

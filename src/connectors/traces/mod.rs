@@ -20,11 +20,11 @@ use moka::future::Cache;
 
 use crate::connectors::http::{HttpError, HttpOptions, HttpResponse};
 use crate::domain::{Span, TraceId};
-use crate::server::config::Config;
 
-pub use files::{FileProblem, FilesSource};
-pub use jaeger::JaegerClient;
-pub use tempo::TempoClient;
+
+pub use files::{FileProblem, FilesConfig, FilesSource};
+pub use jaeger::{JaegerClient, JaegerConfig};
+pub use tempo::{TempoClient, TempoConfig};
 
 /// A time near the trace, e.g. a Sentry event's timestamp, used to narrow a backend's search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,41 @@ pub struct TimeHint {
     pub around_ns: u64,
 }
 
+/// Which kind of backend answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// Grafana Tempo.
+    Tempo,
+    /// Jaeger's query service.
+    Jaeger,
+    /// A directory of files.
+    Files,
+}
+
+impl BackendKind {
+    /// `tempo`, `jaeger` or `files`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Tempo => "tempo",
+            BackendKind::Jaeger => "jaeger",
+            BackendKind::Files => "files",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A trace found by a backend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchedTrace {
     /// The configured name of the backend that had it.
     pub backend: String,
-    /// `tempo`, `jaeger` or `files`.
-    pub kind: &'static str,
+    /// Which kind of backend it is.
+    pub kind: BackendKind,
     /// The spans of the requested trace, in payload order.
     pub spans: Vec<Span>,
     /// Set when the backend said the trace is incomplete: its message.
@@ -51,8 +79,8 @@ pub struct FetchedTrace {
 pub struct TraceSummaryRow {
     /// Configured name of the backend.
     pub backend: String,
-    /// `tempo`, `jaeger` or `files`.
-    pub kind: &'static str,
+    /// Which kind of backend it is.
+    pub kind: BackendKind,
     /// Trace id (Tempo's trimmed ids padded back to 32 hex digits).
     pub trace_id: TraceId,
     /// Service of the root span, when known.
@@ -330,11 +358,11 @@ impl TraceBackend {
     }
 
     /// `tempo`, `jaeger` or `files`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> BackendKind {
         match self {
-            TraceBackend::Tempo(_) => "tempo",
-            TraceBackend::Jaeger(_) => "jaeger",
-            TraceBackend::Files(_) => "files",
+            TraceBackend::Tempo(_) => BackendKind::Tempo,
+            TraceBackend::Jaeger(_) => BackendKind::Jaeger,
+            TraceBackend::Files(_) => BackendKind::Files,
         }
     }
 
@@ -364,6 +392,29 @@ impl TraceBackend {
         }
     }
 
+    /// Traces with a span whose attribute `key` is `value` (at most `limit`), near the hint.
+    /// `service` narrows Jaeger's search, which cannot search without one.
+    pub async fn search_attribute(
+        &self,
+        key: &str,
+        value: &str,
+        service: Option<&str>,
+        hint: Option<TimeHint>,
+        limit: usize,
+    ) -> Result<Vec<TraceId>, FetchError> {
+        match self {
+            TraceBackend::Tempo(c) => c.search_attribute(key, value, hint, limit).await,
+            TraceBackend::Jaeger(c) => {
+                c.search_attribute(key, value, service, hint, limit).await
+            }
+            TraceBackend::Files(f) => {
+                let mut ids = f.traces_with_attribute(key, value).await;
+                ids.truncate(limit.max(1));
+                Ok(ids)
+            }
+        }
+    }
+
     /// A cheap probe: `Ok(detail)` when the backend answers.
     pub async fn ready(&self) -> Result<String, String> {
         match self {
@@ -388,24 +439,32 @@ impl Backends {
     ///
     /// The files source starts its background indexing task when a Tokio runtime is running, else on
     /// first use.
-    pub fn from_config(cfg: &Config) -> Backends {
+    /// `correlation_keys` are the span attributes whose values the files index keeps, for
+    /// [`Backends::search_attribute`].
+    pub fn from_config(
+        tempo: &[TempoConfig],
+        jaeger: &[JaegerConfig],
+        files: &FilesConfig,
+        correlation_keys: &[String],
+    ) -> Backends {
         let mut out = Backends::default();
-        for t in &cfg.tempo {
+        for t in tempo {
             match TempoClient::new(t) {
                 Ok(c) => out.backends.push(TraceBackend::Tempo(c)),
                 Err(e) => out.broken.push(e),
             }
         }
-        for j in &cfg.jaeger {
+        for j in jaeger {
             match JaegerClient::new(j) {
                 Ok(c) => out.backends.push(TraceBackend::Jaeger(c)),
                 Err(e) => out.broken.push(e),
             }
         }
-        if let Some(dir) = &cfg.files.dir {
-            out.backends.push(TraceBackend::Files(FilesSource::new(
+        if let Some(dir) = &files.dir {
+            out.backends.push(TraceBackend::Files(FilesSource::with_attribute_keys(
                 dir.clone(),
-                Duration::from_secs(cfg.files.rescan_secs.unwrap_or(5).max(1)),
+                Duration::from_secs(files.rescan_secs.unwrap_or(5).max(1)),
+                correlation_keys.to_vec(),
             )));
         }
         out
@@ -478,6 +537,38 @@ impl Backends {
         rows.retain(|r| seen.insert(r.trace_id));
         rows.truncate(limit);
         rows
+    }
+
+    /// The traces whose spans carry attribute `key` = `value`, asking every backend at once: the
+    /// traces found (first backend first, de-duplicated) and the backends that failed.
+    pub async fn search_attribute(
+        &self,
+        key: &str,
+        value: &str,
+        service: Option<&str>,
+        hint: Option<TimeHint>,
+    ) -> (Vec<TraceId>, Vec<FetchError>) {
+        let results = futures::future::join_all(
+            self.backends
+                .iter()
+                .map(|b| b.search_attribute(key, value, service, hint, 5)),
+        )
+        .await;
+        let mut ids = Vec::new();
+        let mut errors = self.broken.clone();
+        for r in results {
+            match r {
+                Ok(found) => {
+                    for id in found {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        (ids, errors)
     }
 
     /// Probes every backend: `(name, Ok(detail) | Err(why))`.

@@ -9,16 +9,53 @@
 //! the configured window around it first, then retried unbounded.
 
 use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
+    BackendKind,
     only_trace, padded_trace_id, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
     TraceSummaryRow,
 };
 use crate::connectors::formats::{self, Decoded, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
 use crate::domain::TraceId;
-use crate::server::config::TempoSection;
+
+
+/// `[[tempo]]`: one Grafana Tempo query endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct TempoConfig {
+    /// Name shown in the UI, e.g. `production`.
+    #[serde(default = "default_tempo_name")]
+    pub name: String,
+    /// Base URL, e.g. `http://tempo:3200`.
+    pub url: String,
+    /// `X-Scope-OrgID` tenant.
+    pub tenant: Option<String>,
+    /// Bearer token.
+    pub token: Option<SecretString>,
+    /// Path prefix configured as Tempo's `http_api_prefix`.
+    pub http_api_prefix: Option<String>,
+    /// Whole-request timeout in milliseconds, body included (default 30000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Largest response body read, in MB; a larger trace is reported as too large instead of being
+    /// buffered (default 256).
+    #[serde(default)]
+    pub max_response_mb: Option<u64>,
+    /// Half-width in seconds of the time range sent around a time hint such as a Sentry event's
+    /// timestamp (default 3600).
+    #[serde(default)]
+    pub time_hint_window_secs: Option<u64>,
+    /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
+    #[serde(default)]
+    pub cache_ttl_secs: Option<u64>,
+}
+
+fn default_tempo_name() -> String {
+    "tempo".to_owned()
+}
 
 const PROTOBUF: &str = "application/protobuf";
 const JSON: &str = "application/json";
@@ -42,7 +79,7 @@ enum Answer {
 
 impl TempoClient {
     /// Builds the client from its config table.
-    pub fn new(cfg: &TempoSection) -> Result<Self, FetchError> {
+    pub fn new(cfg: &TempoConfig) -> Result<Self, FetchError> {
         let limits = Limits::new(
             cfg.timeout_ms,
             cfg.max_response_mb,
@@ -181,7 +218,7 @@ impl TempoClient {
         }
         Ok(Answer::Found(FetchedTrace {
             backend: self.name.clone(),
-            kind: "tempo",
+            kind: BackendKind::Tempo,
             spans,
             partial: decoded.partial,
         }))
@@ -227,7 +264,7 @@ impl TempoClient {
                     .sum::<u64>();
                 Some(TraceSummaryRow {
                     backend: self.name.clone(),
-                    kind: "tempo",
+                    kind: BackendKind::Tempo,
                     trace_id,
                     root_service: t.root_service_name,
                     root_name: t.root_trace_name,
@@ -242,6 +279,48 @@ impl TempoClient {
                         .then(|| usize::try_from(error_spans).unwrap_or(usize::MAX)),
                 })
             })
+            .collect())
+    }
+
+    /// Traces with a span (or resource) attribute `key` equal to `value`: TraceQL
+    /// `{ .key = "value" }` (any scope) around the hint, at most `limit` traces.
+    pub async fn search_attribute(
+        &self,
+        key: &str,
+        value: &str,
+        hint: Option<TimeHint>,
+        limit: usize,
+    ) -> Result<Vec<TraceId>, FetchError> {
+        let path = format!("{}/api/search", self.prefix);
+        let mut query = vec![
+            ("q", attribute_query(key, value)),
+            ("limit", limit.max(1).to_string()),
+            ("spss", "1".to_owned()),
+        ];
+        if let Some(h) = hint {
+            let (start, end) = self.limits.window_secs(h);
+            query.push(("start", start.to_string()));
+            query.push(("end", end.to_string()));
+        }
+        let resp = self
+            .http
+            .get(&path, &query, JSON)
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        if resp.status.as_u16() != 200 {
+            return Err(FetchError::from_status(&self.name, &path, &resp));
+        }
+        let body: SearchResponse =
+            serde_json::from_slice(&resp.body).map_err(|e| FetchError::Decode {
+                backend: self.name.clone(),
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        // Search results trim leading zeros of trace ids: pad them back.
+        Ok(body
+            .traces
+            .iter()
+            .filter_map(|t| padded_trace_id(&t.trace_id))
             .collect())
     }
 
@@ -353,4 +432,37 @@ mod tests {
         );
         assert_eq!(max_bytes("something else"), None);
     }
+}
+
+/// `{ .key = "value" }` in TraceQL: the name quoted when it holds a character that ends an unquoted
+/// attribute name (whitespace or `{}()=~!<>&|^,`), the value a Go-quoted string.
+pub(crate) fn attribute_query(key: &str, value: &str) -> String {
+    let plain = !key.is_empty()
+        && !key
+            .chars()
+            .any(|c| c.is_whitespace() || "{}()=~!<>&|^,\"\\".contains(c));
+    let name = if plain {
+        key.to_owned()
+    } else {
+        format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    format!("{{ .{name} = {} }}", go_string(value))
+}
+
+fn go_string(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

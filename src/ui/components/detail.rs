@@ -7,9 +7,12 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::safe_url;
-use crate::api::{get_event_detail, get_span_detail, AppError, EventDetail, SpanDetail};
-use crate::ui::pages::trace::TraceCtx;
-use crate::ui::waterfall::geometry::format_duration;
+use crate::api::{get_event_detail, get_span_detail, AppError};
+use crate::domain::{event_id_lenient, TraceId};
+use crate::view::types::{EventDetail, SpanDetail};
+use crate::ui::trace_ctx::TraceCtx;
+use crate::view::geometry::format_duration;
+use crate::view::state::trace_url_with;
 
 /// What the panel shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,11 +26,12 @@ pub enum Detail {
 }
 
 async fn load(
-    trace_id: String,
+    trace_id: TraceId,
     event: Option<String>,
     row: Option<u32>,
 ) -> Result<Detail, AppError> {
     if let Some(e) = event {
+        let e = event_id_lenient(&e).map_err(|e| AppError::BadRequest(e.to_string()))?;
         return get_event_detail(trace_id, e).await.map(Detail::Event);
     }
     match row {
@@ -40,7 +44,7 @@ async fn load(
 #[component]
 pub fn DetailPanel() -> impl IntoView {
     let ctx = TraceCtx::get();
-    let trace_id = ctx.view.with_value(|v| v.trace_id.clone());
+    let trace_id = ctx.trace;
     let key = Memo::new(move |_| {
         let event = ctx.vs.with(|v| v.event.clone());
         let row = if event.is_some() {
@@ -52,7 +56,7 @@ pub fn DetailPanel() -> impl IntoView {
     });
     let detail = Resource::new(
         move || key.get(),
-        move |(event, row)| load(trace_id.clone(), event, row),
+        move |(event, row)| load(trace_id, event, row),
     );
 
     Effect::new(move |_| {
@@ -196,7 +200,7 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
             {(!s.events.is_empty()).then(|| view! {
                 {section("Events")}
                 <ul class="space-y-2 text-xs">
-                    {s.events.clone().into_iter().map(|crate::api::types::SpanEventView { at, name, attributes: attrs }| { let is_exc = name == "exception"; view! {
+                    {s.events.clone().into_iter().map(|crate::view::types::SpanEventView { at, name, attributes: attrs }| { let is_exc = name == "exception"; view! {
                         <li class=if is_exc { "rounded border border-rose-200 p-1 dark:border-rose-900" } else { "" }>
                             <span class="font-medium">{name}</span>" "<span class="text-slate-500">"+"{format_duration(at)}</span>
                             {kv_table(attrs, "span-event")}
@@ -207,7 +211,7 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
             {(!s.links.is_empty()).then(|| view! {
                 {section("Links")}
                 <ul class="font-mono text-xs">
-                    {s.links.clone().into_iter().map(|(t, sp)| view! { <li><a class="text-sky-600 hover:underline" href=format!("/trace/{t}?v=1&span={sp}")>{format!("{t} / {sp}")}</a></li> }).collect_view()}
+                    {s.links.clone().into_iter().map(|(t, sp)| view! { <li><a class="text-sky-600 hover:underline" href=trace_url_with(&t, Some(&sp), None)>{format!("{t} / {sp}")}</a></li> }).collect_view()}
                 </ul>
             })}
             {section("Resource")}
@@ -228,6 +232,7 @@ pub fn EventView(e: EventDetail) -> impl IntoView {
             <p class="text-xs uppercase tracking-wide text-rose-600">{format!("Sentry {}", e.level)}</p>
             <h2 class="break-words text-base font-semibold" dir="auto">{clip(e.title.clone())}</h2>
             <p class="mt-1 text-xs" data-testid="matched-by">{e.placement.clone()}</p>
+            {e.trace_note.clone().map(|n| view! { <p class="mt-1 text-xs text-slate-500" data-testid="trace-note">{n}</p> })}
             <dl class="mt-3 grid grid-cols-3 gap-1 text-xs">
                 <dt class="text-slate-500">"Time"</dt><dd class="col-span-2 tabular-nums">{e.timestamp.clone()} {ctx.is_some().then(|| format!(" (+{})", format_duration(e.at)))}</dd>
                 <dt class="text-slate-500">"Service"</dt><dd class="col-span-2">{e.service.clone().unwrap_or_else(|| "unknown".into())}</dd>

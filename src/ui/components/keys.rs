@@ -1,7 +1,7 @@
 //! Keyboard shortcuts of the timeline page (browser only): ↑/↓ or j/k rows, ←/→ collapse/expand,
 //! `n`/`N` next/previous error, `/` filter, `Esc` clear, `?` help.
 
-use crate::ui::pages::trace::TraceCtx;
+use crate::ui::trace_ctx::TraceCtx;
 
 /// Installs the window keydown listener for the page.
 #[cfg(feature = "hydrate")]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::service_color;
-use crate::ui::pages::trace::TraceCtx;
+use crate::ui::trace_ctx::TraceCtx;
 
 /// Bars drawn at most (rows are sampled evenly beyond that).
 const MAX_BARS: usize = 400;

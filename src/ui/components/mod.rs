@@ -22,7 +22,7 @@ pub use crate::domain::links::safe_url;
 
 /// "Open in …" links to other tools (new tab; only http(s) targets are rendered).
 #[leptos::component]
-pub fn OpenIn(links: Vec<crate::api::types::LinkOut>) -> impl leptos::IntoView {
+pub fn OpenIn(links: Vec<crate::view::types::LinkOut>) -> impl leptos::IntoView {
     use leptos::prelude::*;
     links
         .into_iter()

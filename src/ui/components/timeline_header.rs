@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use super::service_color;
-use crate::ui::pages::trace::TraceCtx;
-use crate::ui::waterfall::geometry::format_duration;
+use crate::ui::trace_ctx::TraceCtx;
+use crate::view::geometry::format_duration;
 
 fn utc(ns: u64) -> String {
     let secs = i64::try_from(ns / 1_000_000_000).unwrap_or(0);

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 
 use super::service_color;
-use crate::api::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER};
-use crate::ui::pages::trace::TraceCtx;
-use crate::ui::waterfall::geometry::{bar, cluster, format_duration, ticks};
-use crate::ui::waterfall::rows::hidden_pins;
+use crate::view::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER};
+use crate::ui::trace_ctx::TraceCtx;
+use crate::view::geometry::{bar, cluster, format_duration, ticks};
+use crate::view::rows::hidden_pins;
 
 /// Row height in pixels.
 pub const ROW_H: i32 = 26;
@@ -91,6 +91,7 @@ pub fn Waterfall() -> impl IntoView {
                 on:scroll=on_scroll
                 data-testid="waterfall-scroller"
             >
+                <EmptyView/>
                 <div class="relative" style=move || format!("height:{}px", total_h())>
                     <For
                         each=move || range.get()
@@ -100,6 +101,65 @@ pub fn Waterfall() -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// What an empty waterfall means: a filter or "only the path to errors" that leaves no row, with a
+/// way out. The error list above stays usable either way.
+#[component]
+fn EmptyView() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    move || {
+        if !ctx.visible.with(|v| v.is_empty()) {
+            return None;
+        }
+        let (filter, errors_only) = ctx.vs.with(|v| (v.filter.trim().to_owned(), v.errors_only));
+        let what = if !filter.is_empty() {
+            view! { "No span matches " <code class="font-mono">{filter}</code> "." }.into_any()
+        } else if errors_only {
+            view! { "No error is pinned to a span of this trace, so no path leads to one." }.into_any()
+        } else {
+            return None;
+        };
+        let clear = move |_| {
+            ctx.vs.update(|v| {
+                v.filter.clear();
+                v.errors_only = false;
+            });
+            ctx.matches.set(None);
+            ctx.commit(false);
+        };
+        let pins: Vec<(String, String, String)> = ctx.view.with_value(|v| {
+            v.pins
+                .iter()
+                .map(|p| (p.event_id.clone(), p.title.clone(), p.level.clone()))
+                .collect()
+        });
+        let errors = (!pins.is_empty()).then(|| {
+            view! {
+                <p class="mt-3 text-xs font-semibold uppercase tracking-wide text-slate-500">"Errors of this trace"</p>
+                <ul class="mt-1 space-y-1" data-testid="error-list">
+                    {pins.into_iter().map(|(id, title, level)| {
+                        let select = id.clone();
+                        view! {
+                            <li>
+                                <button type="button" class="text-left text-rose-700 underline decoration-dotted dark:text-rose-300"
+                                    data-testid="error-list-item" data-event-id=id
+                                    on:click=move |_| ctx.select_event(&select)>{title}</button>
+                                <span class="ml-1 text-xs text-slate-500">{level}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }
+        });
+        Some(view! {
+            <div class="p-6 text-sm text-slate-600 dark:text-slate-300" role="status" data-testid="waterfall-empty">
+                <p>{what}</p>
+                <button type="button" class="btn mt-3" data-testid="waterfall-empty-clear" on:click=clear>"Show all spans"</button>
+                {errors}
+            </div>
+        })
     }
 }
 

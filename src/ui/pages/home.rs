@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::types::{IssueFilters, IssueRow, IssueTrace, IssuesPage};
-use crate::api::{
-    get_issue_traces, get_issues, get_overview, AppError, ErrorSummary, Overview, TraceSummary,
+use crate::api::{get_issue_traces, get_issues, get_overview, AppError};
+use crate::view::types::{
+    ErrorSummary, IssueFilters, IssueRow, IssueTrace, IssuesPage, Overview, TraceSummary,
 };
-use crate::ui::waterfall::state::encode;
+use crate::view::state::{encode, trace_url_with};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Home {
@@ -349,7 +349,7 @@ fn ErrorTable(errors: Vec<ErrorSummary>) -> impl IntoView {
                                         {match &e.trace_id {
                                             Some(t) => view! {
                                                 <a class="font-medium text-sky-700 hover:underline dark:text-sky-400" data-testid="error-link"
-                                                    href=format!("/trace/{t}?v=1&event={}", e.event_id)>{e.title.clone()}</a>
+                                                    href=trace_url_with(t, None, Some(&e.event_id))>{e.title.clone()}</a>
                                             }.into_any(),
                                             None => view! { <span class="font-medium">{e.title.clone()}</span> }.into_any(),
                                         }}
@@ -404,7 +404,7 @@ fn TraceTable(traces: Vec<TraceSummary>) -> impl IntoView {
                             view! {
                                 <tr data-testid="trace-row" data-trace-id=t.trace_id.clone()>
                                     <td class="px-3 py-2">
-                                        <a class="hover:underline" href=format!("/trace/{}", t.trace_id) data-testid="trace-link">
+                                        <a class="hover:underline" href=trace_url_with(&t.trace_id, None, None) data-testid="trace-link">
                                             <span class="font-medium">{t.root_service.clone()}</span>
                                             " "
                                             <span class="text-slate-600 dark:text-slate-400">{t.root_name.clone()}</span>

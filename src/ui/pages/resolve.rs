@@ -1,6 +1,6 @@
 //! `/lookup?q=…`, `/issue/{id_or_short_id}` and `/event/{event_id}`: pages that lead somewhere.
 //!
-//! The server resolves the text (see `server::lookup`); a result that names one place redirects there
+//! The server resolves the text (see `server::resolve`); a result that names one place redirects there
 //! (HTTP 302 when the page is rendered on the server, client navigation otherwise). Everything else is a
 //! page: the accepted forms for text that is not an id (400), a choice when an id names both a trace and
 //! a Sentry event, where tracepin looked for an id found nowhere (404), or a Sentry event that carries
@@ -10,8 +10,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::api::types::{LookupChoice, LookupOutcome, LookupPage};
+use crate::view::types::{LookupChoice, LookupOutcome, LookupPage};
 use crate::api::{get_event_link, get_issue, get_lookup};
+use crate::domain::event_id_lenient;
 use crate::ui::components::detail::EventView;
 use crate::ui::components::safe_url;
 
@@ -51,14 +52,25 @@ fn resolve_page(kind: Kind) -> impl IntoView {
         match kind {
             Kind::Lookup => get_lookup(k).await,
             Kind::Issue => get_issue(k).await,
-            Kind::Event => get_event_link(k).await,
+            // The one lenient id parser, at the edge; the server function takes an `EventId`.
+            Kind::Event => match event_id_lenient(&k) {
+                Ok(id) => get_event_link(id).await,
+                Err(_) => Ok(LookupPage {
+                    outcome: LookupOutcome::unrecognised(format!(
+                        "`{}` is not a Sentry event id: 32 hex digits, dashes allowed.",
+                        k.chars().take(80).collect::<String>()
+                    )),
+                    query: k,
+                    form: Some("tracepin event link".to_owned()),
+                }),
+            },
         }
     });
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Looking it up…"</p> }>
             {move || res.get().map(|r| match r {
                 Ok(page) => view! { <Outcome page/> }.into_any(),
-                Err(e) => view! { <Failure message=e.to_string()/> }.into_any(),
+                Err(e) => view! { <Failure message=e.to_string() looked_in=Vec::new()/> }.into_any(),
             })}
         </Suspense>
     }
@@ -78,13 +90,22 @@ fn set_status(code: u16) {
 fn set_status(_code: u16) {}
 
 #[component]
-fn Failure(message: String) -> impl IntoView {
+fn Failure(message: String, looked_in: Vec<String>) -> impl IntoView {
     set_status(502);
+    let places = (!looked_in.is_empty()).then(|| {
+        view! {
+            <p class="mt-3 text-sm font-semibold">"Where tracepin looked"</p>
+            <ul class="mt-1 list-disc pl-5 text-sm" data-testid="lookup-failed-looked-in">
+                {looked_in.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
+        }
+    });
     view! {
         <section class="mx-auto max-w-3xl" data-testid="lookup-result">
             <div role="alert" data-testid="lookup-failed" class="rounded-md border border-rose-300 bg-rose-50 p-4 text-rose-900 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-100">
                 <p class="font-semibold">"The lookup could not finish"</p>
                 <p class="mt-1 text-sm">{message}</p>
+                {places}
                 <p class="mt-2 text-sm">"Nothing was lost: the text is still in the box above. Try again in a moment."</p>
             </div>
         </section>
@@ -123,7 +144,9 @@ fn Outcome(page: LookupPage) -> impl IntoView {
             event,
             reason,
         } => view! { <EventAlone issue event=*event reason/> }.into_any(),
-        LookupOutcome::Failed { message } => view! { <Failure message/> }.into_any(),
+        LookupOutcome::Failed { message, looked_in } => {
+            view! { <Failure message looked_in/> }.into_any()
+        }
     };
     view! {
         <section class="mx-auto max-w-3xl space-y-3" data-testid="lookup-result">
@@ -237,7 +260,7 @@ fn NotFoundAnywhere(
 #[component]
 fn EventAlone(
     issue: Option<(String, String, Option<String>)>,
-    event: crate::api::EventDetail,
+    event: crate::view::types::EventDetail,
     reason: String,
 ) -> impl IntoView {
     view! {

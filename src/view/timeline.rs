@@ -1,19 +1,20 @@
-//! Builds the timeline page's view data from a correlated [`Timeline`]: compact rows, a first-screen
-//! window for server rendering, span and event details, filter matches and the JSON export.
+//! Builds the timeline page's view data from a correlated [`Timeline`] and the events its pins and
+//! unplaced entries index: compact rows, a first-screen window for server rendering, span and event
+//! details, filter matches, Markdown and the JSON export.
 
-use crate::api::types::{
+use crate::view::types::{
     EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView,
     TimelineView, UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
 };
 use crate::correlate::{Correlation, Timeline};
 use crate::domain::{
-    AttrValue, DiagnosticKind, ErrorEvent, KeyValue, RowOrigin, SpanKind, StatusCode,
+    AttrValue, DiagnosticKind, ErrorEvent, EventId, KeyValue, RowOrigin, SpanKind, StatusCode,
 };
-use crate::ui::waterfall::filter::Filter;
-use crate::ui::waterfall::rows::{visible, with_ancestors};
-use crate::ui::waterfall::state::ViewState;
+use crate::view::filter::Filter;
+use crate::view::rows::{selected_row, visible_rows};
+use crate::view::state::{trace_url, ViewState};
 
-use super::data::format_ns;
+use super::format_ns;
 
 /// Rows sent around the selection for the first paint.
 pub const WINDOW_ROWS: usize = 80;
@@ -119,32 +120,11 @@ pub fn pin_rows(tl: &Timeline) -> Vec<u32> {
     v
 }
 
-/// The selected row implied by a view state: the span, else the event's pin.
-pub fn selected_row(c: &Correlation, tl: &Timeline, vs: &ViewState) -> Option<u32> {
-    if let Some(span) = &vs.span {
-        if let Ok(id) = span.parse() {
-            if let Some(i) = tl.trace.index_of(id) {
-                return Some(i as u32);
-            }
-        }
-    }
-    let ev = vs.event.as_deref()?;
-    tl.pins
-        .iter()
-        .find(|p| {
-            c.events
-                .get(p.event)
-                .and_then(|e| e.event_id)
-                .is_some_and(|id| id.to_string() == ev)
-        })
-        .map(|p| p.row as u32)
-}
-
 /// The page's view data. With `full` all rows are included; otherwise the first screen around the
 /// selection (plus the rows holding pins), so the HTML stays small whatever the trace size.
 pub fn view(
-    c: &Correlation,
     tl: &Timeline,
+    events: &[ErrorEvent],
     vs: &ViewState,
     sources: &[String],
     upstream_notices: &[Notice],
@@ -177,8 +157,7 @@ pub fn view(
         });
     }
     if let Some(ev) = &vs.event {
-        let known = c
-            .events
+        let known = events
             .iter()
             .any(|e| e.event_id.is_some_and(|id| id.to_string() == *ev));
         let in_trace = tl
@@ -187,7 +166,7 @@ pub fn view(
             .map(|p| p.event)
             .chain(tl.unplaced.iter().map(|u| u.event))
             .any(|i| {
-                c.events
+                events
                     .get(i)
                     .and_then(|e| e.event_id)
                     .is_some_and(|id| id.to_string() == *ev)
@@ -204,11 +183,11 @@ pub fn view(
         }
     }
 
-    let pins = tl
+    let pins: Vec<PinView> = tl
         .pins
         .iter()
         .filter_map(|p| {
-            let e = c.events.get(p.event)?;
+            let e = events.get(p.event)?;
             Some(PinView {
                 row: p.row as u32,
                 at: signed_offset(p.time_ns, t.start_ns),
@@ -225,7 +204,7 @@ pub fn view(
         .unplaced
         .iter()
         .filter_map(|u| {
-            let e = c.events.get(u.event)?;
+            let e = events.get(u.event)?;
             Some(UnplacedView {
                 event_id: e.event_id.map(|i| i.to_string()).unwrap_or_default(),
                 title: e.title.clone(),
@@ -254,19 +233,46 @@ pub fn view(
 
     let matches = (!vs.filter.trim().is_empty()).then(|| filter_matches(tl, &vs.filter));
 
+    // A link naming a span the trace does not have: say so, and select the pin of an error that
+    // points at that span, if one does.
+    let mut span_fallback = None;
+    let vs_owned;
+    let mut vs = vs;
+    if let Some(want) = vs.span.as_deref().and_then(|s| s.parse::<crate::domain::SpanId>().ok()) {
+        if t.index_of(want).is_none() {
+            let pointing = tl.pins.iter().find(|p| {
+                events.get(p.event).is_some_and(|e| {
+                    crate::correlate::event::context_span_id(e) == Some(want)
+                        || crate::correlate::event::otel_span_id(e) == Some(want)
+                })
+            });
+            let instead = pointing.and_then(|p| t.spans.get(p.row)).map(|s| s.span_id.to_string());
+            notices.push(Notice {
+                kind: "span_missing".into(),
+                text: match (&instead, pointing) {
+                    (Some(s), Some(p)) => format!(
+                        "Span {want} from the link is not in this trace: it was dropped, sampled out or not exported. An error that points at it is pinned to span {s} ({}), selected instead.",
+                        p.matched_by.describe()
+                    ),
+                    _ => format!(
+                        "Span {want} from the link is not in this trace: it was dropped, sampled out or not exported, and no error of the trace points at it."
+                    ),
+                },
+            });
+            if let Some(s) = instead {
+                vs_owned = vs.clone();
+                vs_owned.span = Some(s.clone());
+                vs = &vs_owned;
+                span_fallback = Some(s);
+            }
+        }
+    }
+
     let (rows, window_visible, window_offset, visible_total) = if full {
         (all, Vec::new(), 0, 0)
     } else {
-        let collapsed: Vec<bool> = (0..all.len())
-            .map(|i| vs.collapsed.binary_search(&all.short_id(i)).is_ok())
-            .collect();
-        let keep = match (&matches, vs.errors_only) {
-            (Some(m), _) => Some(with_ancestors(&all, m)),
-            (None, true) => Some(with_ancestors(&all, &pin_rows(tl))),
-            (None, false) => None,
-        };
-        let vis = visible(&all, &collapsed, keep.as_deref());
-        let sel = selected_row(c, tl, vs);
+        let vis = visible_rows(&all, vs, matches.as_deref(), &pin_rows(tl));
+        let sel = selected_row(&all, &pins, vs);
         let pos = sel
             .and_then(|r| vis.iter().position(|v| *v == r))
             .unwrap_or(0);
@@ -305,6 +311,7 @@ pub fn view(
         window_offset,
         visible_total,
         filter_matches: matches,
+        span_fallback,
     }
 }
 
@@ -421,16 +428,15 @@ fn frames_view(e: &crate::domain::ExceptionValue) -> Vec<FrameView> {
 
 /// Details of one event of a correlation, placed in a timeline when it is one of its errors.
 pub fn event_detail(
-    c: &Correlation,
     tl: &Timeline,
-    event_id: &str,
+    events: &[ErrorEvent],
+    event_id: EventId,
     public_url: Option<&str>,
 ) -> Option<EventDetail> {
-    let (idx, e) = c
-        .events
+    let (idx, e) = events
         .iter()
         .enumerate()
-        .find(|(_, e)| e.event_id.is_some_and(|id| id.to_string() == event_id))?;
+        .find(|(_, e)| e.event_id == Some(event_id))?;
     let t = &tl.trace;
     let pin = tl.pins.iter().find(|p| p.event == idx);
     let placement = match pin {
@@ -438,7 +444,6 @@ pub fn event_detail(
         None => tl
             .unplaced
             .iter()
-            .chain(&c.unplaced)
             .find(|u| u.event == idx)
             .map(|u| u.reason.to_string())
             .unwrap_or_else(|| "This error belongs to another trace.".into()),
@@ -473,12 +478,13 @@ pub fn event_detail(
     });
     let mut detail = EventDetail {
         open_in: Vec::new(),
-        event_id: event_id.to_owned(),
+        event_id: event_id.to_string(),
         title: e.title.clone(),
         level: e.level.clone(),
         timestamp: format_ns(e.timestamp_ns),
         at: signed_offset(e.timestamp_ns, t.start_ns),
         row: pin.map(|p| p.row as u32),
+        trace_note: trace_note(e, t.trace_id, pin.is_some()),
         placement,
         service,
         exceptions,
@@ -515,6 +521,25 @@ pub fn event_detail(
     Some(detail)
 }
 
+/// When Sentry's own trace id for the event is not the trace shown, say so and why.
+fn trace_note(e: &ErrorEvent, shown: crate::domain::TraceId, pinned: bool) -> Option<String> {
+    let sentry = e.trace_context.as_ref().and_then(|c| c.trace_id)?;
+    if sentry == shown {
+        return None;
+    }
+    let otel = crate::correlate::event::otel_trace_id(e);
+    let why = if otel == Some(shown) {
+        "the event carries this OpenTelemetry trace id in `contexts.otel_trace` or the `otel.trace_id` tag"
+    } else if pinned {
+        "a span of this trace is linked to the event (see how it matched above)"
+    } else {
+        "it was looked up here"
+    };
+    Some(format!(
+        "Sentry files this event under its own trace id {sentry}; tracepin shows it on OpenTelemetry trace {shown} because {why}."
+    ))
+}
+
 fn markdown(
     d: &EventDetail,
     e: &ErrorEvent,
@@ -541,7 +566,7 @@ fn markdown(
                 "- Span: `{}` started {} ({} into the trace)\n",
                 s.span_id,
                 format_ns(s.start_ns),
-                crate::ui::waterfall::geometry::format_duration(signed_offset(
+                super::geometry::format_duration(signed_offset(
                     s.start_ns, t.start_ns
                 )),
             ));
@@ -553,12 +578,41 @@ fn markdown(
         md.push_str(&format!("- Release: `{r}`\n"));
     }
     let base = public_url.unwrap_or("").trim_end_matches('/');
-    md.push_str(&format!(
-        "- tracepin: {base}/trace/{}?v=1&event={}\n",
-        t.trace_id, d.event_id
-    ));
+    let link = trace_url(
+        t.trace_id,
+        &ViewState {
+            event: Some(d.event_id.clone()),
+            ..ViewState::default()
+        },
+    );
+    md.push_str(&format!("- tracepin: {base}{link}\n"));
     if let Some(u) = &d.sentry_url {
         md.push_str(&format!("- Sentry: {u}\n"));
     }
     md
+}
+
+/// The joined timeline as JSON: the CLI's report of this one timeline plus the Sentry events it pins
+/// or lists as unplaced (`events`).
+pub fn export_json(tl: &Timeline, events: &[ErrorEvent]) -> serde_json::Value {
+    let one = Correlation {
+        timelines: vec![tl.clone()],
+        unplaced: Vec::new(),
+        events: events.to_vec(),
+    };
+    let mut report = crate::correlate::report::to_json(&one);
+    let mine: Vec<&ErrorEvent> = tl
+        .pins
+        .iter()
+        .map(|p| p.event)
+        .chain(tl.unplaced.iter().map(|u| u.event))
+        .filter_map(|i| events.get(i))
+        .collect();
+    if let Some(obj) = report.as_object_mut() {
+        obj.insert(
+            "events".into(),
+            serde_json::to_value(mine).unwrap_or_default(),
+        );
+    }
+    report
 }

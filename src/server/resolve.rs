@@ -7,25 +7,14 @@
 //! that lists every place asked and its time window. Pasted URLs are only parsed: no host in the input
 //! is ever contacted.
 
-use crate::api::types::{LookupChoice, LookupOutcome, LookupPage};
-use crate::api::AppError;
 use crate::correlate;
-use crate::domain::lookup::{recognise, Lookup, ACCEPTED_FORMS};
-use crate::domain::{ErrorEvent, EventId, SpanId, TraceId};
+use crate::domain::lookup::{recognise, Lookup};
+use crate::domain::{ErrorEvent, EventId, TraceId};
+use crate::view::format_ns;
+use crate::view::state::trace_url_at as trace_url;
+use crate::view::types::{EventDetail, LookupChoice, LookupOutcome, LookupPage};
 
-use super::data::{trace_of_event, DataStore};
-
-/// `/trace/{id}` with the span and event selected.
-pub fn trace_url(trace: TraceId, span: Option<SpanId>, event: Option<EventId>) -> String {
-    let mut u = format!("/trace/{trace}?v=1");
-    if let Some(s) = span {
-        u.push_str(&format!("&span={s}"));
-    }
-    if let Some(e) = event {
-        u.push_str(&format!("&event={e}"));
-    }
-    u
-}
+use super::data::{trace_of_event, DataError, DataStore};
 
 /// Resolves pasted text.
 pub async fn resolve(data: &DataStore, public_url: Option<&str>, input: &str) -> LookupPage {
@@ -77,36 +66,19 @@ pub async fn resolve_issue(data: &DataStore, public_url: Option<&str>, id: &str)
 }
 
 /// Resolves `/event/{event_id}`.
-pub async fn resolve_event(data: &DataStore, public_url: Option<&str>, id: &str) -> LookupPage {
-    let compact: String = id
-        .trim()
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let form = Some("tracepin event link".to_owned());
-    match compact.parse::<EventId>() {
-        Ok(event_id) => LookupPage {
-            query: id.to_owned(),
-            form,
-            outcome: resolve_lookup(
-                data,
-                public_url,
-                Lookup::Event {
-                    event_id,
-                    issue_id: None,
-                },
-            )
-            .await,
-        },
-        Err(_) => LookupPage {
-            query: id.to_owned(),
-            form,
-            outcome: unrecognised(format!(
-                "`{}` is not a Sentry event id: 32 hex digits, dashes allowed.",
-                clip(id)
-            )),
-        },
+pub async fn resolve_event(data: &DataStore, public_url: Option<&str>, event_id: EventId) -> LookupPage {
+    LookupPage {
+        query: event_id.to_string(),
+        form: Some("tracepin event link".to_owned()),
+        outcome: resolve_lookup(
+            data,
+            public_url,
+            Lookup::Event {
+                event_id,
+                issue_id: None,
+            },
+        )
+        .await,
     }
 }
 
@@ -119,13 +91,7 @@ fn clip(s: &str) -> String {
 }
 
 fn unrecognised(message: String) -> LookupOutcome {
-    LookupOutcome::Unrecognised {
-        message,
-        accepted: ACCEPTED_FORMS
-            .iter()
-            .map(|(f, e)| ((*f).to_owned(), (*e).to_owned()))
-            .collect(),
-    }
+    LookupOutcome::unrecognised(message)
 }
 
 async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -> LookupOutcome {
@@ -141,12 +107,12 @@ async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -
         Lookup::Event { event_id, .. } => match data.find_event(event_id).await {
             Ok(Some((ev, trace))) => event_outcome(data, public_url, ev, trace, None),
             Ok(None) => not_found(data, format!("Sentry event {event_id}")).await,
-            Err(e) => failed(e),
+            Err(e) => nothing_found(data, format!("Sentry event {event_id}"), vec![e.to_string()]).await,
         },
         Lookup::Issue { issue_id: id } | Lookup::ShortId { short_id: id } => {
             match data.issue_event(&id).await {
                 Ok((issue, ev)) => {
-                    let trace = trace_of_event(&ev);
+                    let trace = data.trace_for_event(&ev).await;
                     let brief = Some((
                         issue.short_id.clone(),
                         issue.title.clone(),
@@ -154,7 +120,7 @@ async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -
                     ));
                     event_outcome(data, public_url, ev, trace, brief)
                 }
-                Err(AppError::NotFound(m)) => {
+                Err(DataError::NotFound(m)) => {
                     let mut out = not_found(data, format!("Sentry issue {id}")).await;
                     if let LookupOutcome::NotFound { suggestions, .. } = &mut out {
                         suggestions.insert(0, m);
@@ -167,9 +133,27 @@ async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -
     }
 }
 
-fn failed(e: AppError) -> LookupOutcome {
+fn failed(e: DataError) -> LookupOutcome {
     LookupOutcome::Failed {
         message: e.to_string(),
+        looked_in: Vec::new(),
+    }
+}
+
+/// Nothing was found: a 404 listing where tracepin looked, unless a place that could have it
+/// failed, which makes it a 502 naming the failure (the id may well exist).
+async fn nothing_found(data: &DataStore, what: String, problems: Vec<String>) -> LookupOutcome {
+    if problems.is_empty() {
+        return not_found(data, what).await;
+    }
+    let mut looked_in: Vec<String> = problems.iter().map(|p| format!("failed — {p}")).collect();
+    looked_in.extend(data.looked_in().await);
+    LookupOutcome::Failed {
+        message: format!(
+            "{what} could not be looked up everywhere: {}",
+            problems.join(" ")
+        ),
+        looked_in,
     }
 }
 
@@ -203,8 +187,8 @@ pub fn event_alone(
     ev: ErrorEvent,
     opts: &correlate::Options,
     public_url: Option<&str>,
-) -> Option<(crate::api::EventDetail, String)> {
-    let event_id = ev.event_id?.to_string();
+) -> Option<(EventDetail, String)> {
+    let event_id = ev.event_id?;
     let at = ev.timestamp_ns;
     let c = correlate::correlate(Vec::new(), vec![ev], opts);
     let reason = c
@@ -221,7 +205,7 @@ pub fn event_alone(
         at,
         c.unplaced.clone(),
     );
-    let detail = super::timeline::event_detail(&c, &tl, &event_id, public_url)?;
+    let detail = crate::view::timeline::event_detail(&tl, &c.events, event_id, public_url)?;
     Some((detail, reason))
 }
 
@@ -244,7 +228,7 @@ async fn trace_or_event(data: &DataStore, public_url: Option<&str>, id: &str) ->
     let (trace, event) = tokio::join!(trace_side, event_side);
     let mut problems = Vec::new();
     let trace_choice = match (trace_id, trace) {
-        (Some(t), Some(Ok(loaded))) => loaded.timeline().map(|tl| {
+        (Some(t), Some(Ok(loaded))) => Some(&loaded.timeline).map(|tl| {
             let spans = tl.trace.span_count();
             let root = tl
                 .trace
@@ -263,7 +247,7 @@ async fn trace_or_event(data: &DataStore, public_url: Option<&str>, id: &str) ->
                 url: trace_url(t, None, None),
             }
         }),
-        (_, Some(Err(AppError::NotFound(_)))) | (_, None) | (None, _) => None,
+        (_, Some(Err(DataError::NotFound(_)))) | (_, None) | (None, _) => None,
         (_, Some(Err(e))) => {
             problems.push(format!("trace side: {e}"));
             None
@@ -297,7 +281,7 @@ async fn trace_or_event(data: &DataStore, public_url: Option<&str>, id: &str) ->
                                     .as_deref()
                                     .map(|p| format!("project {p}, "))
                                     .unwrap_or_default(),
-                                super::data::format_ns(ev.timestamp_ns)
+                                format_ns(ev.timestamp_ns)
                             ),
                             None => "carries no trace id; shown alone".into(),
                         },
@@ -308,15 +292,7 @@ async fn trace_or_event(data: &DataStore, public_url: Option<&str>, id: &str) ->
         }
         (Some(tc), None) => LookupOutcome::Go { url: tc.url },
         (None, Some((ev, trace))) => event_outcome(data, public_url, ev, trace, None),
-        (None, None) => {
-            let mut out = not_found(data, format!("trace or Sentry event {id}")).await;
-            if let LookupOutcome::NotFound { looked_in, .. } = &mut out {
-                for p in problems.into_iter().rev() {
-                    looked_in.insert(0, format!("failed — {p}"));
-                }
-            }
-            out
-        }
+        (None, None) => nothing_found(data, format!("Trace or Sentry event {id}"), problems).await,
     }
 }
 

@@ -207,6 +207,10 @@ pub struct TimelineView {
     pub visible_total: u32,
     /// Rows matching the filter in the URL (absolute), when a filter is set.
     pub filter_matches: Option<Vec<u32>>,
+    /// Set when the link names a span that is not in the trace but an error of the trace points at
+    /// it: the span (16 hex) selected instead, the pin of that error.
+    #[serde(default)]
+    pub span_fallback: Option<String>,
     /// Links to the same trace, span or event in other tools.
     #[serde(default)]
     pub open_in: Vec<LinkOut>,
@@ -310,6 +314,10 @@ pub struct EventDetail {
     pub row: Option<u32>,
     /// `matched_by` in words, or the unplaced reason.
     pub placement: String,
+    /// Set when Sentry files the event under another trace id than the one shown: which id Sentry
+    /// has, and why this trace was used instead.
+    #[serde(default)]
+    pub trace_note: Option<String>,
     /// Service.
     pub service: Option<String>,
     /// Exception chain, outermost first.
@@ -386,11 +394,27 @@ pub enum LookupOutcome {
         /// Why it cannot be placed on a trace.
         reason: String,
     },
-    /// An upstream failed before an answer was known.
+    /// An upstream failed before an answer was known (HTTP 502): nothing was found, but a place
+    /// that could have it did not answer.
     Failed {
-        /// What failed.
+        /// What failed, naming the upstream and what it answered.
         message: String,
+        /// Each place asked, with its answer (empty when the failure came first).
+        looked_in: Vec<String>,
     },
+}
+
+impl LookupOutcome {
+    /// Text that is no id: the reason, with every accepted form and an example of each.
+    pub fn unrecognised(message: String) -> Self {
+        LookupOutcome::Unrecognised {
+            message,
+            accepted: crate::domain::lookup::ACCEPTED_FORMS
+                .iter()
+                .map(|(f, e)| ((*f).to_owned(), (*e).to_owned()))
+                .collect(),
+        }
+    }
 }
 
 /// One of several things an id names.

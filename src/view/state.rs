@@ -8,7 +8,11 @@
 pub const VERSION: u32 = 1;
 
 /// Everything needed to reopen the same view of a trace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// It crosses to the server as its own query string (`serde` goes through [`ViewState::to_query`] and
+/// [`ViewState::from_query`]), so a server function receives exactly what a link says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", from = "String")]
 pub struct ViewState {
     /// Selected span (16 hex).
     pub span: Option<String>,
@@ -31,8 +35,30 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+impl From<ViewState> for String {
+    fn from(v: ViewState) -> String {
+        v.to_query()
+    }
+}
+
+impl From<String> for ViewState {
+    fn from(q: String) -> ViewState {
+        ViewState::from_query(&q)
+    }
+}
+
 impl ViewState {
-    /// Reads the state from query pairs (unknown keys and malformed values are ignored).
+    /// Reads the state from a raw query string (with or without the leading `?`), percent-decoding
+    /// every value (`+` is a space, as in forms). The one parser of links: server and page both use it.
+    pub fn from_query(query: &str) -> Self {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// Reads the state from already decoded query pairs (unknown keys and malformed values are ignored).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut s = ViewState::default();
         for (k, v) in pairs {
@@ -102,6 +128,40 @@ impl ViewState {
     }
 }
 
+/// The one builder of `/trace/{id}` links: the trace with the view in the query (`?v=1&…`). The
+/// trace is a `TraceId` or its text as the server sent it.
+pub fn trace_url(trace: impl std::fmt::Display, vs: &ViewState) -> String {
+    format!("/trace/{trace}?{}", vs.to_query())
+}
+
+/// `/trace/{id}` with a span (16 hex) and an event (32 hex) selected, when given, as text.
+pub fn trace_url_with(trace: &str, span: Option<&str>, event: Option<&str>) -> String {
+    trace_url(
+        trace,
+        &ViewState {
+            span: span.map(str::to_owned),
+            event: event.map(str::to_owned),
+            ..ViewState::default()
+        },
+    )
+}
+
+/// `/trace/{id}` with a span and an event selected, when given.
+pub fn trace_url_at(
+    trace: crate::domain::TraceId,
+    span: Option<crate::domain::SpanId>,
+    event: Option<crate::domain::EventId>,
+) -> String {
+    trace_url(
+        trace,
+        &ViewState {
+            span: span.map(|s| s.to_string()),
+            event: event.map(|e| e.to_string()),
+            ..ViewState::default()
+        },
+    )
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -139,31 +199,61 @@ mod tests {
         };
         let q = s.to_query();
         assert!(q.starts_with("v=1&"), "{q}");
-        let pairs: Vec<(String, String)> = q
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_owned(), decode(v)))
-            .collect();
-        let back = ViewState::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(ViewState::from_query(&q), s);
+        assert_eq!(ViewState::from_query(&format!("?{q}")), s);
+    }
+
+    #[test]
+    fn shared_filter_links_are_decoded() {
+        // The link a person copies from the address bar after typing `service=payments`.
+        let s = ViewState::from_query("v=1&q=service%3Dpayments");
+        assert_eq!(s.filter, "service=payments");
+        // Forms encode spaces as `+`; `%2B` stays a plus.
+        let s = ViewState::from_query("q=duration%3E100ms+status%3Derror&x=1%2B1");
+        assert_eq!(s.filter, "duration>100ms status=error");
+        assert_eq!(ViewState::from_query("q=a%2Bb").filter, "a+b");
+    }
+
+    #[test]
+    fn serde_is_the_query_string() {
+        let s = ViewState {
+            filter: "http.route=/checkout & more".into(),
+            window: Some((2_000, 9_000)),
+            ..ViewState::default()
+        };
+        let json = serde_json::to_string(&s).expect("serialize");
+        assert_eq!(json, format!("\"{}\"", s.to_query()));
+        let back: ViewState = serde_json::from_str(&json).expect("deserialize");
         assert_eq!(back, s);
     }
 
-    fn decode(v: &str) -> String {
-        let bytes = v.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-                if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(bytes[i]);
-            i += 1;
+    proptest::proptest! {
+        #[test]
+        fn any_view_round_trips_through_its_link(
+            filter in "\\PC{0,40}",
+            window in proptest::option::of((0u64..10_000_000, 1u64..10_000_000)),
+            collapsed in proptest::collection::btree_set(proptest::prelude::any::<u32>(), 0..6),
+            span in proptest::option::of("[0-9a-f]{16}"),
+            event in proptest::option::of("[0-9a-f]{32}"),
+            adjusted in proptest::option::of(proptest::prelude::any::<bool>()),
+            errors_only in proptest::prelude::any::<bool>(),
+        ) {
+            let s = ViewState {
+                span,
+                event,
+                // Windows travel in whole microseconds.
+                window: window.map(|(a, len)| (a * 1000, (a + len) * 1000)),
+                filter,
+                collapsed: collapsed.into_iter().collect(),
+                adjusted,
+                errors_only,
+            };
+            let q = s.to_query();
+            proptest::prop_assert_eq!(ViewState::from_query(&q), s.clone());
+            let url = trace_url(crate::domain::TraceId::from_bytes([7; 16]).expect("id"), &s);
+            let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            proptest::prop_assert_eq!(ViewState::from_query(query), s);
         }
-        String::from_utf8(out).unwrap_or_default()
     }
 
     #[test]

@@ -3,7 +3,44 @@
 //! Works on the pre-order columns of [`Rows`]: a row's descendants are `row+1..subtree_end`, so every
 //! function here is one linear pass (100k rows in about a millisecond).
 
-use crate::api::types::Rows;
+use crate::view::state::ViewState;
+use crate::view::types::{PinView, Rows};
+
+/// The visible rows of a view, in display order: the one computation shared by the server (first
+/// screen) and the page (every row). Collapsed subtrees (`vs.collapsed`) are skipped; with a filter
+/// (`matches`, absolute rows) only matching rows and their ancestors are shown; with `vs.errors_only`
+/// only the paths to `pin_rows`. `rows` must be a full set (`index[i] == i`).
+pub fn visible_rows(
+    rows: &Rows,
+    vs: &ViewState,
+    matches: Option<&[u32]>,
+    pin_rows: &[u32],
+) -> Vec<u32> {
+    let collapsed: Vec<bool> = (0..rows.len())
+        .map(|i| vs.collapsed.binary_search(&rows.short_id(i)).is_ok())
+        .collect();
+    let keep = match (matches, vs.errors_only) {
+        (Some(m), _) => Some(with_ancestors(rows, m)),
+        (None, true) => Some(with_ancestors(rows, pin_rows)),
+        (None, false) => None,
+    };
+    visible(rows, &collapsed, keep.as_deref())
+}
+
+/// The selected row of a view: the pin of the selected event, else the selected span. `rows` may be
+/// a subset (the first screen) or every row.
+pub fn selected_row(rows: &Rows, pins: &[PinView], vs: &ViewState) -> Option<u32> {
+    if let Some(e) = &vs.event {
+        if let Some(p) = pins.iter().find(|p| p.event_id == *e) {
+            return Some(p.row);
+        }
+    }
+    let want = u64::from_str_radix(vs.span.as_deref()?, 16).ok()?;
+    rows.span_id
+        .iter()
+        .position(|s| *s == want)
+        .and_then(|p| rows.index.get(p).copied())
+}
 
 /// Marks each row in `hits` (absolute rows) and all its ancestors; returns a keep mask of `rows.len()`.
 ///

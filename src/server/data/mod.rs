@@ -1,0 +1,382 @@
+//! The data a server serves: the built-in demo incident, or live sources — trace backends (Tempo,
+//! Jaeger, a files directory) and event sources (Sentry, files) — fetched per trace, correlated and
+//! cached briefly.
+//!
+//! Pages only see [`DataStore`]: [`DataStore::timeline`] gives a [`Loaded`] timeline with where its
+//! spans and errors came from and what went wrong upstream. A failing side degrades the page (a
+//! notice) instead of blanking it: a trace whose Sentry side failed still renders, and Sentry errors of
+//! a trace no backend has are listed with the reason. Errors are this module's own [`DataError`];
+//! `api` maps them for the browser.
+//!
+//! Split by purpose: `trace` (loading one trace, with its single-flight cache), `home` (the overview
+//! lists), `issues` (Sentry's issue list and an issue's latest event).
+
+mod home;
+mod issues;
+mod trace;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::connectors::demo;
+use crate::connectors::events::EventSource;
+use crate::connectors::sentry::SentryClient;
+use crate::connectors::traces::{Backends, TimeHint, TraceBackend};
+use crate::correlate::{self, Correlation, Timeline};
+use crate::domain::{ErrorEvent, EventId, TraceId};
+use crate::view::types::{Notice, Overview};
+
+use super::config::Config;
+
+/// Why data could not be served. Each message is a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    /// Nothing has it; the message says where tracepin looked.
+    #[error("{0}")]
+    NotFound(String),
+    /// An upstream failed; the message names it and what it answered.
+    #[error("{0}")]
+    Upstream(String),
+}
+
+/// One trace's correlated timeline, ready for the page.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The timeline: spans, pins, unplaced errors, skew, critical path.
+    pub timeline: Timeline,
+    /// The events the timeline's pins and unplaced entries index (`Pin::event`, `Unplaced::event`).
+    pub events: Arc<[ErrorEvent]>,
+    /// Where spans and errors came from.
+    pub sources: Vec<String>,
+    /// Upstream problems and partial-trace notices.
+    pub notices: Vec<Notice>,
+}
+
+impl Loaded {
+    /// True when a side failed: the page is served, but a retry soon may show more.
+    pub fn is_degraded(&self) -> bool {
+        self.notices.iter().any(|n| n.kind == "degraded")
+    }
+}
+
+struct Demo {
+    source: String,
+    correlation: Arc<Correlation>,
+    notices: Vec<String>,
+    by_trace: HashMap<TraceId, Arc<Loaded>>,
+}
+
+struct Live {
+    trace_period: String,
+    backends: Backends,
+    /// Files first (local, fast), then Sentry.
+    event_sources: Vec<EventSource>,
+    sentry: Option<SentryClient>,
+    sentry_problem: Option<String>,
+    opts: correlate::Options,
+    cache: trace::LoadedCache,
+}
+
+/// Correlated data plus a description of where it came from.
+pub struct DataStore {
+    inner: Inner,
+}
+
+enum Inner {
+    Demo(Demo),
+    Live(Box<Live>),
+}
+
+impl std::fmt::Debug for DataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source())
+    }
+}
+
+impl DataStore {
+    /// Builds the store for the configured source: the demo incident when nothing is configured.
+    pub fn load(config: &Config) -> Self {
+        let opts = correlate_options(config);
+        if config.uses_demo() {
+            let d = demo::load();
+            return Self::from_correlation(
+                "built-in demo incident (real Sentry and OpenTelemetry SDK payloads)".into(),
+                correlate::correlate(d.spans, d.events, &opts),
+                d.problems,
+            );
+        }
+        let (sentry, sentry_problem) = match config.sentry.client() {
+            Some(Ok(c)) => (Some(c), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        let backends = Backends::from_config(
+            &config.tempo,
+            &config.jaeger,
+            &config.files,
+            &opts.correlation_tags,
+        );
+        let mut event_sources = Vec::new();
+        if let Some(f) = backends.files() {
+            event_sources.push(EventSource::Files(f.clone()));
+        }
+        if let Some(c) = &sentry {
+            event_sources.push(EventSource::Sentry(c.clone()));
+        }
+        DataStore {
+            inner: Inner::Live(Box::new(Live {
+                trace_period: config
+                    .sentry
+                    .trace_stats_period
+                    .clone()
+                    .unwrap_or_else(|| "30d".into()),
+                backends,
+                event_sources,
+                sentry,
+                sentry_problem,
+                opts,
+                cache: trace::LoadedCache::new(),
+            })),
+        }
+    }
+
+    /// Wraps an already correlated data set (the demo, tests).
+    pub fn from_correlation(
+        source: String,
+        correlation: Correlation,
+        notices: Vec<String>,
+    ) -> Self {
+        let events: Arc<[ErrorEvent]> = correlation.events.clone().into();
+        let by_trace = correlation
+            .timelines
+            .iter()
+            .map(|t| {
+                let loaded = Loaded {
+                    timeline: t.clone(),
+                    events: events.clone(),
+                    sources: vec![source.clone()],
+                    notices: Vec::new(),
+                };
+                (t.trace.trace_id, Arc::new(loaded))
+            })
+            .collect();
+        DataStore {
+            inner: Inner::Demo(Demo {
+                source,
+                correlation: Arc::new(correlation),
+                notices,
+                by_trace,
+            }),
+        }
+    }
+
+    /// Where the data comes from, in words.
+    pub fn source(&self) -> String {
+        match &self.inner {
+            Inner::Demo(s) => s.source.clone(),
+            Inner::Live(l) => {
+                let mut parts: Vec<String> = l
+                    .backends
+                    .backends()
+                    .iter()
+                    .map(|b| format!("{} {}", b.kind(), b.name()))
+                    .collect();
+                if l.sentry.is_some() {
+                    parts.push("Sentry".into());
+                }
+                parts.join(", ")
+            }
+        }
+    }
+
+    /// The trace backends (`None` for the demo).
+    pub fn backends(&self) -> Option<&Backends> {
+        match &self.inner {
+            Inner::Live(l) => Some(&l.backends),
+            Inner::Demo(_) => None,
+        }
+    }
+
+    /// The Sentry client, when configured.
+    pub fn sentry(&self) -> Option<&SentryClient> {
+        match &self.inner {
+            Inner::Live(l) => l.sentry.as_ref(),
+            Inner::Demo(_) => None,
+        }
+    }
+
+    /// Why the configured Sentry cannot be used, if it cannot.
+    pub fn sentry_problem(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Live(l) => l.sentry_problem.as_deref(),
+            Inner::Demo(_) => None,
+        }
+    }
+
+    /// Correlation options (for events shown alone).
+    pub fn options(&self) -> correlate::Options {
+        match &self.inner {
+            Inner::Live(l) => l.opts.clone(),
+            Inner::Demo(_) => correlate::Options::default(),
+        }
+    }
+
+    /// Loads one trace's timeline. Concurrent calls for one trace share one load; a full answer is
+    /// kept for 30 s, a degraded one (a side failed) for 3 s, a failure not at all.
+    pub async fn timeline(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+    ) -> Result<Arc<Loaded>, DataError> {
+        match &self.inner {
+            Inner::Demo(s) => s.by_trace.get(&id).cloned().ok_or_else(|| {
+                DataError::NotFound(format!(
+                    "Trace {id} was not found. Looked in: {}.",
+                    s.source
+                ))
+            }),
+            Inner::Live(l) => l.cache.get(id, trace::load(l, id, hint)).await,
+        }
+    }
+
+    /// Finds a Sentry event by id (demo data, then each event source in turn) and the trace it
+    /// belongs to: the trace that pins it, else its OpenTelemetry ids, else `contexts.trace`.
+    pub async fn find_event(&self, id: EventId) -> Result<Option<(ErrorEvent, Option<TraceId>)>, DataError> {
+        match &self.inner {
+            Inner::Demo(s) => {
+                let c = &s.correlation;
+                let Some(idx) = c.events.iter().position(|e| e.event_id == Some(id)) else {
+                    return Ok(None);
+                };
+                let owner = c
+                    .timelines
+                    .iter()
+                    .find(|t| {
+                        t.pins.iter().any(|p| p.event == idx)
+                            || t.unplaced.iter().any(|u| u.event == idx)
+                    })
+                    .map(|t| t.trace.trace_id);
+                Ok(c.events
+                    .get(idx)
+                    .map(|e| (e.clone(), owner.or_else(|| trace_of_event(e)))))
+            }
+            Inner::Live(l) => {
+                let mut failures = Vec::new();
+                for source in &l.event_sources {
+                    match source.find_event(id).await {
+                        Ok(Some((e, _))) => {
+                            let t = self.trace_for_event(&e).await;
+                            return Ok(Some((e, t)));
+                        }
+                        Ok(None) => {}
+                        Err(e) => failures.push(e),
+                    }
+                }
+                if failures.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(DataError::Upstream(failures.join(" ")))
+                }
+            }
+        }
+    }
+
+    /// The trace an event belongs to, the OpenTelemetry one first: its OTel ids (`contexts.otel_trace`,
+    /// the `otel.trace_id` tag); else the trace whose spans carry one of its correlation tags
+    /// (`transaction_id=…`), searched in the trace backends around the event's time; else Sentry's
+    /// `contexts.trace` (equal to the OTel id with Sentry's OpenTelemetry integration).
+    pub async fn trace_for_event(&self, e: &ErrorEvent) -> Option<TraceId> {
+        if let Some(t) = correlate::event::otel_trace_id(e) {
+            return Some(t);
+        }
+        if let Inner::Live(l) = &self.inner {
+            let service = correlate::event::event_service(e, |_| true).map(|(s, _)| s);
+            let hint = (e.timestamp_ns > 0).then_some(TimeHint {
+                around_ns: e.timestamp_ns,
+            });
+            for key in &l.opts.correlation_tags {
+                let Some(value) = e.tag(key).filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let (found, errors) = l
+                    .backends
+                    .search_attribute(key, value, service.as_deref(), hint)
+                    .await;
+                for err in &errors {
+                    tracing::warn!(key = %key, error = %err, "trace search by correlation tag failed");
+                }
+                if let Some(t) = found.first() {
+                    return Some(*t);
+                }
+            }
+        }
+        trace_of_event(e)
+    }
+
+    /// Every place a lookup asks, in words, with its time window.
+    pub async fn looked_in(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Demo(s) => vec![format!("{} (nothing else is configured)", s.source)],
+            Inner::Live(l) => {
+                let mut out = Vec::new();
+                for b in l.backends.backends() {
+                    out.push(match b {
+                        TraceBackend::Tempo(_) => format!(
+                            "Tempo `{}`: trace by id over everything it retains",
+                            b.name()
+                        ),
+                        TraceBackend::Jaeger(_) => format!(
+                            "Jaeger `{}`: trace by id over everything its storage retains",
+                            b.name()
+                        ),
+                        TraceBackend::Files(f) => format!(
+                            "files in {}: {} trace(s) and their events indexed",
+                            f.dir().display(),
+                            f.trace_ids().await.len()
+                        ),
+                    });
+                }
+                if l.backends.is_empty() {
+                    out.push("no trace backend is configured".into());
+                }
+                match (&l.sentry, &l.sentry_problem) {
+                    (Some(c), _) => out.push(format!(
+                        "Sentry org `{}` at {}: event ids, issue ids and short ids in every project, \
+                         and the errors of a trace id over the last {}",
+                        c.org(),
+                        c.base_url(),
+                        l.trace_period
+                    )),
+                    (None, Some(p)) => out.push(format!("Sentry is configured but unusable: {p}")),
+                    (None, None) => out.push("Sentry is not configured".into()),
+                }
+                out
+            }
+        }
+    }
+
+    /// The home page's lists.
+    pub async fn overview(&self) -> Overview {
+        match &self.inner {
+            Inner::Demo(s) => home::overview_of(&s.correlation, s.source.clone(), s.notices.clone()),
+            Inner::Live(l) => home::live_overview(l, self.source()).await,
+        }
+    }
+}
+
+/// The trace an event names: its OpenTelemetry ids first, else `contexts.trace`.
+pub fn trace_of_event(e: &ErrorEvent) -> Option<TraceId> {
+    correlate::event::otel_trace_id(e).or_else(|| correlate::event::named_trace_ids(e).next())
+}
+
+/// Pinning options from the `[correlate]` section.
+pub fn correlate_options(config: &Config) -> correlate::Options {
+    let mut opts = correlate::Options::default();
+    if let Some(tags) = &config.correlate.correlation_tags {
+        opts.correlation_tags = tags.clone();
+    }
+    if let Some(ms) = config.correlate.enclosing_window_ms {
+        opts.enclosing_window_ns = ms.saturating_mul(1_000_000);
+    }
+    opts
+}

@@ -1,0 +1,257 @@
+//! Loading one trace: spans from the trace backends and errors from every event source at once,
+//! correlated into one [`Loaded`] timeline, behind one single-flight cache.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+
+use super::{DataError, Live, Loaded};
+use crate::connectors::traces::TimeHint;
+use crate::correlate::{self, Timeline};
+use crate::domain::{ErrorEvent, EventId, TraceId};
+use crate::view::types::Notice;
+
+/// How long a complete timeline is kept.
+const FULL_TTL: Duration = Duration::from_secs(30);
+/// How long a degraded timeline (one side failed) is kept: long enough to absorb a burst of
+/// requests, short enough that a recovered upstream shows at the next reload.
+const DEGRADED_TTL: Duration = Duration::from_secs(3);
+
+struct Expiry;
+
+impl moka::Expiry<TraceId, Arc<Loaded>> for Expiry {
+    fn expire_after_create(
+        &self,
+        _key: &TraceId,
+        value: &Arc<Loaded>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(if value.is_degraded() {
+            DEGRADED_TTL
+        } else {
+            FULL_TTL
+        })
+    }
+}
+
+/// Loaded timelines by trace id. Concurrent loads of one trace share one upstream round
+/// (`try_get_with` is single-flight); failures are shared with the callers waiting, never kept.
+pub(super) struct LoadedCache {
+    cache: Cache<TraceId, Arc<Loaded>>,
+}
+
+impl LoadedCache {
+    pub(super) fn new() -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(64)
+                .expire_after(Expiry)
+                .build(),
+        }
+    }
+
+    pub(super) async fn get(
+        &self,
+        id: TraceId,
+        load: impl std::future::Future<Output = Result<Loaded, DataError>>,
+    ) -> Result<Arc<Loaded>, DataError> {
+        self.cache
+            .try_get_with(id, async move { load.await.map(Arc::new) })
+            .await
+            .map_err(|e: Arc<DataError>| (*e).clone())
+    }
+}
+
+/// Fetches a trace and its errors, and correlates them.
+///
+/// Two rounds. First, at once: the spans from the trace backends, and from every event source the
+/// events filed under the trace id (Sentry's `trace:<id>` and the `otel.trace_id` tag). Then, once
+/// the spans are known: the events their keys link (event ids claimed by `sentry.event_id`
+/// attributes, values of the correlation keys), leaving out those already found. Events are
+/// de-duplicated by id across sources.
+pub(super) async fn load(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Loaded, DataError> {
+    let by_id = futures::future::join_all(
+        l.event_sources
+            .iter()
+            .map(|s| async move { (s.name(), s.events_for_trace(id).await) }),
+    );
+    let (fetched, by_id) = tokio::join!(l.backends.fetch(id, hint), by_id);
+
+    let mut notices = Vec::new();
+    let mut events = Events::default();
+    if let Some(p) = &l.sentry_problem {
+        notices.push(degraded(format!("Sentry unavailable: errors not shown ({p}).")));
+    }
+    for (name, side) in by_id {
+        match side {
+            Ok(found) => {
+                events.add(name, found.events);
+                notices.extend(found.notices.into_iter().map(degraded));
+            }
+            Err(e) => {
+                tracing::warn!(trace_id = %id, source = name, error = %e, "event source failed for trace");
+                notices.push(degraded(format!("{name} unavailable: errors not shown ({e}).")));
+            }
+        }
+    }
+    if let Ok(f) = &fetched {
+        let keys = correlate::keys::trace_keys(&f.spans, &l.opts.correlation_tags);
+        if !keys.is_empty() {
+            let known = events.ids();
+            let linked = futures::future::join_all(l.event_sources.iter().map(|s| {
+                let (keys, known) = (&keys, &known);
+                async move { (s.name(), s.events_for_keys(keys, known).await) }
+            }))
+            .await;
+            for (name, side) in linked {
+                match side {
+                    Ok(found) => {
+                        events.add(name, found.events);
+                        notices.extend(found.notices.into_iter().map(degraded));
+                    }
+                    Err(e) => {
+                        tracing::warn!(trace_id = %id, source = name, error = %e, "linked-error search failed");
+                        notices.push(degraded(format!(
+                            "{name}: errors linked by span attributes (sentry.event_id, correlation keys) not shown ({e})."
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    let (events, sources) = events.finish();
+    let mut sources = sources;
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(errors) => {
+            let all_missing = errors.iter().all(|e| e.is_not_found());
+            let detail: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let looked = if detail.is_empty() {
+                "no trace backend is configured".to_owned()
+            } else {
+                detail.join(" ")
+            };
+            if !events.is_empty() {
+                // The trace side failed but an event source knows errors of this trace: show them,
+                // unplaced, with what the trace backends answered.
+                tracing::warn!(trace_id = %id, errors = %looked, "trace unavailable, showing errors only");
+                notices.push(degraded(format!(
+                    "Trace unavailable: spans not shown ({looked}). The errors below are Sentry's."
+                )));
+                return Ok(errors_only(id, events, sources, notices));
+            }
+            return Err(if all_missing {
+                DataError::NotFound(format!("Trace {id} was not found. Looked in: {looked}."))
+            } else {
+                tracing::warn!(trace_id = %id, errors = %looked, "trace backends failed");
+                DataError::Upstream(format!("Trace {id} could not be loaded: {looked}."))
+            });
+        }
+    };
+    sources.insert(0, format!("spans: {} {}", fetched.kind, fetched.backend));
+    if let Some(p) = &fetched.partial {
+        notices.push(Notice {
+            kind: "partial".into(),
+            text: format!("Partial trace from {}: {p}", fetched.backend),
+        });
+    }
+    let mut c = correlate::correlate(fetched.spans, events, &l.opts);
+    let Some(index) = c.timelines.iter().position(|t| t.trace.trace_id == id) else {
+        return Err(DataError::NotFound(format!(
+            "Trace {id} was not found in what {} returned.",
+            fetched.backend
+        )));
+    };
+    let mut timeline = c.timelines.swap_remove(index);
+    // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
+    timeline.unplaced.append(&mut c.unplaced);
+    Ok(Loaded {
+        timeline,
+        events: c.events.into(),
+        sources,
+        notices,
+    })
+}
+
+/// A timeline without spans: every event of the trace listed as unplaced because the trace is missing.
+fn errors_only(
+    id: TraceId,
+    events: Vec<ErrorEvent>,
+    sources: Vec<String>,
+    notices: Vec<Notice>,
+) -> Loaded {
+    let start = events.iter().map(|e| e.timestamp_ns).min().unwrap_or(0);
+    let end = events.iter().map(|e| e.timestamp_ns).max().unwrap_or(start);
+    let unplaced = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| correlate::Unplaced {
+            event: i,
+            event_id: e.event_id,
+            reason: correlate::UnplacedReason::TraceNotLoaded { trace_id: id },
+        })
+        .collect();
+    Loaded {
+        timeline: Timeline::without_spans(id, start, end, unplaced),
+        events: events.into(),
+        sources,
+        notices,
+    }
+}
+
+fn degraded(text: String) -> Notice {
+    Notice {
+        kind: "degraded".into(),
+        text,
+    }
+}
+
+/// Events gathered from the sources, de-duplicated by id, with a count per source.
+#[derive(Default)]
+struct Events {
+    list: Vec<ErrorEvent>,
+    ids: HashSet<EventId>,
+    per_source: Vec<(&'static str, usize)>,
+}
+
+impl Events {
+    fn add(&mut self, source: &'static str, found: Vec<ErrorEvent>) {
+        let mut added = 0;
+        for e in found {
+            if let Some(id) = e.event_id {
+                if !self.ids.insert(id) {
+                    continue;
+                }
+            }
+            self.list.push(e);
+            added += 1;
+        }
+        match self.per_source.iter_mut().find(|(s, _)| *s == source) {
+            Some((_, n)) => *n += added,
+            None => self.per_source.push((source, added)),
+        }
+    }
+
+    fn ids(&self) -> HashSet<EventId> {
+        self.ids.clone()
+    }
+
+    /// The events and the "errors: …" source lines (files only when it had some).
+    fn finish(self) -> (Vec<ErrorEvent>, Vec<String>) {
+        let sources = self
+            .per_source
+            .iter()
+            .filter(|(s, n)| *s != "files" || *n > 0)
+            .map(|(s, n)| {
+                if *s == "files" {
+                    "errors: files".to_owned()
+                } else {
+                    format!("errors: {s} ({n} event(s))")
+                }
+            })
+            .collect();
+        (self.list, sources)
+    }
+}
