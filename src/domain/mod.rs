@@ -7,7 +7,7 @@ pub mod diagnostic;
 pub mod error_event;
 pub mod ids;
 pub mod links;
-pub mod lookup;
+pub mod recognise;
 pub mod trace;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind};
