@@ -12,8 +12,8 @@
 use super::event::{
     context_span_id, context_trace_id, event_service, exception_keys, otel_span_id, otel_trace_id,
 };
-use super::lookup::TraceLookup;
 use super::skew::Skew;
+use super::span_finder::SpanFinder;
 use super::types::{Anchor, MatchedBy, Options, Pin, ServiceSource, Unplaced, UnplacedReason};
 use crate::domain::{ErrorEvent, SpanId};
 
@@ -42,26 +42,26 @@ struct Clues {
 
 /// Refines a row down to the span in its subtree that recorded the same exception (rule 4).
 fn refine_by_exception(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     event: &ErrorEvent,
     row: usize,
 ) -> Option<(usize, usize)> {
-    exception_keys(event).find_map(|(ty, msg)| look.exception_in_subtree(row, ty, msg))
+    exception_keys(event).find_map(|(ty, msg)| finder.exception_in_subtree(row, ty, msg))
 }
 
 /// Rules 1–3: the span the event's own ids point at.
 fn by_ids(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     event: &ErrorEvent,
     service: Option<&str>,
     clues: &mut Clues,
 ) -> Option<Found> {
-    let trace_id = look.trace.trace_id;
+    let trace_id = finder.trace.trace_id;
     if context_trace_id(event) == Some(trace_id) {
         if let Some(sid) = context_span_id(event) {
-            match look.row_of(sid) {
+            match finder.row_of(sid) {
                 Some(row) => {
-                    let owner = look.service_of(row);
+                    let owner = finder.service_of(row);
                     match service {
                         Some(svc) if owner != Some(svc) => clues.other_service = Some(row),
                         _ => {
@@ -78,7 +78,7 @@ fn by_ids(
     }
     if otel_trace_id(event).is_none_or(|t| t == trace_id) {
         if let Some(sid) = otel_span_id(event) {
-            match look.row_of(sid) {
+            match finder.row_of(sid) {
                 Some(row) => {
                     return Some(Found {
                         row,
@@ -91,7 +91,7 @@ fn by_ids(
             }
         }
     }
-    let row = look.row_claiming_event(event.event_id?)?;
+    let row = finder.row_claiming_event(event.event_id?)?;
     Some(Found {
         row,
         rule: MatchedBy::SentryEventIdAttribute,
@@ -101,14 +101,14 @@ fn by_ids(
 /// Rule 5: a correlation tag whose value a span of the event's service carries (any service when the
 /// event's service is unknown), the deepest running at the event's time (within the window).
 fn by_tag(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     event: &ErrorEvent,
     service: Option<&str>,
     opts: &Options,
 ) -> Option<Found> {
     opts.correlation_tags.iter().find_map(|key| {
         let value = event.tag(key)?;
-        let (row, _) = look.tag_match(
+        let (row, _) = finder.tag_match(
             service,
             key,
             value,
@@ -122,7 +122,7 @@ fn by_tag(
     })
 }
 
-/// The span ids an event names (for [`TraceLookup::index_span_ids`]).
+/// The span ids an event names (for [`SpanFinder::index_span_ids`]).
 pub fn named_span_ids(event: &ErrorEvent) -> impl Iterator<Item = SpanId> {
     [context_span_id(event), otel_span_id(event)]
         .into_iter()
@@ -131,13 +131,13 @@ pub fn named_span_ids(event: &ErrorEvent) -> impl Iterator<Item = SpanId> {
 
 /// Places one event that belongs to this trace.
 pub fn place(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     skew: &Skew,
     event_index: usize,
     event: &ErrorEvent,
     opts: &Options,
 ) -> Placement {
-    let resolved = event_service(event, |s| look.has_service(s));
+    let resolved = event_service(event, |s| finder.has_service(s));
     let service = resolved.as_ref().map(|(s, _)| s.as_str());
     let source: Option<ServiceSource> = resolved.as_ref().map(|(_, src)| *src);
     let t = event.timestamp_ns;
@@ -145,27 +145,27 @@ pub fn place(
 
     // (row, rule, anchor, span event)
     let mut result: Option<(usize, MatchedBy, Option<Anchor>, Option<usize>)> = None;
-    if let Some(found) = by_ids(look, event, service, &mut clues) {
-        result = Some(refine(look, event, found, None));
-    } else if let Some(found) = by_tag(look, event, service, opts) {
-        let (row, rule, anchor, span_event) = refine(look, event, found, service);
+    if let Some(found) = by_ids(finder, event, service, &mut clues) {
+        result = Some(refine(finder, event, found, None));
+    } else if let Some(found) = by_tag(finder, event, service, opts) {
+        let (row, rule, anchor, span_event) = refine(finder, event, found, service);
         result = Some((row, rule, anchor, span_event));
     } else if let Some(svc) = service {
-        let full = 0..look.trace.spans.len();
-        let in_anchor = clues
-            .other_service
-            .and_then(|a| look.enclosing(svc, t, opts.enclosing_window_ns, a..look.subtree_end(a)));
-        let row = in_anchor.or_else(|| look.enclosing(svc, t, opts.enclosing_window_ns, full));
+        let full = 0..finder.trace.spans.len();
+        let in_anchor = clues.other_service.and_then(|a| {
+            finder.enclosing(svc, t, opts.enclosing_window_ns, a..finder.subtree_end(a))
+        });
+        let row = in_anchor.or_else(|| finder.enclosing(svc, t, opts.enclosing_window_ns, full));
         if let Some(row) = row {
             let found = Found {
                 row,
                 rule: MatchedBy::EnclosingSpan,
             };
-            let (row, rule, anchor, span_event) = refine(look, event, found, None);
+            let (row, rule, anchor, span_event) = refine(finder, event, found, None);
             let anchor = anchor.or_else(|| {
                 clues.other_service.map(|a| Anchor {
                     row: a,
-                    span_id: look.trace.spans.get(a).map_or(SPAN_ZERO, |s| s.span_id),
+                    span_id: finder.trace.spans.get(a).map_or(SPAN_ZERO, |s| s.span_id),
                     matched_by: MatchedBy::SpanId,
                 })
             });
@@ -175,7 +175,7 @@ pub fn place(
 
     match result {
         Some((row, matched_by, anchor, span_event)) => {
-            let span_id = look.trace.spans.get(row).map_or(SPAN_ZERO, |s| s.span_id);
+            let span_id = finder.trace.spans.get(row).map_or(SPAN_ZERO, |s| s.span_id);
             Placement::Pinned(Pin {
                 event: event_index,
                 event_id: event.event_id,
@@ -193,8 +193,8 @@ pub fn place(
         None => {
             let reason = match (clues.other_service, clues.not_exported, service) {
                 (Some(row), _, Some(svc)) => UnplacedReason::OtherServiceSpan {
-                    span_id: look.trace.spans.get(row).map_or(SPAN_ZERO, |s| s.span_id),
-                    span_service: look.service_of(row).unwrap_or_default().to_owned(),
+                    span_id: finder.trace.spans.get(row).map_or(SPAN_ZERO, |s| s.span_id),
+                    span_service: finder.service_of(row).unwrap_or_default().to_owned(),
                     service: svc.to_owned(),
                 },
                 (_, Some(span_id), svc) => UnplacedReason::SpanNotExported {
@@ -220,17 +220,21 @@ const SPAN_ZERO: SpanId = SpanId([0, 0, 0, 0, 0, 0, 0, 1]);
 
 /// Applies rule 4 (and, for rule 5 with `time_service`, the time refinement) to a found row.
 fn refine(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     event: &ErrorEvent,
     found: Found,
     time_service: Option<&str>,
 ) -> (usize, MatchedBy, Option<Anchor>, Option<usize>) {
     let anchor_of = |f: &Found| Anchor {
         row: f.row,
-        span_id: look.trace.spans.get(f.row).map_or(SPAN_ZERO, |s| s.span_id),
+        span_id: finder
+            .trace
+            .spans
+            .get(f.row)
+            .map_or(SPAN_ZERO, |s| s.span_id),
         matched_by: f.rule,
     };
-    if let Some((row, span_event)) = refine_by_exception(look, event, found.row) {
+    if let Some((row, span_event)) = refine_by_exception(finder, event, found.row) {
         if row == found.row {
             return (row, found.rule, None, Some(span_event));
         }
@@ -242,8 +246,8 @@ fn refine(
         );
     }
     if let (MatchedBy::CorrelationTag, Some(svc)) = (found.rule, time_service) {
-        let end = look.subtree_end(found.row);
-        if let Some(row) = look.enclosing(svc, event.timestamp_ns, 0, found.row..end) {
+        let end = finder.subtree_end(found.row);
+        if let Some(row) = finder.enclosing(svc, event.timestamp_ns, 0, found.row..end) {
             if row != found.row {
                 return (row, found.rule, Some(anchor_of(&found)), None);
             }
