@@ -1,9 +1,10 @@
 //! Correlation core: flat spans and error events in, one timeline out.
 //!
-//! `assemble` builds a pre-order [`crate::domain::Trace`] and repairs bad data with diagnostics; `pin`
-//! attaches each Sentry event to the span that failed and records how (`matched_by`), or says why it
-//! cannot; `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that
-//! determines the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
+//! `assemble` builds a pre-order [`crate::domain::Trace`] and repairs bad data with diagnostics; `route`
+//! says which trace each event belongs to; `pin` attaches each Sentry event to the span that failed
+//! (its rules ask a per-trace `span_finder`) and records how (`matched_by`), or says why it cannot;
+//! `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that determines
+//! the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
 //!
 //! Entry points: [`correlate`] (spans of any number of traces plus events; every event ends up exactly
 //! once, pinned, unplaced inside the timeline of the trace it names, or unplaced at the top level) and
@@ -33,13 +34,6 @@ pub use types::{
 
 use crate::domain::{ErrorEvent, Span, Trace};
 
-/// The service an event names, from what its payload carries (OTel context service name, `service`
-/// tag, release prefix, server name without `-host`), not checked against any trace.
-///
-/// Pinning uses the stricter form that only accepts services present in the trace.
-pub fn event_service(event: &ErrorEvent) -> Option<String> {
-    event::event_service(event, |_| true).map(|(s, _)| s)
-}
 use pin::Placement;
 use span_finder::SpanFinder;
 
