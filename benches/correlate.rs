@@ -457,7 +457,7 @@ fn phases() {
         let Some((trace, services)) = traces.into_iter().next() else {
             return;
         };
-        let mut look = tracepin::correlate::lookup::TraceLookup::with_services(
+        let mut look = tracepin::correlate::span_finder::SpanFinder::with_services(
             &trace,
             services,
             &opts.correlation_tags,

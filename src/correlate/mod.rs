@@ -1,9 +1,10 @@
 //! Correlation core: flat spans and error events in, one timeline out.
 //!
-//! `assemble` builds a pre-order [`crate::domain::Trace`] and repairs bad data with diagnostics; `pin`
-//! attaches each Sentry event to the span that failed and records how (`matched_by`), or says why it
-//! cannot; `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that
-//! determines the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
+//! `assemble` builds a pre-order [`crate::domain::Trace`] and repairs bad data with diagnostics; `route`
+//! says which trace each event belongs to; `pin` attaches each Sentry event to the span that failed
+//! (its rules ask a per-trace `span_finder`) and records how (`matched_by`), or says why it cannot;
+//! `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that determines
+//! the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
 //!
 //! Entry points: [`correlate`] (spans of any number of traces plus events; every event ends up exactly
 //! once, pinned, unplaced inside the timeline of the trace it names, or unplaced at the top level) and
@@ -14,12 +15,12 @@ pub mod assemble;
 pub mod critical_path;
 pub mod event;
 pub mod index;
-pub mod lookup;
 pub mod merge;
 pub mod pin;
 pub mod report;
 pub mod route;
 pub mod skew;
+pub mod span_finder;
 pub mod text;
 pub mod types;
 
@@ -33,15 +34,8 @@ pub use types::{
 
 use crate::domain::{ErrorEvent, Span, Trace};
 
-/// The service an event names, from what its payload carries (OTel context service name, `service`
-/// tag, release prefix, server name without `-host`), not checked against any trace.
-///
-/// Pinning uses the stricter form that only accepts services present in the trace.
-pub fn event_service(event: &ErrorEvent) -> Option<String> {
-    event::event_service(event, |_| true).map(|(s, _)| s)
-}
-use lookup::TraceLookup;
 use pin::Placement;
+use span_finder::SpanFinder;
 
 /// Pins, unplaced events, skew and critical path of one trace, before the trace moves into a timeline.
 struct Parts {
@@ -53,26 +47,26 @@ struct Parts {
 }
 
 fn correlate_parts(
-    look: &TraceLookup<'_>,
+    finder: &SpanFinder<'_>,
     events: &[ErrorEvent],
     members: &[usize],
     opts: &Options,
 ) -> Parts {
-    let (skew, diagnostics) = skew::estimate_with(look.trace, &look.services);
+    let (skew, diagnostics) = skew::estimate_with(finder.trace, &finder.services);
     let mut pins = Vec::new();
     let mut unplaced = Vec::new();
     for &i in members {
         let Some(event) = events.get(i) else {
             continue;
         };
-        match pin::place(look, &skew, i, event, opts) {
+        match pin::place(finder, &skew, i, event, opts) {
             Placement::Pinned(p) => pins.push(p),
             Placement::Unplaced(u) => unplaced.push(u),
         }
     }
     pins.sort_by_key(|p| (p.adjusted_time_ns, p.time_ns, p.event));
     unplaced.sort_by_key(|u| u.event);
-    let critical_path = critical_path::critical_path(look.trace, &skew);
+    let critical_path = critical_path::critical_path(finder.trace, &skew);
     Parts {
         pins,
         unplaced,
@@ -101,24 +95,24 @@ pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> C
     let (traces, services): (Vec<Trace>, Vec<index::ServiceTable>) =
         assemble::assemble_with_services(spans).into_iter().unzip();
     let (parts, unplaced) = {
-        let mut looks: Vec<TraceLookup<'_>> = traces
+        let mut finders: Vec<SpanFinder<'_>> = traces
             .iter()
             .zip(services)
-            .map(|(t, s)| TraceLookup::with_services(t, s, &opts.correlation_tags))
+            .map(|(t, s)| SpanFinder::with_services(t, s, &opts.correlation_tags))
             .collect();
-        let routing = route::route(&looks, &events, opts);
-        for (look, members) in looks.iter_mut().zip(&routing.members) {
-            look.index_span_ids(
+        let routing = route::route(&finders, &events, opts);
+        for (finder, members) in finders.iter_mut().zip(&routing.members) {
+            finder.index_span_ids(
                 members
                     .iter()
                     .filter_map(|&i| events.get(i))
                     .flat_map(pin::named_span_ids),
             );
         }
-        let parts: Vec<Parts> = looks
+        let parts: Vec<Parts> = finders
             .iter()
             .zip(&routing.members)
-            .map(|(look, members)| correlate_parts(look, &events, members, opts))
+            .map(|(finder, members)| correlate_parts(finder, &events, members, opts))
             .collect();
         (parts, routing.unplaced)
     };
@@ -141,20 +135,20 @@ pub fn correlate(spans: Vec<Span>, events: Vec<ErrorEvent>, opts: &Options) -> C
 /// the others are left out, since they belong elsewhere. Pin and unplaced indices refer to `events`.
 pub fn correlate_trace(trace: Trace, events: &[ErrorEvent], opts: &Options) -> Timeline {
     let parts = {
-        let mut look = TraceLookup::new(&trace, &opts.correlation_tags);
+        let mut finder = SpanFinder::new(&trace, &opts.correlation_tags);
         let members: Vec<usize> = events
             .iter()
             .enumerate()
-            .filter(|(_, e)| route::belongs(&look, e, opts))
+            .filter(|(_, e)| route::belongs(&finder, e, opts))
             .map(|(i, _)| i)
             .collect();
-        look.index_span_ids(
+        finder.index_span_ids(
             members
                 .iter()
                 .filter_map(|&i| events.get(i))
                 .flat_map(pin::named_span_ids),
         );
-        correlate_parts(&look, events, &members, opts)
+        correlate_parts(&finder, events, &members, opts)
     };
     into_timeline(trace, parts)
 }

@@ -10,7 +10,7 @@ use super::event::{
     context_trace_id, event_service, looks_like_sentry_trace_id, named_trace_ids, otel_trace_id,
 };
 use super::index::{distance, IdMap};
-use super::lookup::TraceLookup;
+use super::span_finder::SpanFinder;
 use super::types::{Options, Unplaced, UnplacedReason};
 use crate::domain::{ErrorEvent, TraceId};
 
@@ -25,9 +25,9 @@ pub struct Routing {
 /// Index of the trace that claims the event through a span attribute: its `sentry.event_id`, else a
 /// correlation tag on a span of the event's service running at its time, else (leniently, to find the
 /// trace at all) the tag on any span at any time.
-fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
+fn claimed_by(finders: &[SpanFinder<'_>], event: &ErrorEvent, opts: &Options) -> Option<usize> {
     if let Some(id) = event.event_id {
-        if let Some(i) = looks
+        if let Some(i) = finders
             .iter()
             .position(|l| l.row_claiming_event(id).is_some())
         {
@@ -39,7 +39,7 @@ fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> 
         let Some(value) = event.tag(key) else {
             continue;
         };
-        let near = looks
+        let near = finders
             .iter()
             .enumerate()
             .filter_map(|(i, l)| {
@@ -52,7 +52,7 @@ fn claimed_by(looks: &[TraceLookup<'_>], event: &ErrorEvent, opts: &Options) -> 
         if let Some((_, i)) = near {
             return Some(i);
         }
-        let anywhere = looks
+        let anywhere = finders
             .iter()
             .enumerate()
             .filter_map(|(i, l)| {
@@ -100,17 +100,17 @@ fn reason_for(event: &ErrorEvent, opts: &Options) -> UnplacedReason {
 }
 
 /// Routes every event to one trace or to the top-level unplaced list.
-pub fn route(looks: &[TraceLookup<'_>], events: &[ErrorEvent], opts: &Options) -> Routing {
+pub fn route(finders: &[SpanFinder<'_>], events: &[ErrorEvent], opts: &Options) -> Routing {
     let mut by_id: IdMap<TraceId, usize> = IdMap::default();
-    for (i, look) in looks.iter().enumerate() {
-        by_id.entry(look.trace.trace_id).or_insert(i);
+    for (i, finder) in finders.iter().enumerate() {
+        by_id.entry(finder.trace.trace_id).or_insert(i);
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); looks.len()];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); finders.len()];
     let mut unplaced = Vec::new();
     for (e, event) in events.iter().enumerate() {
         let home = named_trace_ids(event)
             .find_map(|t| by_id.get(&t).copied())
-            .or_else(|| claimed_by(looks, event, opts));
+            .or_else(|| claimed_by(finders, event, opts));
         match home.and_then(|h| members.get_mut(h)) {
             Some(list) => list.push(e),
             None => unplaced.push(Unplaced {
@@ -124,20 +124,20 @@ pub fn route(looks: &[TraceLookup<'_>], events: &[ErrorEvent], opts: &Options) -
 }
 
 /// Does this event belong to this trace (it names it, or one of its spans claims it)?
-pub fn belongs(look: &TraceLookup<'_>, event: &ErrorEvent, opts: &Options) -> bool {
-    let trace_id = look.trace.trace_id;
+pub fn belongs(finder: &SpanFinder<'_>, event: &ErrorEvent, opts: &Options) -> bool {
+    let trace_id = finder.trace.trace_id;
     if named_trace_ids(event).any(|t| t == trace_id) {
         return true;
     }
     if event
         .event_id
-        .is_some_and(|id| look.row_claiming_event(id).is_some())
+        .is_some_and(|id| finder.row_claiming_event(id).is_some())
     {
         return true;
     }
     opts.correlation_tags.iter().any(|k| {
         event
             .tag(k)
-            .is_some_and(|v| !look.rows_with_tag(k, v).is_empty())
+            .is_some_and(|v| !finder.rows_with_tag(k, v).is_empty())
     })
 }

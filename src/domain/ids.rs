@@ -1,9 +1,10 @@
 //! Strict identifiers: [`TraceId`], [`SpanId`], [`EventId`].
 //!
 //! Inside tracepin an id is a fixed-size byte array. `FromStr` accepts exactly the right number of hex
-//! digits (any case) and nothing else; `Display` and serde always produce lowercase hex. The lenient
-//! spellings met at the edges (base64 from Tempo, 16-hex Jaeger 64-bit trace ids, dashed UUID event ids,
-//! trimmed leading zeros) are decoded by the format or connector that meets them, never here.
+//! digits (any case) and nothing else; `Display` and `Serialize` always produce lowercase hex.
+//! `Deserialize` reads through [`super::lenient`], the one lenient parser for ids arriving as text
+//! (whitespace, dashed UUIDs, 16-hex Jaeger trace ids). Wire encodings (base64 from Tempo, trimmed
+//! leading zeros) are decoded by the format that meets them, never here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -68,7 +69,7 @@ fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
 }
 
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $n:expr) => {
+    ($(#[$doc:meta])* $name:ident, $n:expr, $lenient:path) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub [u8; $n]);
@@ -133,7 +134,7 @@ macro_rules! id_type {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                $lenient(&s).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -141,15 +142,18 @@ macro_rules! id_type {
 
 id_type!(
     /// A 128-bit W3C / OpenTelemetry trace id.
-    TraceId, 16
+    TraceId, 16,
+    super::lenient::trace_id_lenient
 );
 id_type!(
     /// A 64-bit OpenTelemetry span id.
-    SpanId, 8
+    SpanId, 8,
+    super::lenient::span_id_lenient
 );
 id_type!(
     /// A Sentry event id (a UUID, written as 32 hex digits without dashes).
-    EventId, 16
+    EventId, 16,
+    super::lenient::event_id_lenient
 );
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Links out: a trace (and optionally a span) opened in Grafana Explore or the Jaeger UI.
 //!
 //! Pure string building with `url::Url` and `serde_json`, so every part is encoded correctly. The
-//! result is always readable back by [`super::lookup::recognise`] (the tests check the round trip).
+//! result is always readable back by [`super::recognise::recognise`] (the tests check the round trip).
 
 use serde_json::{json, Value};
 use url::Url;
@@ -103,7 +103,7 @@ fn http_base(base: &str) -> Option<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::lookup::{recognise, Form, Lookup};
+    use crate::domain::recognise::{recognise, Form, Lookup};
 
     const T32: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
     const T64: &str = "0000000000000000a3ce929d0e0e4736";

@@ -1,6 +1,6 @@
 //! Resolving what a person pasted (or an `/issue/…`, `/event/…` link) to a page.
 //!
-//! [`crate::domain::lookup::recognise`] says what the text *is*; this module asks the configured
+//! [`crate::domain::recognise::recognise`] says what the text *is*; this module asks the configured
 //! sources where it *leads*: a trace id opens its trace; a 32-hex id that could be a trace or a Sentry
 //! event is looked up on both sides at once (both found: the reader chooses); an issue opens its latest
 //! event on its trace; an event without a trace is shown alone with the reason. Nothing found: a page
@@ -8,7 +8,7 @@
 //! is ever contacted.
 
 use crate::correlate;
-use crate::domain::lookup::{recognise, Lookup};
+use crate::domain::recognise::{recognise, Lookup};
 use crate::domain::{ErrorEvent, EventId, TraceId};
 use crate::view::format_ns;
 use crate::view::state::trace_url_at as trace_url;

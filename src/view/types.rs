@@ -409,7 +409,7 @@ impl LookupOutcome {
     pub fn unrecognised(message: String) -> Self {
         LookupOutcome::Unrecognised {
             message,
-            accepted: crate::domain::lookup::ACCEPTED_FORMS
+            accepted: crate::domain::recognise::ACCEPTED_FORMS
                 .iter()
                 .map(|(f, e)| ((*f).to_owned(), (*e).to_owned()))
                 .collect(),

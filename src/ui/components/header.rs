@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use super::theme::ThemeToggle;
-use crate::domain::lookup::{recognise, ACCEPTED_FORMS};
+use crate::domain::recognise::{recognise, ACCEPTED_FORMS};
 
 /// Header shown on every page.
 #[component]

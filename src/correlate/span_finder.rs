@@ -1,9 +1,14 @@
-//! Per-trace lookups used by the pinning rules, built once per trace and lazily where costly.
+//! [`SpanFinder`]: finds the span (row) of one assembled trace that a pinning or routing rule asks for:
+//! by span id, by a `sentry.event_id` attribute, by an OTel exception event below a row, by a
+//! correlation-tag value, or by the time it was running in a service. Built once per trace and lazily
+//! where costly.
 //!
 //! Built eagerly: the interned services of every row (one pass over the spans). On demand: span id →
 //! row for the ids the events name (one scan of the rows against a small set, instead of a map of every
 //! span), per-service interval indices, OTel exception events by `(type, message)`, `sentry.event_id`
-//! attributes, and correlation-tag values. Read-only over a borrowed [`Trace`].
+//! attributes, and correlation-tag values. Read-only over a borrowed [`Trace`]; must not decide which
+//! rule wins (that is [`super::pin`]) nor change the trace. The generic index structures it uses (id
+//! hasher, interval index, service table) live in [`super::index`].
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -27,8 +32,8 @@ type ExceptionHit = (u32, u32, u64);
 /// Best candidate so far: (distance, deeper first, later start first, row).
 type Rank = (u64, std::cmp::Reverse<u32>, std::cmp::Reverse<u64>, usize);
 
-/// Lookups over one assembled trace.
-pub struct TraceLookup<'a> {
+/// Finds spans of one assembled trace for the pinning and routing rules.
+pub struct SpanFinder<'a> {
     /// The trace.
     pub trace: &'a Trace,
     /// Interned services of every row.
@@ -42,7 +47,7 @@ pub struct TraceLookup<'a> {
     tag_keys: Vec<String>,
 }
 
-impl<'a> TraceLookup<'a> {
+impl<'a> SpanFinder<'a> {
     /// Indexes a trace; `tag_keys` are the correlation tag keys to index on demand.
     pub fn new(trace: &'a Trace, tag_keys: &[String]) -> Self {
         Self::with_services(trace, ServiceTable::new(trace), tag_keys)
