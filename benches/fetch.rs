@@ -209,7 +209,8 @@ fn bench_fetch(c: &mut Criterion) {
         ) else {
             return;
         };
-        let backends = rt.block_on(async { Backends::from_config(&cfg) });
+        let backends =
+            rt.block_on(async { Backends::from_config(&cfg.tempo, &cfg.jaeger, &cfg.files, &[]) });
         let mut group = c.benchmark_group(format!("fetch/{n}_spans"));
         group.sample_size(10);
         for (label, idx, len) in [

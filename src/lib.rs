@@ -8,10 +8,10 @@
 #![recursion_limit = "512"]
 
 pub mod api;
-pub mod view;
 pub mod correlate;
 pub mod domain;
 pub mod ui;
+pub mod view;
 
 #[cfg(feature = "ssr")]
 pub mod app;

@@ -14,7 +14,6 @@ use common::{app, app_with, get, Backend, Fake};
 
 /// Scenario e's checkout trace and its payments GatewayTimeout.
 const E_TRACE: &str = "d623a6d859f6f10504aae53c873bafc5";
-const E_EVENT: &str = "e3de285bd47c404c9a4e8c0a4d2a7b3b";
 /// An id no upstream has.
 const NOWHERE: &str = "9f0e1d2c3b4a59687766554433221100";
 
@@ -32,7 +31,11 @@ async fn a_failing_sentry_is_a_502_that_names_it_for_every_kind_of_answer() {
         fake.faults(json!([fault.clone()])).await;
         for uri in [format!("/lookup?q={NOWHERE}"), format!("/event/{NOWHERE}")] {
             let (status, _, html) = get(&app, &uri).await;
-            assert_eq!(status, StatusCode::BAD_GATEWAY, "{uri} with {fault}: {html}");
+            assert_eq!(
+                status,
+                StatusCode::BAD_GATEWAY,
+                "{uri} with {fault}: {html}"
+            );
             assert!(html.contains("lookup-failed"), "{uri}: the failure page");
             assert!(html.contains("Sentry"), "{uri}: names Sentry: {html}");
             assert!(
@@ -60,18 +63,28 @@ async fn a_failure_is_not_remembered_once_the_upstream_recovers() {
     let (status, _, body) = get(&app, &export).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(json["timelines"][0]["span_count"], 0, "no spans while Tempo is down");
+    assert_eq!(
+        json["timelines"][0]["span_count"], 0,
+        "no spans while Tempo is down"
+    );
     fake.clear_faults().await;
     // A degraded answer is kept 3 s at most (it absorbs a burst of reloads).
     tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
     let (status, _, body) = get(&app, &export).await;
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    assert!(json["timelines"][0]["span_count"].as_u64().unwrap_or(0) > 0, "spans are back");
-    assert_eq!(json["timelines"][0]["pins"].as_array().map(Vec::len), Some(5));
+    assert!(
+        json["timelines"][0]["span_count"].as_u64().unwrap_or(0) > 0,
+        "spans are back"
+    );
+    // Scenario e's five errors, and the fixture's OrderTotalMismatch on `validate cart`.
+    assert_eq!(
+        json["timelines"][0]["pins"].as_array().map(Vec::len),
+        Some(6)
+    );
 
     // Both down: a 502 that is not cached at all — the next request after recovery succeeds.
-    let app = app(&fake, Backend::Tempo);
+    let app = common::app(&fake, Backend::Tempo);
     fake.faults(json!([
         {"match": "/api/v2/traces/", "status": 500, "body": "boom"},
         {"match": "/api/0/", "status": 500, "body": "{\"detail\":\"boom\"}"}
@@ -88,7 +101,8 @@ async fn a_failure_is_not_remembered_once_the_upstream_recovers() {
 async fn a_hanging_tempo_costs_one_timeout() {
     let fake = Fake::start();
     let app = app_with(&fake, Backend::Tempo, "timeout_ms = 500");
-    fake.faults(json!([{"match": "/api/v2/traces/", "hang": true}])).await;
+    fake.faults(json!([{"match": "/api/v2/traces/", "hang": true}]))
+        .await;
     fake.take_requests().await;
     let (status, _, body) = get(&app, &format!("/api/export/{E_TRACE}")).await;
     // Sentry answered, so the errors are there; the spans are not, with the reason.
@@ -100,7 +114,11 @@ async fn a_hanging_tempo_costs_one_timeout() {
         .filter(|(u, _)| u == "tempo")
         .map(|(_, p)| p)
         .collect();
-    assert_eq!(tempo.len(), 1, "the timed-out request is not retried: {tempo:?}");
+    assert_eq!(
+        tempo.len(),
+        1,
+        "the timed-out request is not retried: {tempo:?}"
+    );
     let (_, _, html) = get(&app, &format!("/trace/{E_TRACE}")).await;
     assert!(html.contains("timed out after 500 ms"), "the page says why");
     fake.clear_faults().await;
@@ -155,14 +173,20 @@ async fn a_link_to_a_span_the_trace_lacks_says_so_and_selects_the_error_pointing
 
     // A span nothing points at: said, nothing selected.
     let (_, _, html) = get(&app, &format!("/trace/{E_TRACE}?v=1&span=0123456789abcdef")).await;
-    assert!(html.contains("no error of the trace points at it"), "{}", html.len());
+    assert!(
+        html.contains("no error of the trace points at it"),
+        "{}",
+        html.len()
+    );
     assert_eq!(selected_span(&html), None);
 }
 
 /// The span id of the row rendered as selected.
 fn selected_span(html: &str) -> Option<String> {
     html.split("<div")
-        .find(|tag| tag.contains("data-testid=\"waterfall-row\"") && tag.contains("data-selected=\"true\""))
+        .find(|tag| {
+            tag.contains("data-testid=\"waterfall-row\"") && tag.contains("data-selected=\"true\"")
+        })
         .and_then(|tag| tag.split("data-span-id=\"").nth(1))
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned)

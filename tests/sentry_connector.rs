@@ -535,8 +535,9 @@ async fn events_for_trace_pages_through_errors_and_pads_span_ids() {
         .expect("events");
     assert_eq!(found.via, TraceLookup::EventsQuery);
     assert_eq!(found.events.len(), 5);
-    // 5 rows at 2 per page: 3 pages of the errors listing, then 5 full events.
-    assert_eq!(hits(&fake, "/api/0/organizations/acme/events/"), 3);
+    // 5 rows at 2 per page: 3 pages of `trace:<id>`, 1 of `tags[otel.trace_id]:<id>` (empty), then
+    // 5 full events.
+    assert_eq!(hits(&fake, "/api/0/organizations/acme/events/"), 4);
     let ids: Vec<String> = found
         .events
         .iter()

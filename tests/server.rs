@@ -11,8 +11,8 @@ use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
-use tracepin::server::config::{Config, Overrides};
 use tracepin::app::router;
+use tracepin::server::config::{Config, Overrides};
 use tracepin::server::AppState;
 
 fn options() -> LeptosOptions {
@@ -317,17 +317,31 @@ async fn fake_sentry(fake: &serde_json::Value) -> String {
             .route(
                 "/api/0/organizations/{org}/events/",
                 route_get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
-                    // `query=trace:<id>` selects the events of one trace.
+                    // `query=trace:<id>` selects the events of one trace, `tags[key]:value` those
+                    // with that tag; anything else matches nothing (as a real search would not
+                    // match everything).
                     let q = q.unwrap_or_default();
-                    let wanted = q
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("query=trace%3A").or_else(|| kv.strip_prefix("query=trace:")))
-                        .map(str::to_owned);
+                    let query = url::form_urlencoded::parse(q.as_bytes())
+                        .find(|(k, _)| k == "query")
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default();
+                    let matches = move |e: &serde_json::Value| -> bool {
+                        if let Some(t) = query.strip_prefix("trace:") {
+                            return e["contexts"]["trace"]["trace_id"] == t;
+                        }
+                        if let Some((key, value)) = query
+                            .strip_prefix("tags[")
+                            .and_then(|r| r.split_once("]:"))
+                        {
+                            return e["tags"].as_array().is_some_and(|tags| {
+                                tags.iter().any(|t| t["key"] == key && t["value"] == value)
+                            });
+                        }
+                        false
+                    };
                     let rows: Vec<serde_json::Value> = e1
                         .iter()
-                        .filter(|e| {
-                            wanted.as_deref().is_none_or(|w| e["contexts"]["trace"]["trace_id"] == w)
-                        })
+                        .filter(|e| matches(e))
                         .map(|e| serde_json::json!({"id": e["eventID"], "project": e["projectSlug"], "timestamp": e["dateCreated"]}))
                         .collect();
                     async move { axum::Json(serde_json::json!({ "data": rows })) }
@@ -932,7 +946,7 @@ async fn home_without_sentry_lists_traces_with_errors_from_tempo() {
     let (status, html) = get(&app, "/", None).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(
-        html.contains("href=\"/trace/003e0cee77ae5dc9c17ade3689eb2e54\""),
+        html.contains("href=\"/trace/003e0cee77ae5dc9c17ade3689eb2e54?v=1\""),
         "padded id linked: {html}"
     );
     assert!(html.contains("update-billing"), "{html}");

@@ -17,7 +17,14 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
         "connectors" => &["domain", "correlate"],
         "store" => &["domain", "correlate", "connectors"],
         "server" => &["domain", "correlate", "connectors", "store", "view"],
-        "api" => &["domain", "correlate", "connectors", "store", "view", "server"],
+        "api" => &[
+            "domain",
+            "correlate",
+            "connectors",
+            "store",
+            "view",
+            "server",
+        ],
         "ui" => &["domain", "view", "api"],
         _ => return None,
     })
@@ -25,7 +32,15 @@ fn allowed(layer: &str) -> Option<&'static [&'static str]> {
 
 /// Layers that must compile without a server framework and do no I/O.
 const PURE: &[&str] = &["domain", "correlate", "view"];
-const FRAMEWORKS: &[&str] = &["leptos", "leptos_axum", "axum", "reqwest", "tokio", "moka", "tower"];
+const FRAMEWORKS: &[&str] = &[
+    "leptos",
+    "leptos_axum",
+    "axum",
+    "reqwest",
+    "tokio",
+    "moka",
+    "tower",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -153,8 +168,8 @@ fn src_files() -> Vec<(String, PathBuf, String)> {
                 .strip_prefix(&src)
                 .map(|r| r.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
-            let text = std::fs::read_to_string(&p)
-                .unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
             (rel, p, text)
         })
         .collect()
@@ -170,7 +185,9 @@ fn layers_import_one_way() {
     let mut bad = Vec::new();
     let mut checked = 0;
     for (rel, _, text) in src_files() {
-        let Some(layer) = layer_of(&rel) else { continue };
+        let Some(layer) = layer_of(&rel) else {
+            continue;
+        };
         let Some(ok) = allowed(layer) else { continue };
         checked += 1;
         for name in crate_names(&code_only(&text)) {
@@ -179,7 +196,10 @@ fn layers_import_one_way() {
             }
         }
     }
-    assert!(checked > 50, "the tidy test found only {checked} files under src/");
+    assert!(
+        checked > 50,
+        "the tidy test found only {checked} files under src/"
+    );
     assert!(
         bad.is_empty(),
         "imports that cross a layer the wrong way (see ARCHITECTURE.md, Layers):\n  {}",
@@ -191,7 +211,9 @@ fn layers_import_one_way() {
 fn pure_layers_name_no_framework() {
     let mut bad = Vec::new();
     for (rel, _, text) in src_files() {
-        let Some(layer) = layer_of(&rel) else { continue };
+        let Some(layer) = layer_of(&rel) else {
+            continue;
+        };
         if !PURE.contains(&layer) {
             continue;
         }
@@ -231,7 +253,9 @@ fn the_checker_sees_what_it_must() {
     let names: Vec<String> = crate_names(&code).into_iter().collect();
     assert_eq!(names, ["connectors", "domain", "view"]);
     assert_eq!(
-        frameworks_named(&code_only("use leptos::prelude::*; let x = my_tokio::a; axum::serve();")),
+        frameworks_named(&code_only(
+            "use leptos::prelude::*; let x = my_tokio::a; axum::serve();"
+        )),
         BTreeSet::from(["axum", "leptos"])
     );
 }

@@ -25,7 +25,12 @@ use tracepin::server::config::{Config, Overrides};
 
 /// The backends a configuration names.
 fn backends_of(c: &Config) -> Backends {
-    Backends::from_config(&c.tempo, &c.jaeger, &c.files, &tracepin::correlate::Options::default().correlation_tags)
+    Backends::from_config(
+        &c.tempo,
+        &c.jaeger,
+        &c.files,
+        &tracepin::correlate::Options::default().correlation_tags,
+    )
 }
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -382,11 +387,7 @@ async fn tempo_v2_200_empty_is_not_found_without_v1() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
     fake.route(&v2(id), vec![json(read("formats/tempo-v2.empty.json"))]);
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert_eq!(
         e,
         FetchError::NotFound {
@@ -403,11 +404,7 @@ async fn tempo_v2_protobuf_empty_is_not_found() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
     fake.route(&v2(id), vec![protobuf(Vec::new())]);
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert!(e.is_not_found(), "{e}");
     assert_eq!(fake.hits(&v1(id)), 0);
 }
@@ -456,11 +453,7 @@ async fn tempo_v2_404_falls_back_to_v1() {
 async fn tempo_404_everywhere_is_not_found() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert!(e.is_not_found(), "{e}");
     assert_eq!(e.to_string(), format!("prod: trace not found ({})", v1(id)));
     assert_eq!(fake.hits(&v2(id)), 1);
@@ -478,11 +471,7 @@ async fn tempo_422_is_too_large_with_limit() {
             "trace exceeds max size (max bytes: 5000000)\n",
         )],
     );
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert_eq!(
         e,
         FetchError::TooLarge {
@@ -525,11 +514,7 @@ async fn tempo_persistent_500_gives_status_after_three_attempts() {
             "internal error: querier unavailable\n",
         )],
     );
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert_eq!(
         e.to_string(),
         format!(
@@ -546,11 +531,7 @@ async fn tempo_401_and_403_are_unauthorized_and_not_retried() {
         let (id, _) = a1_trace();
         let (url, fake) = serve().await;
         fake.route(&v2(id), vec![reply(status, "text/plain", "no org id")]);
-        let e = one_error(
-            backends_of(&tempo_config(&url, ""))
-                .fetch(id, None)
-                .await,
-        );
+        let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
         assert_eq!(
             e,
             FetchError::Unauthorized {
@@ -617,11 +598,7 @@ async fn tempo_malformed_json_is_decode_error() {
     let (id, _) = a1_trace();
     let (url, fake) = serve().await;
     fake.route(&v2(id), vec![json(r#"{"trace":{"resourceSpans":[{"#)]);
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     let FetchError::Decode { path, message, .. } = &e else {
         panic!("expected Decode, got {e}")
     };
@@ -633,11 +610,7 @@ async fn tempo_malformed_json_is_decode_error() {
 async fn tempo_truncated_body_is_interrupted() {
     let (id, _) = a1_trace();
     let url = serve_truncated().await;
-    let e = one_error(
-        backends_of(&tempo_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&tempo_config(&url, "")).fetch(id, None).await);
     assert!(
         matches!(&e, FetchError::Interrupted { path, .. } if *path == v2(id)),
         "{e:?}"
@@ -767,11 +740,7 @@ async fn jaeger_v3_404_with_error_body_is_not_found() {
             "{\"error\":{\"httpCode\":404,\"message\":\"No traces found\"}}\n",
         )],
     );
-    let e = one_error(
-        backends_of(&jaeger_config(&url, ""))
-            .fetch(id, None)
-            .await,
-    );
+    let e = one_error(backends_of(&jaeger_config(&url, "")).fetch(id, None).await);
     assert_eq!(
         e.to_string(),
         format!("staging: trace not found (/api/v3/traces/{id})")

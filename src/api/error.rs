@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(AppError::BadRequest("x".into()).status(), 400);
         assert_eq!(AppError::Upstream("x".into()).status(), 502);
         assert_eq!(AppError::Internal("x".into()).status(), 500);
-        assert_eq!(AppError::NotFound("x".into()).title("trace"), "Trace not found");
+        assert_eq!(
+            AppError::NotFound("x".into()).title("trace"),
+            "Trace not found"
+        );
         assert_eq!(
             AppError::BadRequest("x".into()).title("trace"),
             "That is not a trace id"

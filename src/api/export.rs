@@ -36,5 +36,8 @@ async fn joined(
 ) -> Result<(crate::domain::TraceId, serde_json::Value), AppError> {
     let id = trace_id_lenient(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let l = state.data.timeline(id, None).await?;
-    Ok((id, crate::view::timeline::export_json(&l.timeline, &l.events)))
+    Ok((
+        id,
+        crate::view::timeline::export_json(&l.timeline, &l.events),
+    ))
 }

@@ -58,14 +58,8 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 #[server(endpoint = "timeline")]
 pub async fn get_timeline(trace_id: TraceId, view: ViewState) -> Result<TimelineView, AppError> {
     let (st, l) = on_server::loaded(trace_id).await?;
-    let mut v = crate::view::timeline::view(
-        &l.timeline,
-        &l.events,
-        &view,
-        &l.sources,
-        &l.notices,
-        false,
-    );
+    let mut v =
+        crate::view::timeline::view(&l.timeline, &l.events, &view, &l.sources, &l.notices, false);
     v.open_in = on_server::links(&st, &l, None);
     Ok(v)
 }
@@ -105,10 +99,10 @@ pub async fn get_event_detail(
     let public_url = st.config.server.public_url.as_deref();
     let mut d = crate::view::timeline::event_detail(&l.timeline, &l.events, event_id, public_url)
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "Event {event_id} is not among the errors tracepin has loaded."
-            ))
-        })?;
+        AppError::NotFound(format!(
+            "Event {event_id} is not among the errors tracepin has loaded."
+        ))
+    })?;
     let span = d
         .row
         .and_then(|r| l.timeline.trace.spans.get(r as usize))
@@ -129,8 +123,12 @@ pub async fn get_lookup(q: String) -> Result<LookupPage, AppError> {
 pub async fn get_issue(id: String) -> Result<LookupPage, AppError> {
     let st = on_server::state()?;
     Ok(
-        crate::server::resolve::resolve_issue(&st.data, st.config.server.public_url.as_deref(), &id)
-            .await,
+        crate::server::resolve::resolve_issue(
+            &st.data,
+            st.config.server.public_url.as_deref(),
+            &id,
+        )
+        .await,
     )
 }
 

@@ -6,6 +6,7 @@
 //! `correlate`, not here.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::connectors::sentry::SentryClient;
 use crate::connectors::traces::FilesSource;
@@ -16,7 +17,7 @@ use crate::domain::{ErrorEvent, EventId, TraceId};
 #[derive(Debug, Clone)]
 pub enum EventSource {
     /// The Sentry Web API of one organization.
-    Sentry(SentryClient),
+    Sentry(Arc<SentryClient>),
     /// Sentry events exported as files (envelopes, Web API JSON), indexed with the traces.
     Files(FilesSource),
 }

@@ -283,12 +283,10 @@ impl HttpClient {
                 Err(_) => false,
             };
             if !retry || attempt >= max_attempts {
-                return outcome
-                    .map(|r| (r, attempt))
-                    .map_err(|e| match e {
-                        HttpError::Timeout { .. } => timed_out(),
-                        e => e,
-                    });
+                return outcome.map(|r| (r, attempt)).map_err(|e| match e {
+                    HttpError::Timeout { .. } => timed_out(),
+                    e => e,
+                });
             }
             let base = self
                 .options

@@ -46,7 +46,7 @@ pub fn trace_keys(spans: &[Span], tag_keys: &[String]) -> TraceKeys {
             }
         }
         for kv in &s.attributes {
-            if tag_keys.iter().any(|k| *k == kv.key) {
+            if tag_keys.contains(&kv.key) {
                 if let Some(v) = kv.value.as_str().filter(|v| !v.is_empty()) {
                     keys.tags
                         .entry(kv.key.clone())
@@ -120,7 +120,9 @@ mod tests {
         );
         assert_eq!(k.tag_value_count(), 2, "txn-1 once, r 2 once");
         assert_eq!(
-            k.tags.get("transaction_id").map(|s| s.iter().cloned().collect::<Vec<_>>()),
+            k.tags
+                .get("transaction_id")
+                .map(|s| s.iter().cloned().collect::<Vec<_>>()),
             Some(vec!["txn-1".to_owned()])
         );
         assert!(!k.is_empty());

@@ -15,6 +15,7 @@ pub mod assemble;
 pub mod critical_path;
 pub mod event;
 pub mod index;
+pub mod keys;
 pub mod merge;
 pub mod pin;
 pub mod report;

@@ -327,32 +327,14 @@ impl Config {
 fn upsert_tempo(list: &mut Vec<TempoConfig>, url: String) {
     match list.first_mut() {
         Some(first) => first.url = url,
-        None => list.push(TempoConfig {
-            name: default_tempo_name(),
-            url,
-            tenant: None,
-            token: None,
-            http_api_prefix: None,
-            timeout_ms: None,
-            max_response_mb: None,
-            time_hint_window_secs: None,
-            cache_ttl_secs: None,
-        }),
+        None => list.push(TempoConfig::new(url)),
     }
 }
 
 fn upsert_jaeger(list: &mut Vec<JaegerConfig>, url: String) {
     match list.first_mut() {
         Some(first) => first.url = url,
-        None => list.push(JaegerConfig {
-            name: default_jaeger_name(),
-            url,
-            authorization: None,
-            timeout_ms: None,
-            max_response_mb: None,
-            time_hint_window_secs: None,
-            cache_ttl_secs: None,
-        }),
+        None => list.push(JaegerConfig::new(url)),
     }
 }
 

@@ -6,9 +6,9 @@
 
 use crate::connectors::sentry::SentryClient;
 use crate::correlate::Timeline;
-use crate::view::types::LinkOut;
 use crate::domain::links::{grafana_explore_url, jaeger_trace_url};
 use crate::domain::{SpanId, TraceId};
+use crate::view::types::LinkOut;
 
 use super::config::Config;
 

@@ -9,12 +9,11 @@ pub mod auth;
 pub mod config;
 pub mod data;
 pub mod links;
-pub mod resolve;
 pub mod ready;
+pub mod resolve;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
-
 
 pub use data::{DataError, DataStore, Loaded};
 pub use state::AppState;

@@ -50,7 +50,7 @@ pub async fn check(data: &DataStore) -> ReadyReport {
                 let kinds: Vec<(String, &'static str)> = b
                     .backends()
                     .iter()
-                    .map(|x| (x.name().to_owned(), x.kind()))
+                    .map(|x| (x.name().to_owned(), x.kind().as_str()))
                     .collect();
                 b.ready()
                     .await

@@ -14,7 +14,7 @@ use crate::view::format_ns;
 use crate::view::state::trace_url_at as trace_url;
 use crate::view::types::{EventDetail, LookupChoice, LookupOutcome, LookupPage};
 
-use super::data::{trace_of_event, DataError, DataStore};
+use super::data::{DataError, DataStore};
 
 /// Resolves pasted text.
 pub async fn resolve(data: &DataStore, public_url: Option<&str>, input: &str) -> LookupPage {
@@ -66,7 +66,11 @@ pub async fn resolve_issue(data: &DataStore, public_url: Option<&str>, id: &str)
 }
 
 /// Resolves `/event/{event_id}`.
-pub async fn resolve_event(data: &DataStore, public_url: Option<&str>, event_id: EventId) -> LookupPage {
+pub async fn resolve_event(
+    data: &DataStore,
+    public_url: Option<&str>,
+    event_id: EventId,
+) -> LookupPage {
     LookupPage {
         query: event_id.to_string(),
         form: Some("tracepin event link".to_owned()),
@@ -107,7 +111,14 @@ async fn resolve_lookup(data: &DataStore, public_url: Option<&str>, l: Lookup) -
         Lookup::Event { event_id, .. } => match data.find_event(event_id).await {
             Ok(Some((ev, trace))) => event_outcome(data, public_url, ev, trace, None),
             Ok(None) => not_found(data, format!("Sentry event {event_id}")).await,
-            Err(e) => nothing_found(data, format!("Sentry event {event_id}"), vec![e.to_string()]).await,
+            Err(e) => {
+                nothing_found(
+                    data,
+                    format!("Sentry event {event_id}"),
+                    vec![e.to_string()],
+                )
+                .await
+            }
         },
         Lookup::Issue { issue_id: id } | Lookup::ShortId { short_id: id } => {
             match data.issue_event(&id).await {
@@ -178,6 +189,7 @@ fn event_outcome(
         },
         None => LookupOutcome::Failed {
             message: "The event has no event id, so it cannot be shown.".into(),
+            looked_in: Vec::new(),
         },
     }
 }

@@ -8,7 +8,6 @@ pub mod components;
 pub mod pages;
 pub mod trace_ctx;
 
-
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};

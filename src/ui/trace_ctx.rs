@@ -145,4 +145,3 @@ impl TraceCtx {
         short.is_some_and(|s| self.vs.with(|v| v.collapsed.binary_search(&s).is_ok()))
     }
 }
-

@@ -2,10 +2,6 @@
 //! unplaced entries index: compact rows, a first-screen window for server rendering, span and event
 //! details, filter matches, Markdown and the JSON export.
 
-use crate::view::types::{
-    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView,
-    TimelineView, UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
-};
 use crate::correlate::{Correlation, Timeline};
 use crate::domain::{
     AttrValue, DiagnosticKind, ErrorEvent, EventId, KeyValue, RowOrigin, SpanKind, StatusCode,
@@ -13,6 +9,10 @@ use crate::domain::{
 use crate::view::filter::Filter;
 use crate::view::rows::{selected_row, visible_rows};
 use crate::view::state::{trace_url, ViewState};
+use crate::view::types::{
+    EventDetail, ExceptionView, FrameView, Notice, PinView, Rows, SpanDetail, SpanEventView,
+    TimelineView, UnplacedView, ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER,
+};
 
 use super::format_ns;
 
@@ -236,9 +236,13 @@ pub fn view(
     // A link naming a span the trace does not have: say so, and select the pin of an error that
     // points at that span, if one does.
     let mut span_fallback = None;
-    let vs_owned;
+    let mut vs_owned;
     let mut vs = vs;
-    if let Some(want) = vs.span.as_deref().and_then(|s| s.parse::<crate::domain::SpanId>().ok()) {
+    if let Some(want) = vs
+        .span
+        .as_deref()
+        .and_then(|s| s.parse::<crate::domain::SpanId>().ok())
+    {
         if t.index_of(want).is_none() {
             let pointing = tl.pins.iter().find(|p| {
                 events.get(p.event).is_some_and(|e| {
@@ -246,7 +250,9 @@ pub fn view(
                         || crate::correlate::event::otel_span_id(e) == Some(want)
                 })
             });
-            let instead = pointing.and_then(|p| t.spans.get(p.row)).map(|s| s.span_id.to_string());
+            let instead = pointing
+                .and_then(|p| t.spans.get(p.row))
+                .map(|s| s.span_id.to_string());
             notices.push(Notice {
                 kind: "span_missing".into(),
                 text: match (&instead, pointing) {
@@ -566,9 +572,7 @@ fn markdown(
                 "- Span: `{}` started {} ({} into the trace)\n",
                 s.span_id,
                 format_ns(s.start_ns),
-                super::geometry::format_duration(signed_offset(
-                    s.start_ns, t.start_ns
-                )),
+                super::geometry::format_duration(signed_offset(s.start_ns, t.start_ns)),
             ));
         }
     }

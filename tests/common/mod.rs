@@ -55,7 +55,7 @@ impl Fake {
 
     /// Requests the fake served since the last call, by upstream (`sentry`, `tempo`, `jaeger`).
     pub async fn take_requests(&self) -> Vec<(String, String)> {
-        let client = reqwest::Client::new();
+        let client = client();
         let list: Value = client
             .get(format!("{}/__requests", self.url))
             .send()
@@ -111,8 +111,12 @@ pub fn app_with(fake: &Fake, backend: Backend, extra: &str) -> Router {
         "[sentry]\nurl = \"{u}\"\norg = \"acme\"\ntoken = \"{TOKEN}\"\n\n{section}\nurl = \"{u}\"\n{extra}\n",
         u = fake.url
     );
-    let config = Config::load(Some(("Leptos.toml", &text)), &|_| None, &Overrides::default())
-        .expect("valid config");
+    let config = Config::load(
+        Some(("Leptos.toml", &text)),
+        &|_| None,
+        &Overrides::default(),
+    )
+    .expect("valid config");
     let options = LeptosOptions::builder()
         .output_name("tracepin")
         .site_root("target/site")
@@ -120,7 +124,13 @@ pub fn app_with(fake: &Fake, backend: Backend, extra: &str) -> Router {
     router(AppState::new(options, config))
 }
 
+/// One request at a time across the tests of a binary: Leptos's task spawner is process-wide, and
+/// two page renders from two test runtimes at once can stall one of them.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// GET `uri` as a browser would (`Accept: text/html`): status, `Location` and body.
 pub async fn get(app: &Router, uri: &str) -> (StatusCode, Option<String>, String) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let res = tokio::time::timeout(
         std::time::Duration::from_secs(60),
         app.clone().oneshot(
@@ -141,28 +151,43 @@ pub async fn get(app: &Router, uri: &str) -> (StatusCode, Option<String>, String
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, location, String::from_utf8_lossy(&body).into_owned())
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
-
 
 impl Fake {
     /// Replaces the fake's faults (`POST /__faults`, see `end2end/fake-upstreams.mjs`).
     pub async fn faults(&self, faults: Value) {
-        let res = reqwest::Client::new()
+        let res = client()
             .post(format!("{}/__faults", self.url))
             .json(&faults)
             .send()
             .await
             .expect("set faults");
-        assert!(res.status().is_success(), "faults accepted: {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "faults accepted: {}",
+            res.status()
+        );
     }
 
     /// Clears the faults.
     pub async fn clear_faults(&self) {
-        reqwest::Client::new()
+        client()
             .delete(format!("{}/__faults", self.url))
             .send()
             .await
             .expect("clear faults");
     }
+}
+
+/// A client for the fake's control endpoints; every call is bounded.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
 }

@@ -17,6 +17,9 @@ use super::{query, EventRef, SentryClient, SentryError};
 use crate::correlate::keys::TraceKeys;
 use crate::domain::{ErrorEvent, EventId};
 
+/// One list query's answer: the events it lists, and whether pages were left out.
+type Listing = Result<(Vec<EventRef>, bool), SentryError>;
+
 /// List queries per trace for linked errors (ids and correlation values together).
 pub const MAX_LINK_QUERIES: usize = 8;
 /// Time for the whole linked search of one trace.
@@ -43,7 +46,10 @@ impl SentryClient {
     ) -> Result<LinkedEvents, SentryError> {
         let mut out = LinkedEvents::default();
         let mut queries = query::ids_in_batches(
-            keys.event_ids.iter().copied().filter(|e| !known.contains(e)),
+            keys.event_ids
+                .iter()
+                .copied()
+                .filter(|e| !known.contains(e)),
         );
         for (key, values) in &keys.tags {
             let (q, skipped) = query::tag_in_batches(key, values.iter().map(String::as_str));
@@ -82,15 +88,14 @@ impl SentryClient {
         known: &HashSet<EventId>,
         out: &mut LinkedEvents,
     ) -> Result<(), SentryError> {
-        let answers: Vec<(String, Result<(Vec<EventRef>, bool), SentryError>)> =
-            futures::stream::iter(queries)
-                .map(|q| async move {
-                    let r = self.refs_for_query(&q).await;
-                    (q, r)
-                })
-                .buffer_unordered(4)
-                .collect()
-                .await;
+        let answers: Vec<(String, Listing)> = futures::stream::iter(queries)
+            .map(|q| async move {
+                let r = self.refs_for_query(&q).await;
+                (q, r)
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
         let mut refs: Vec<EventRef> = Vec::new();
         let mut seen: HashSet<String> = known.iter().map(ToString::to_string).collect();
         let mut failures = Vec::new();
@@ -103,7 +108,11 @@ impl SentryClient {
                             "Sentry search `{q}` has more pages than tracepin reads; some linked errors may be missing."
                         ));
                     }
-                    refs.extend(found.into_iter().filter(|r| seen.insert(r.event_id.clone())));
+                    refs.extend(
+                        found
+                            .into_iter()
+                            .filter(|r| seen.insert(r.event_id.clone())),
+                    );
                 }
                 Err(e) => failures.push((q, e)),
             }

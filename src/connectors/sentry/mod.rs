@@ -299,8 +299,6 @@ pub(crate) struct EventRef {
     issue_id: Option<String>,
     short_id: Option<String>,
     span: Option<String>,
-    /// The trace id the listing files it under (Sentry's `contexts.trace.trace_id`).
-    trace: Option<String>,
 }
 
 impl From<TraceError> for EventRef {
@@ -311,7 +309,6 @@ impl From<TraceError> for EventRef {
             issue_id: e.issue_id,
             short_id: e.short_id,
             span: e.span,
-            trace: None,
         }
     }
 }
@@ -749,7 +746,10 @@ impl SentryClient {
     }
 
     /// The full error events of one trace, oldest first. See [`Self::events_for_trace_detailed`].
-    pub async fn events_for_trace(&self, trace_id: TraceId) -> Result<Vec<ErrorEvent>, SentryError> {
+    pub async fn events_for_trace(
+        &self,
+        trace_id: TraceId,
+    ) -> Result<Vec<ErrorEvent>, SentryError> {
         Ok(self.events_for_trace_detailed(trace_id).await?.events)
     }
 
@@ -765,9 +765,14 @@ impl SentryClient {
         let by_trace = async {
             match self.trace_refs_from_events(&hex).await {
                 Ok(refs) => Ok((refs, TraceLookup::EventsQuery)),
-                Err(e @ (SentryError::Status { status: 400, .. } | SentryError::NotFound { .. })) => {
+                Err(
+                    e @ (SentryError::Status { status: 400, .. } | SentryError::NotFound { .. }),
+                ) => {
                     tracing::warn!(trace_id = %hex, error = %e, "Sentry rejected the errors query; using the trace endpoint");
-                    Ok((self.trace_refs_from_trace(&hex).await?, TraceLookup::TraceEndpoint))
+                    Ok((
+                        self.trace_refs_from_trace(&hex).await?,
+                        TraceLookup::TraceEndpoint,
+                    ))
                 }
                 Err(e) => Err(e),
             }
@@ -790,15 +795,12 @@ impl SentryClient {
         tracing::info!(trace_id = %hex, via = ?via, errors = refs.len(), tagged = tagged.len(), "Sentry errors of a trace listed");
         let mut seen: std::collections::HashSet<String> =
             refs.iter().map(|r| r.event_id.clone()).collect();
-        let jobs = refs
-            .into_iter()
-            .map(|r| (r, Some(trace)))
-            .chain(
-                tagged
-                    .into_iter()
-                    .filter(|r| seen.insert(r.event_id.clone()))
-                    .map(|r| (r, None)),
-            );
+        let jobs = refs.into_iter().map(|r| (r, Some(trace))).chain(
+            tagged
+                .into_iter()
+                .filter(|r| seen.insert(r.event_id.clone()))
+                .map(|r| (r, None)),
+        );
         let mut events: Vec<ErrorEvent> = futures::stream::iter(jobs)
             .map(|(r, t)| self.full_event(r, t))
             .buffer_unordered(self.concurrency)
@@ -837,7 +839,6 @@ impl SentryClient {
             for f in [
                 "id",
                 "project",
-                "trace",
                 "trace.span",
                 "issue.id",
                 "issue",
@@ -870,7 +871,6 @@ impl SentryClient {
                     issue_id: row.issue_id.0,
                     short_id: row.issue,
                     span: row.trace_span.0,
-                    trace: row.trace,
                 });
             }
             match &raw.next_cursor {

@@ -29,8 +29,7 @@ pub fn value(v: &str) -> Option<String> {
     }
     // Quoted values are read literally: no comparison (`>5`), negation or list syntax inside.
     let needs_quotes = v.starts_with(['!', '<', '>', '='])
-        || v
-            .chars()
+        || v.chars()
             .any(|c| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '"' | '[' | ']' | ':'));
     let mut out = String::with_capacity(v.len() + 2);
     for c in v.chars() {
@@ -178,8 +177,15 @@ mod tests {
         assert_eq!(q[2].matches("txn-").count(), 10);
         let long: Vec<String> = (0..10).map(|i| format!("{i}{}", "x".repeat(400))).collect();
         let (q, _) = tag_in_batches("k", long.iter().map(String::as_str));
-        assert!(q.iter().all(|s| s.len() <= MAX_QUERY_CHARS), "{:?}", q.iter().map(String::len).collect::<Vec<_>>());
-        assert_eq!(q.iter().map(|s| s.matches('x').count()).sum::<usize>(), 4000);
+        assert!(
+            q.iter().all(|s| s.len() <= MAX_QUERY_CHARS),
+            "{:?}",
+            q.iter().map(String::len).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            q.iter().map(|s| s.matches('x').count()).sum::<usize>(),
+            4000
+        );
     }
 
     #[test]

@@ -69,7 +69,6 @@ pub(super) struct EventIdHeadWire {
 pub(super) struct DiscoverRow {
     pub id: Option<String>,
     pub project: Option<String>,
-    pub trace: Option<String>,
     #[serde(rename = "trace.span")]
     pub trace_span: Loose,
     #[serde(rename = "issue.id")]

@@ -471,10 +471,16 @@ fn build_index(dir: &Path, previous: &Index, attr_keys: &[String]) -> Index {
             let mut named: Vec<TraceId> = event_trace_ids(ev).collect();
             named.dedup();
             for t in &named {
-                index.events_by_trace.entry(*t).or_default().push(ev.clone());
+                index
+                    .events_by_trace
+                    .entry(*t)
+                    .or_default()
+                    .push(ev.clone());
             }
             if let Some(id) = ev.event_id {
-                index.events.insert(id, (ev.clone(), named.first().copied()));
+                index
+                    .events
+                    .insert(id, (ev.clone(), named.first().copied()));
                 for (k, v) in &ev.tags {
                     index
                         .events_by_tag
@@ -543,17 +549,18 @@ fn index_file(
             }
             for (id, spans) in by_trace {
                 let errors = spans.iter().filter(|s| s.is_error()).count();
-                let mut summary = summarize(NAME, BackendKind::Files, id, &spans).unwrap_or(TraceSummaryRow {
-                    backend: NAME.to_owned(),
-                    kind: BackendKind::Files,
-                    trace_id: id,
-                    root_service: None,
-                    root_name: None,
-                    start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
-                    duration_ms: None,
-                    span_count: Some(spans.len()),
-                    error_span_count: Some(errors),
-                });
+                let mut summary =
+                    summarize(NAME, BackendKind::Files, id, &spans).unwrap_or(TraceSummaryRow {
+                        backend: NAME.to_owned(),
+                        kind: BackendKind::Files,
+                        trace_id: id,
+                        root_service: None,
+                        root_name: None,
+                        start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
+                        duration_ms: None,
+                        span_count: Some(spans.len()),
+                        error_span_count: Some(errors),
+                    });
                 if errors == 0 {
                     let root = spans.iter().find(|s| s.parent_span_id.is_none());
                     summary.root_service = root.map(|r| r.service.clone());

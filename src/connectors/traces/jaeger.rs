@@ -14,12 +14,12 @@ use serde::Deserialize;
 
 use super::tempo::decode_body;
 use super::{
-    only_trace, BackendKind, FetchError, FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
+    only_trace, BackendKind, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
+    TraceSummaryRow,
 };
 use crate::connectors::formats::Format;
 use crate::connectors::http::HttpClient;
 use crate::domain::{Span, TraceId};
-
 
 /// `[[jaeger]]`: one Jaeger query endpoint.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +46,21 @@ pub struct JaegerConfig {
     /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
     #[serde(default)]
     pub cache_ttl_secs: Option<u64>,
+}
+
+impl JaegerConfig {
+    /// A Jaeger query service at `url` with every other setting at its default.
+    pub fn new(url: String) -> Self {
+        Self {
+            name: default_jaeger_name(),
+            url,
+            authorization: None,
+            timeout_ms: None,
+            max_response_mb: None,
+            time_hint_window_secs: None,
+            cache_ttl_secs: None,
+        }
+    }
 }
 
 fn default_jaeger_name() -> String {
@@ -325,7 +340,10 @@ impl JaegerClient {
                 }
                 // api_v3 answers "No traces found" with a 404.
                 404 => Vec::new(),
-                400 => self.search_attribute_v1(&service, &attrs, start, end, limit).await?,
+                400 => {
+                    self.search_attribute_v1(&service, &attrs, start, end, limit)
+                        .await?
+                }
                 _ => return Err(FetchError::from_status(&self.name, path, &resp)),
             };
             for s in spans {

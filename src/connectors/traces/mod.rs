@@ -21,7 +21,6 @@ use moka::future::Cache;
 use crate::connectors::http::{HttpError, HttpOptions, HttpResponse};
 use crate::domain::{Span, TraceId};
 
-
 pub use files::{FileProblem, FilesConfig, FilesSource};
 pub use jaeger::{JaegerClient, JaegerConfig};
 pub use tempo::{TempoClient, TempoConfig};
@@ -404,9 +403,7 @@ impl TraceBackend {
     ) -> Result<Vec<TraceId>, FetchError> {
         match self {
             TraceBackend::Tempo(c) => c.search_attribute(key, value, hint, limit).await,
-            TraceBackend::Jaeger(c) => {
-                c.search_attribute(key, value, service, hint, limit).await
-            }
+            TraceBackend::Jaeger(c) => c.search_attribute(key, value, service, hint, limit).await,
             TraceBackend::Files(f) => {
                 let mut ids = f.traces_with_attribute(key, value).await;
                 ids.truncate(limit.max(1));
@@ -461,11 +458,12 @@ impl Backends {
             }
         }
         if let Some(dir) = &files.dir {
-            out.backends.push(TraceBackend::Files(FilesSource::with_attribute_keys(
-                dir.clone(),
-                Duration::from_secs(files.rescan_secs.unwrap_or(5).max(1)),
-                correlation_keys.to_vec(),
-            )));
+            out.backends
+                .push(TraceBackend::Files(FilesSource::with_attribute_keys(
+                    dir.clone(),
+                    Duration::from_secs(files.rescan_secs.unwrap_or(5).max(1)),
+                    correlation_keys.to_vec(),
+                )));
         }
         out
     }

@@ -13,14 +13,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
-    BackendKind,
-    only_trace, padded_trace_id, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
-    TraceSummaryRow,
+    only_trace, padded_trace_id, BackendKind, FetchError, FetchedTrace, Limits, TimeHint,
+    TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{self, Decoded, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
 use crate::domain::TraceId;
-
 
 /// `[[tempo]]`: one Grafana Tempo query endpoint.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +49,23 @@ pub struct TempoConfig {
     /// How long a fetched trace is kept in memory, in seconds (default 300; 0 disables the cache).
     #[serde(default)]
     pub cache_ttl_secs: Option<u64>,
+}
+
+impl TempoConfig {
+    /// A Tempo at `url` with every other setting at its default.
+    pub fn new(url: String) -> Self {
+        Self {
+            name: default_tempo_name(),
+            url,
+            tenant: None,
+            token: None,
+            http_api_prefix: None,
+            timeout_ms: None,
+            max_response_mb: None,
+            time_hint_window_secs: None,
+            cache_ttl_secs: None,
+        }
+    }
 }
 
 fn default_tempo_name() -> String {
@@ -420,20 +435,6 @@ struct SpanSet {
     matched: Option<u64>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_max_bytes() {
-        assert_eq!(
-            max_bytes("trace exceeds max size (max bytes: 5000000)\n"),
-            Some(5_000_000)
-        );
-        assert_eq!(max_bytes("something else"), None);
-    }
-}
-
 /// `{ .key = "value" }` in TraceQL: the name quoted when it holds a character that ends an unquoted
 /// attribute name (whitespace or `{}()=~!<>&|^,`), the value a Go-quoted string.
 pub(crate) fn attribute_query(key: &str, value: &str) -> String {
@@ -465,4 +466,34 @@ fn go_string(v: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_max_bytes() {
+        assert_eq!(
+            max_bytes("trace exceeds max size (max bytes: 5000000)\n"),
+            Some(5_000_000)
+        );
+        assert_eq!(max_bytes("something else"), None);
+    }
+
+    #[test]
+    fn traceql_attribute_queries_quote_what_needs_it() {
+        assert_eq!(
+            attribute_query("transaction_id", "txn-1"),
+            r#"{ .transaction_id = "txn-1" }"#
+        );
+        assert_eq!(
+            attribute_query("http.request.header.x-request-id", "a\"b\\c\nd"),
+            r#"{ .http.request.header.x-request-id = "a\"b\\c\nd" }"#
+        );
+        assert_eq!(
+            attribute_query("odd key=1", "v"),
+            r#"{ ."odd key=1" = "v" }"#
+        );
+    }
 }

@@ -1,8 +1,6 @@
 //! The home page's lists: recent traces with errors and Sentry's latest issues (live), or the
 //! traces and errors of the demo incident.
 
-use chrono::{DateTime, Utc};
-
 use super::Live;
 use crate::connectors::sentry::IssueQuery;
 use crate::correlate::{self, Correlation};
@@ -167,4 +165,3 @@ fn summary(ev: &ErrorEvent) -> ErrorSummary {
         unplaced_reason: None,
     }
 }
-

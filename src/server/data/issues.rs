@@ -10,10 +10,7 @@ use crate::view::types::{IssueFilters, IssueRow, IssueTrace, IssuesPage};
 
 impl DataStore {
     /// One page of Sentry issues, or why there is none (`None` when Sentry is not configured).
-    pub async fn issues(
-        &self,
-        f: &IssueFilters,
-    ) -> Option<IssuesPage> {
+    pub async fn issues(&self, f: &IssueFilters) -> Option<IssuesPage> {
         let c = match (self.sentry(), self.sentry_problem()) {
             (Some(c), _) => c,
             (None, Some(p)) => {
@@ -200,5 +197,4 @@ impl DataStore {
             .map_err(|e| DataError::Upstream(e.to_string()))?;
         Ok((issue, ev))
     }
-
 }

@@ -71,7 +71,7 @@ struct Live {
     backends: Backends,
     /// Files first (local, fast), then Sentry.
     event_sources: Vec<EventSource>,
-    sentry: Option<SentryClient>,
+    sentry: Option<Arc<SentryClient>>,
     sentry_problem: Option<String>,
     opts: correlate::Options,
     cache: trace::LoadedCache,
@@ -106,7 +106,7 @@ impl DataStore {
             );
         }
         let (sentry, sentry_problem) = match config.sentry.client() {
-            Some(Ok(c)) => (Some(c), None),
+            Some(Ok(c)) => (Some(Arc::new(c)), None),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };
@@ -200,7 +200,7 @@ impl DataStore {
     /// The Sentry client, when configured.
     pub fn sentry(&self) -> Option<&SentryClient> {
         match &self.inner {
-            Inner::Live(l) => l.sentry.as_ref(),
+            Inner::Live(l) => l.sentry.as_deref(),
             Inner::Demo(_) => None,
         }
     }
@@ -241,7 +241,10 @@ impl DataStore {
 
     /// Finds a Sentry event by id (demo data, then each event source in turn) and the trace it
     /// belongs to: the trace that pins it, else its OpenTelemetry ids, else `contexts.trace`.
-    pub async fn find_event(&self, id: EventId) -> Result<Option<(ErrorEvent, Option<TraceId>)>, DataError> {
+    pub async fn find_event(
+        &self,
+        id: EventId,
+    ) -> Result<Option<(ErrorEvent, Option<TraceId>)>, DataError> {
         match &self.inner {
             Inner::Demo(s) => {
                 let c = &s.correlation;
@@ -358,7 +361,9 @@ impl DataStore {
     /// The home page's lists.
     pub async fn overview(&self) -> Overview {
         match &self.inner {
-            Inner::Demo(s) => home::overview_of(&s.correlation, s.source.clone(), s.notices.clone()),
+            Inner::Demo(s) => {
+                home::overview_of(&s.correlation, s.source.clone(), s.notices.clone())
+            }
             Inner::Live(l) => home::live_overview(l, self.source()).await,
         }
     }

@@ -71,7 +71,11 @@ impl LoadedCache {
 /// the spans are known: the events their keys link (event ids claimed by `sentry.event_id`
 /// attributes, values of the correlation keys), leaving out those already found. Events are
 /// de-duplicated by id across sources.
-pub(super) async fn load(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Result<Loaded, DataError> {
+pub(super) async fn load(
+    l: &Live,
+    id: TraceId,
+    hint: Option<TimeHint>,
+) -> Result<Loaded, DataError> {
     let by_id = futures::future::join_all(
         l.event_sources
             .iter()
@@ -82,7 +86,9 @@ pub(super) async fn load(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Resul
     let mut notices = Vec::new();
     let mut events = Events::default();
     if let Some(p) = &l.sentry_problem {
-        notices.push(degraded(format!("Sentry unavailable: errors not shown ({p}).")));
+        notices.push(degraded(format!(
+            "Sentry unavailable: errors not shown ({p})."
+        )));
     }
     for (name, side) in by_id {
         match side {
@@ -92,7 +98,9 @@ pub(super) async fn load(l: &Live, id: TraceId, hint: Option<TimeHint>) -> Resul
             }
             Err(e) => {
                 tracing::warn!(trace_id = %id, source = name, error = %e, "event source failed for trace");
-                notices.push(degraded(format!("{name} unavailable: errors not shown ({e}).")));
+                notices.push(degraded(format!(
+                    "{name} unavailable: errors not shown ({e})."
+                )));
             }
         }
     }

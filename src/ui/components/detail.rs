@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::safe_url;
 use crate::api::{get_event_detail, get_span_detail, AppError};
 use crate::domain::{event_id_lenient, TraceId};
-use crate::view::types::{EventDetail, SpanDetail};
 use crate::ui::trace_ctx::TraceCtx;
 use crate::view::geometry::format_duration;
 use crate::view::state::trace_url_with;
+use crate::view::types::{EventDetail, SpanDetail};
 
 /// What the panel shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 
 use super::service_color;
-use crate::view::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER};
 use crate::ui::trace_ctx::TraceCtx;
 use crate::view::geometry::{bar, cluster, format_duration, ticks};
 use crate::view::rows::hidden_pins;
+use crate::view::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER};
 
 /// Row height in pixels.
 pub const ROW_H: i32 = 26;
@@ -117,7 +117,8 @@ fn EmptyView() -> impl IntoView {
         let what = if !filter.is_empty() {
             view! { "No span matches " <code class="font-mono">{filter}</code> "." }.into_any()
         } else if errors_only {
-            view! { "No error is pinned to a span of this trace, so no path leads to one." }.into_any()
+            view! { "No error is pinned to a span of this trace, so no path leads to one." }
+                .into_any()
         } else {
             return None;
         };

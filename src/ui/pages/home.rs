@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{get_issue_traces, get_issues, get_overview, AppError};
+use crate::view::state::{encode, trace_url_with};
 use crate::view::types::{
     ErrorSummary, IssueFilters, IssueRow, IssueTrace, IssuesPage, Overview, TraceSummary,
 };
-use crate::view::state::{encode, trace_url_with};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Home {

@@ -10,11 +10,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::view::types::{LookupChoice, LookupOutcome, LookupPage};
 use crate::api::{get_event_link, get_issue, get_lookup};
 use crate::domain::event_id_lenient;
 use crate::ui::components::detail::EventView;
 use crate::ui::components::safe_url;
+use crate::view::types::{LookupChoice, LookupOutcome, LookupPage};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map, use_location};
+use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::{get_timeline, AppError};
 use crate::domain::{trace_id_lenient, TraceId};
@@ -112,7 +112,9 @@ fn TimelinePage(trace: TraceId, view: TimelineView) -> impl IntoView {
         let m = matches.get();
         vs.with(|v| {
             rows.with(|r| {
-                pin_rows.with_value(|p| Arc::new(visible_rows(r, v, m.as_deref().map(|m| m.as_slice()), p)))
+                pin_rows.with_value(|p| {
+                    Arc::new(visible_rows(r, v, m.as_deref().map(|m| m.as_slice()), p))
+                })
             })
         })
     });
