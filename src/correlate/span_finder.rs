@@ -20,8 +20,7 @@ use crate::domain::{attr, EventId, RowOrigin, SpanId, Trace};
 /// Name of the OTel span event that records an exception.
 pub const EXCEPTION_EVENT: &str = "exception";
 
-/// Span attribute that links a span to a Sentry event.
-pub const SENTRY_EVENT_ID_ATTR: &str = "sentry.event_id";
+pub use super::keys::EVENT_ID_ATTRS;
 
 /// Two string keys to a list, looked up by `&str` without tying lifetimes together.
 type NestedMap<'a, T> = HashMap<&'a str, HashMap<&'a str, Vec<T>>>;
@@ -268,17 +267,24 @@ impl<'a> SpanFinder<'a> {
             .map(|&(r, i, _)| (r as usize, i as usize))
     }
 
-    /// Row of the span whose `sentry.event_id` attribute is this event id.
+    /// Row of the span whose `sentry.event_id` (or `sentry.event.id`) attribute, on the span or one of
+    /// its span events, is this event id.
     pub fn row_claiming_event(&self, id: EventId) -> Option<usize> {
         self.event_ids
             .get_or_init(|| {
                 let mut map: IdMap<EventId, u32> = IdMap::default();
                 for (row, span) in self.trace.spans.iter().enumerate() {
-                    let Some(v) = span.attr(SENTRY_EVENT_ID_ATTR).and_then(|v| v.as_str()) else {
-                        continue;
-                    };
-                    if let (Some(id), Ok(row)) = (parse_event_id_attr(v), u32::try_from(row)) {
-                        map.entry(id).or_insert(row);
+                    let Ok(row) = u32::try_from(row) else { break };
+                    // On the span itself, or on one of its span events (an `exception` event
+                    // that names the Sentry event it was reported as).
+                    let span_events = span.events.iter().flat_map(|e| e.attributes.iter());
+                    for kv in span.attributes.iter().chain(span_events) {
+                        if !EVENT_ID_ATTRS.contains(&kv.key.as_str()) {
+                            continue;
+                        }
+                        if let Some(id) = kv.value.as_str().and_then(parse_event_id_attr) {
+                            map.entry(id).or_insert(row);
+                        }
                     }
                 }
                 map

@@ -425,3 +425,29 @@ e-decoy @50 svc=payments ctx=sentry:s3 parent dsc=sentry
         .as_str()
         .is_some_and(|r| r.contains("Sentry's own id")));
 }
+
+#[test]
+fn rule3_reads_sentry_event_id_on_a_span_event_too() {
+    // The app records the exception as an OTel span event and names the Sentry event on it, with
+    // either spelling of the attribute.
+    for key in ["sentry.event_id", "sentry.event.id"] {
+        let mut spans = kit::spans(SHOP);
+        let fraud = spans
+            .iter_mut()
+            .find(|s| s.name == "fraud check")
+            .expect("fraud check");
+        let ev = fraud.events.first_mut().expect("exception span event");
+        ev.attributes.push(crate::domain::KeyValue {
+            key: key.into(),
+            value: crate::domain::AttrValue::Str(kit::eid("e-evt").to_string()),
+        });
+        let c = crate::correlate::correlate(
+            spans,
+            kit::events("e-evt @44 svc=payments"),
+            &Options::default(),
+        );
+        let pin = &c.timelines[0].pins[0];
+        assert_eq!(pin.span_id, kit::sid("fraud"), "{key}");
+        assert_eq!(pin.matched_by.code(), "sentry_event_id_attribute", "{key}");
+    }
+}
