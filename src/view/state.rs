@@ -4,6 +4,8 @@
 //! `v` is the format version: links without it are read as version 1; unknown keys are ignored so old
 //! links keep working. Collapsed subtrees are the first 8 hex digits of their span ids, `.`-separated.
 
+use crate::domain::{event_id_lenient, span_id_lenient};
+
 /// Current format version.
 pub const VERSION: u32 = 1;
 
@@ -63,13 +65,8 @@ impl ViewState {
         let mut s = ViewState::default();
         for (k, v) in pairs {
             match k {
-                "span" if is_hex(v, 16) => s.span = Some(v.to_ascii_lowercase()),
-                "event" => {
-                    let compact: String = v.chars().filter(|c| *c != '-').collect();
-                    if is_hex(&compact, 32) {
-                        s.event = Some(compact.to_ascii_lowercase());
-                    }
-                }
+                "span" => s.span = span_id_lenient(v).ok().map(|id| id.to_string()),
+                "event" => s.event = event_id_lenient(v).ok().map(|id| id.to_string()),
                 "w" => {
                     if let Some((a, b)) = v.split_once('-') {
                         if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {

@@ -75,6 +75,8 @@ struct Live {
     sentry_problem: Option<String>,
     opts: correlate::Options,
     cache: trace::LoadedCache,
+    /// The trace each looked-up event belongs to (searches by correlation value are not free).
+    event_traces: moka::future::Cache<EventId, Option<TraceId>>,
 }
 
 /// Correlated data plus a description of where it came from.
@@ -136,6 +138,10 @@ impl DataStore {
                 sentry_problem,
                 opts,
                 cache: trace::LoadedCache::new(),
+                event_traces: moka::future::Cache::builder()
+                    .max_capacity(4096)
+                    .time_to_live(std::time::Duration::from_secs(60))
+                    .build(),
             })),
         }
     }
@@ -288,10 +294,22 @@ impl DataStore {
     /// the `otel.trace_id` tag); else the trace whose spans carry one of its correlation tags
     /// (`transaction_id=…`), searched in the trace backends around the event's time; else Sentry's
     /// `contexts.trace` (equal to the OTel id with Sentry's OpenTelemetry integration).
+    /// Cached per event id for a minute; concurrent look-ups of one event share one search.
     pub async fn trace_for_event(&self, e: &ErrorEvent) -> Option<TraceId> {
         if let Some(t) = correlate::event::otel_trace_id(e) {
             return Some(t);
         }
+        match (&self.inner, e.event_id) {
+            (Inner::Live(l), Some(id)) => {
+                l.event_traces
+                    .get_with(id, self.search_trace_for_event(e))
+                    .await
+            }
+            _ => self.search_trace_for_event(e).await,
+        }
+    }
+
+    async fn search_trace_for_event(&self, e: &ErrorEvent) -> Option<TraceId> {
         if let Inner::Live(l) = &self.inner {
             let service = correlate::event::event_service(e, |_| true).map(|(s, _)| s);
             let hint = (e.timestamp_ns > 0).then_some(TimeHint {
