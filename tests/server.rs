@@ -206,6 +206,25 @@ fn every_route() -> Vec<String> {
     paths
 }
 
+/// `TRACEPIN_AUTH_PASSWORD` alone used to leave every page open; it now turns basic auth on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_password_protects_every_route() {
+    let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "hunter2".to_owned());
+    let app = app(Config::load(None, &env, &Overrides::default()).expect("valid"));
+    let good = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("tracepin:hunter2")
+    );
+    for path in every_route() {
+        let (status, _) = get(&app, &path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without credentials");
+    }
+    let (status, _) = get(&app, "/", Some(&good)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get(&app, "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_auth_covers_every_route_but_healthz() {
     let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "hunter2".to_owned());

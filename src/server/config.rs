@@ -70,6 +70,9 @@ pub struct AuthSection {
     pub header: Option<String>,
 }
 
+/// The basic-auth user name when only a password is configured.
+pub const DEFAULT_USERNAME: &str = "tracepin";
+
 /// How requests are authenticated.
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -229,6 +232,15 @@ impl Config {
         }
         if let Some(v) = env_nonempty("TRACEPIN_AUTH_PASSWORD") {
             auth.password = Some(SecretString::from(v));
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_AUTH_USERNAME") {
+            auth.username = Some(v);
+        }
+        // A password means access control was wanted: it turns basic auth on (user `tracepin`
+        // unless one is named) instead of being silently ignored.
+        if auth.mode == AuthMode::None && auth.password.is_some() {
+            auth.mode = AuthMode::Basic;
+            auth.username.get_or_insert_with(|| DEFAULT_USERNAME.to_owned());
         }
         let mut demo = flags.demo;
         if let Some(v) = env_nonempty("TRACEPIN_DEMO") {
@@ -513,6 +525,19 @@ correlation_tags = ["transaction_id"]
         let env = |k: &str| (k == "TRACEPIN_DEMO").then(|| "maybe".to_owned());
         let err = Config::load(None, &env, &Overrides::default()).expect_err("bad bool");
         assert!(err.to_string().starts_with("TRACEPIN_DEMO:"), "{err}");
+    }
+
+    #[test]
+    fn a_lone_password_turns_basic_auth_on() {
+        let env = |k: &str| (k == "TRACEPIN_AUTH_PASSWORD").then(|| "s3cret".to_owned());
+        let c = Config::load(None, &env, &Overrides::default()).expect("valid");
+        assert_eq!(c.auth.mode, AuthMode::Basic);
+        assert_eq!(c.auth.username.as_deref(), Some(DEFAULT_USERNAME));
+        let text = "[auth]\npassword = \"s3cret\"\nusername = \"oncall\"\n";
+        let c = Config::load(Some(("Leptos.toml", text)), &|_| None, &Overrides::default())
+            .expect("valid");
+        assert_eq!(c.auth.mode, AuthMode::Basic);
+        assert_eq!(c.auth.username.as_deref(), Some("oncall"));
     }
 
     #[test]
