@@ -217,7 +217,11 @@ async fn a_lone_password_protects_every_route() {
     );
     for path in every_route() {
         let (status, _) = get(&app, &path, None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without credentials");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} without credentials"
+        );
     }
     let (status, _) = get(&app, "/", Some(&good)).await;
     assert_eq!(status, StatusCode::OK);
@@ -975,4 +979,51 @@ async fn home_without_sentry_lists_traces_with_errors_from_tempo() {
     );
     let q = seen.lock().map(|g| g.clone()).unwrap_or_default();
     assert!(q.contains("status"), "a TraceQL error query was sent: {q}");
+}
+
+/// An upstream that echoes the request's `Authorization` header in its error body (some proxies do)
+/// must not leak the configured token: not in pages, `/readyz`, lookups, the export or server
+/// function answers. Tempo and Jaeger alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echoing_upstream_never_leaks_the_token() {
+    use axum::routing::any;
+    let echo = || {
+        Router::new().fallback(any(|headers: axum::http::HeaderMap| async move {
+            let auth = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("upstream error: request had Authorization: {auth}"),
+            )
+        }))
+    };
+    let tempo = fake_upstream(echo()).await;
+    let jaeger = fake_upstream(echo()).await;
+    let config = config_from(&format!(
+        "[[tempo]]\nname = \"t\"\nurl = \"{tempo}\"\ntoken = \"tempo-tok-9f8e7d\"\n\n\
+         [[jaeger]]\nname = \"j\"\nurl = \"{jaeger}\"\nauthorization = \"Basic amFlZ2VyLXNlY3JldA==\"\n"
+    ));
+    let app = app(config);
+    let id = "0af7651916cd43dd8448eb211c80319c";
+    for path in [
+        format!("/trace/{id}"),
+        format!("/api/export/{id}"),
+        format!("/lookup?q={id}"),
+        "/readyz".to_owned(),
+        "/".to_owned(),
+    ] {
+        let (_, body) = get(&app, &path, None).await;
+        for secret in ["tempo-tok-9f8e7d", "amFlZ2VyLXNlY3JldA=="] {
+            assert!(!body.contains(secret), "{path} leaks {secret}: {body}");
+        }
+        if path.starts_with("/api/export") {
+            assert!(
+                body.contains("[redacted]"),
+                "the echo is shown, redacted: {body}"
+            );
+        }
+    }
 }

@@ -50,6 +50,7 @@ pub struct HttpClient {
     base: reqwest::Url,
     headers: HeaderMap,
     options: HttpOptions,
+    secrets: std::sync::Arc<[String]>,
 }
 
 /// A complete (size-capped) response.
@@ -61,12 +62,18 @@ pub struct HttpResponse {
     pub content_type: String,
     /// The body.
     pub body: Vec<u8>,
+    /// Secret header values sent with the request (and their credentials without the scheme), blanked
+    /// out of every excerpt: an upstream that echoes the request in an error body must not leak them.
+    pub secrets: std::sync::Arc<[String]>,
 }
 
 impl HttpResponse {
     /// The start of the body as text, for error messages (at most `max` characters, one line).
     pub fn excerpt(&self, max: usize) -> String {
-        let text = String::from_utf8_lossy(&self.body);
+        let mut text = String::from_utf8_lossy(&self.body).into_owned();
+        for secret in self.secrets.iter() {
+            text = text.replace(secret.as_str(), "[redacted]");
+        }
         let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if one_line.chars().count() > max {
             let cut: String = one_line.chars().take(max).collect();
@@ -152,7 +159,16 @@ impl HttpClient {
             base.set_path(&path);
         }
         let mut map = HeaderMap::new();
+        let mut secrets: Vec<String> = Vec::new();
         for (name, value, secret) in headers {
+            if *secret {
+                let value = value.trim();
+                secrets.push(value.to_owned());
+                // `Bearer abc` → also `abc`; `Basic dXNlcjpwYXNz` → also the encoded pair.
+                if let Some((_, credentials)) = value.split_once(' ') {
+                    secrets.push(credentials.trim().to_owned());
+                }
+            }
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| config_err(format!("invalid header name `{name}`")))?;
             let mut value = HeaderValue::from_str(value.trim())
@@ -173,6 +189,11 @@ impl HttpClient {
             base,
             headers: map,
             options,
+            secrets: secrets
+                .into_iter()
+                .filter(|s| s.len() >= 4)
+                .collect::<Vec<_>>()
+                .into(),
         })
     }
 
@@ -359,6 +380,7 @@ impl HttpClient {
             }
         }
         Ok(HttpResponse {
+            secrets: self.secrets.clone(),
             status,
             content_type,
             body,
@@ -433,7 +455,18 @@ mod tests {
             status: reqwest::StatusCode::OK,
             content_type: String::new(),
             body: b"line one\nline two   and more".to_vec(),
+            secrets: Vec::new().into(),
         };
         assert_eq!(r.excerpt(12), "line one lin…");
+        let echo = HttpResponse {
+            status: reqwest::StatusCode::UNAUTHORIZED,
+            content_type: String::new(),
+            body: b"bad header Authorization: Bearer tok-123456 (tok-123456)".to_vec(),
+            secrets: vec!["Bearer tok-123456".to_owned(), "tok-123456".to_owned()].into(),
+        };
+        assert_eq!(
+            echo.excerpt(200),
+            "bad header Authorization: [redacted] ([redacted])"
+        );
     }
 }

@@ -240,7 +240,8 @@ impl Config {
         // unless one is named) instead of being silently ignored.
         if auth.mode == AuthMode::None && auth.password.is_some() {
             auth.mode = AuthMode::Basic;
-            auth.username.get_or_insert_with(|| DEFAULT_USERNAME.to_owned());
+            auth.username
+                .get_or_insert_with(|| DEFAULT_USERNAME.to_owned());
         }
         let mut demo = flags.demo;
         if let Some(v) = env_nonempty("TRACEPIN_DEMO") {
@@ -534,8 +535,12 @@ correlation_tags = ["transaction_id"]
         assert_eq!(c.auth.mode, AuthMode::Basic);
         assert_eq!(c.auth.username.as_deref(), Some(DEFAULT_USERNAME));
         let text = "[auth]\npassword = \"s3cret\"\nusername = \"oncall\"\n";
-        let c = Config::load(Some(("Leptos.toml", text)), &|_| None, &Overrides::default())
-            .expect("valid");
+        let c = Config::load(
+            Some(("Leptos.toml", text)),
+            &|_| None,
+            &Overrides::default(),
+        )
+        .expect("valid");
         assert_eq!(c.auth.mode, AuthMode::Basic);
         assert_eq!(c.auth.username.as_deref(), Some("oncall"));
     }
