@@ -982,3 +982,78 @@ async fn files_index_a_thousand_files_and_rescans_only_changes() {
     assert_eq!(files.fetch(id).await.expect("found").spans.len(), 1);
     assert_eq!(files.search_errors(10_000).await.len(), 499);
 }
+
+/// A symlink loop used to hang the index walk (and then exhaust memory); a link to outside the
+/// directory used to be followed and its content served. Now: the index finishes, a linked
+/// subdirectory inside is read once, nothing outside is read, and problems name relative paths.
+#[cfg(unix)]
+#[tokio::test]
+async fn files_index_survives_symlink_loops_and_ignores_links_outside() {
+    use std::os::unix::fs::symlink;
+    let dir = TempDir::new("links");
+    let outside = TempDir::new("outside");
+    let (id, n) = a1_trace();
+    std::fs::create_dir_all(dir.0.join("traces")).expect("mkdir");
+    std::fs::write(
+        dir.0.join("traces/a1.otlp.json"),
+        read("sdk/a1_otlp_integration/otlp.json"),
+    )
+    .expect("write");
+    // Loops: the directory itself, twice, and a subdirectory pointing at its parent.
+    symlink(".", dir.0.join("a")).expect("symlink");
+    symlink(".", dir.0.join("b")).expect("symlink");
+    symlink("..", dir.0.join("traces/up")).expect("symlink");
+    // Outside: a file with an event and a directory.
+    let envelope =
+        std::fs::read_dir(Path::new(FIXTURES).join("sdk/e_nasty_multi_error/sentry-envelopes"))
+            .expect("dir")
+            .flatten()
+            .next()
+            .expect("an envelope")
+            .path();
+    std::fs::copy(&envelope, outside.0.join("secret.envelope")).expect("copy");
+    symlink(
+        outside.0.join("secret.envelope"),
+        dir.0.join("linked.envelope"),
+    )
+    .expect("symlink");
+    symlink(&outside.0, dir.0.join("elsewhere")).expect("symlink");
+
+    let files = FilesSource::new(dir.0.clone(), Duration::from_secs(3600));
+    let scanned = tokio::time::timeout(Duration::from_secs(30), files.rescan())
+        .await
+        .expect("the walk finishes");
+    assert_eq!(
+        scanned,
+        1 + 2,
+        "one trace file, and two refused links: {scanned}"
+    );
+    let ids = files.trace_ids().await;
+    assert_eq!(ids.len(), 4, "a1's four traces, once each: {ids:?}");
+    assert!(ids.contains(&id));
+    let t = Backends::new(vec![tracepin::connectors::traces::TraceBackend::Files(
+        files.clone(),
+    )])
+    .fetch(id, None)
+    .await
+    .expect("found");
+    assert_eq!(
+        t.spans.len(),
+        n,
+        "the trace is read once, not once per loop"
+    );
+    let mut all = 0;
+    for tid in files.trace_ids().await {
+        all += files.events_for_trace(tid).await.len();
+    }
+    assert_eq!(all, 0, "no event from outside the directory");
+    let problems = files.problems().await;
+    let paths: Vec<String> = problems
+        .iter()
+        .map(|p| p.path.display().to_string())
+        .collect();
+    assert_eq!(paths, ["elsewhere", "linked.envelope"], "{problems:?}");
+    assert!(problems
+        .iter()
+        .all(|p| p.message.contains("outside the directory")));
+}

@@ -190,8 +190,12 @@ impl FilesSource {
             .files
             .iter()
             .filter_map(|(path, f)| {
+                // Relative to the directory: pages show these, and absolute paths say too much.
                 f.problem.as_ref().map(|m| FileProblem {
-                    path: path.clone(),
+                    path: path
+                        .strip_prefix(&self.shared.dir)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|_| path.clone()),
                     message: m.clone(),
                 })
             })
@@ -494,29 +498,59 @@ fn build_index(dir: &Path, previous: &Index, attr_keys: &[String]) -> Index {
     index
 }
 
-/// Regular files under `dir`, recursively, skipping dot-files and dot-directories.
+/// Regular files under `root`, recursively, skipping dot-files and dot-directories. Symbolic links
+/// are followed only when they resolve inside `root`, and each directory is entered once, so a link
+/// loop or a link to `/etc` is reported instead of walked.
 fn walk(
-    dir: &Path,
+    root: &Path,
     out: &mut Vec<(PathBuf, Option<SystemTime>, u64)>,
     problems: &mut Vec<(PathBuf, String)>,
 ) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.push((dir.to_path_buf(), format!("cannot list directory: {e}")));
-            return;
-        }
+    let Ok(canonical_root) = std::fs::canonicalize(root) else {
+        problems.push((root.to_path_buf(), "cannot open the directory".to_owned()));
+        return;
     };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk(&path, out, problems),
-            Ok(m) if m.is_file() => out.push((path, m.modified().ok(), m.len())),
-            Ok(_) => {}
-            Err(e) => problems.push((path, format!("cannot read: {e}"))),
+    let mut visited = std::collections::HashSet::new();
+    visited.insert(canonical_root.clone());
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push((dir, format!("cannot list directory: {}", e.kind())));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            let target = match std::fs::canonicalize(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push((path, format!("cannot read: {}", e.kind())));
+                    continue;
+                }
+            };
+            if is_link && !target.starts_with(&canonical_root) {
+                problems.push((
+                    path,
+                    "a link to outside the directory; not followed".to_owned(),
+                ));
+                continue;
+            }
+            match std::fs::metadata(&target) {
+                Ok(m) if m.is_dir() => {
+                    if visited.insert(target) {
+                        pending.push(path);
+                    }
+                }
+                Ok(m) if m.is_file() => out.push((path, m.modified().ok(), m.len())),
+                Ok(_) => {}
+                Err(e) => problems.push((path, format!("cannot read: {}", e.kind()))),
+            }
         }
     }
 }
