@@ -148,6 +148,12 @@ pub enum FormatError {
     /// The bytes start with the gzip magic but do not decompress.
     #[error("gzip data is truncated or corrupt: {0}")]
     Gzip(#[source] std::io::Error),
+    /// Gzip data that expands past the limit (a decompression bomb, or simply too big).
+    #[error("the gzip data expands to more than {} MB, the most tracepin decompresses", .limit / (1024 * 1024))]
+    Expands {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// JSON that is malformed, or well-formed but not of the expected shape.
     #[error("{}", describe_json(*.format, *.syntax, *.line, *.column, .message))]
     Json {
@@ -221,15 +227,32 @@ fn accepted_formats() -> String {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The most bytes gzip input may expand to.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Decompresses gzip input (magic `1f 8b`); other input is returned as is.
 fn gunzip(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
+    gunzip_capped(bytes, MAX_DECOMPRESSED_BYTES)
+}
+
+/// [`gunzip`] with a limit on the decompressed size: reading stops one byte past it.
+pub fn gunzip_capped(bytes: &[u8], limit: u64) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    let mut out = Vec::with_capacity(
+        bytes
+            .len()
+            .saturating_mul(4)
+            .min(usize::try_from(limit).unwrap_or(usize::MAX)),
+    );
     flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(FormatError::Gzip)?;
+    if u64::try_from(out.len()).unwrap_or(u64::MAX) > limit {
+        return Err(FormatError::Expands { limit });
+    }
     Ok(std::borrow::Cow::Owned(out))
 }
 
@@ -282,4 +305,28 @@ fn decode_plain(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
         Format::SentryWebEvent => events(sentry_web::decode_many(bytes)?),
         Format::SentryEventJson => events(vec![sentry_event::decode_event_json(bytes)?]),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b' '; 8 * 1024 * 1024]).expect("write");
+        let bomb = enc.finish().expect("gzip");
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let err = gunzip_capped(&bomb, 1024 * 1024).expect_err("too big");
+        assert!(matches!(err, FormatError::Expands { limit } if limit == 1024 * 1024));
+        assert_eq!(
+            err.to_string(),
+            "the gzip data expands to more than 1 MB, the most tracepin decompresses"
+        );
+        assert_eq!(
+            gunzip_capped(&bomb, 8 * 1024 * 1024).map(|b| b.len()).ok(),
+            Some(8 * 1024 * 1024)
+        );
+    }
 }

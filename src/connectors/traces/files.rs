@@ -38,6 +38,9 @@ pub struct FilesConfig {
 /// The name files sources are shown under.
 const NAME: &str = "files";
 
+/// The largest file read (gzip files are also capped decompressed, see `formats`).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// A file that could not be read or decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProblem {
@@ -568,6 +571,15 @@ fn index_file(
         events: Vec::new(),
         problem: None,
     };
+    if len > MAX_FILE_BYTES {
+        // Refused unread: a file this big would be held in memory whole on every request.
+        entry.problem = Some(format!(
+            "the file is {} MB, more than the {} MB tracepin reads from one file",
+            len / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+        return entry;
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
