@@ -17,8 +17,8 @@ use super::{
     only_trace, BackendKind, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
     TraceSummaryRow,
 };
-use crate::connectors::formats::Format;
-use crate::connectors::http::HttpClient;
+use crate::connectors::formats::{DecodedTrace, Format};
+use crate::connectors::http::{HttpClient, HttpResponse};
 use crate::domain::{Span, TraceId};
 
 /// `[[jaeger]]`: one Jaeger query endpoint.
@@ -179,13 +179,7 @@ impl JaegerClient {
         id: TraceId,
         format: Format,
     ) -> Result<FetchedTrace, FetchError> {
-        let decoded = decode_body(resp, format)
-            .await
-            .map_err(|message| FetchError::Decode {
-                backend: self.name.clone(),
-                path: path.to_owned(),
-                message,
-            })?;
+        let decoded = self.decode_answer(resp, format, path).await?;
         let spans = only_trace(decoded.spans, id);
         if spans.is_empty() {
             return Err(self.not_found(path));
@@ -196,6 +190,22 @@ impl JaegerClient {
             spans,
             partial: decoded.partial,
         })
+    }
+
+    /// Decodes an answer body as `format`; a failure names the backend and the path.
+    async fn decode_answer(
+        &self,
+        resp: HttpResponse,
+        format: Format,
+        path: &str,
+    ) -> Result<DecodedTrace, FetchError> {
+        decode_body(resp, format)
+            .await
+            .map_err(|message| FetchError::Decode {
+                backend: self.name.clone(),
+                path: path.to_owned(),
+                message,
+            })
     }
 
     async fn services(&self) -> Result<Vec<String>, FetchError> {
@@ -252,13 +262,7 @@ impl JaegerClient {
                 404 => continue,
                 _ => return Err(FetchError::from_status(&self.name, path, &resp)),
             }
-            let decoded = decode_body(resp, Format::JaegerV3)
-                .await
-                .map_err(|message| FetchError::Decode {
-                    backend: self.name.clone(),
-                    path: path.to_owned(),
-                    message,
-                })?;
+            let decoded = self.decode_answer(resp, Format::JaegerV3, path).await?;
             for s in decoded.spans {
                 by_trace.entry(s.trace_id).or_default().push(s);
             }
@@ -329,13 +333,8 @@ impl JaegerClient {
                 .map_err(|e| FetchError::from_http(&self.name, e))?;
             let spans = match resp.status.as_u16() {
                 200 => {
-                    decode_body(resp, Format::JaegerV3)
-                        .await
-                        .map_err(|message| FetchError::Decode {
-                            backend: self.name.clone(),
-                            path: path.to_owned(),
-                            message,
-                        })?
+                    self.decode_answer(resp, Format::JaegerV3, path)
+                        .await?
                         .spans
                 }
                 // api_v3 answers "No traces found" with a 404.
@@ -384,13 +383,9 @@ impl JaegerClient {
         if resp.status.as_u16() != 200 {
             return Err(FetchError::from_status(&self.name, path, &resp));
         }
-        Ok(decode_body(resp, Format::JaegerV1)
-            .await
-            .map_err(|message| FetchError::Decode {
-                backend: self.name.clone(),
-                path: path.to_owned(),
-                message,
-            })?
+        Ok(self
+            .decode_answer(resp, Format::JaegerV1, path)
+            .await?
             .spans)
     }
 

@@ -253,20 +253,7 @@ impl TempoClient {
             ("end", now.to_string()),
             ("limit", limit.to_string()),
         ];
-        let resp = self
-            .http
-            .get(&path, &query, JSON)
-            .await
-            .map_err(|e| FetchError::from_http(&self.name, e))?;
-        if resp.status.as_u16() != 200 {
-            return Err(FetchError::from_status(&self.name, &path, &resp));
-        }
-        let body: SearchResponse =
-            serde_json::from_slice(&resp.body).map_err(|e| FetchError::Decode {
-                backend: self.name.clone(),
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let body = self.search(&path, &query).await?;
         Ok(body
             .traces
             .into_iter()
@@ -297,6 +284,27 @@ impl TempoClient {
             .collect())
     }
 
+    /// `GET {prefix}/api/search` with a TraceQL query, decoded.
+    async fn search(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<SearchResponse, FetchError> {
+        let resp = self
+            .http
+            .get(path, query, JSON)
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        if resp.status.as_u16() != 200 {
+            return Err(FetchError::from_status(&self.name, path, &resp));
+        }
+        serde_json::from_slice(&resp.body).map_err(|e| FetchError::Decode {
+            backend: self.name.clone(),
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
     /// Traces with a span (or resource) attribute `key` equal to `value`: TraceQL
     /// `{ .key = "value" }` (any scope) around the hint, at most `limit` traces.
     pub async fn search_attribute(
@@ -317,20 +325,7 @@ impl TempoClient {
             query.push(("start", start.to_string()));
             query.push(("end", end.to_string()));
         }
-        let resp = self
-            .http
-            .get(&path, &query, JSON)
-            .await
-            .map_err(|e| FetchError::from_http(&self.name, e))?;
-        if resp.status.as_u16() != 200 {
-            return Err(FetchError::from_status(&self.name, &path, &resp));
-        }
-        let body: SearchResponse =
-            serde_json::from_slice(&resp.body).map_err(|e| FetchError::Decode {
-                backend: self.name.clone(),
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let body = self.search(&path, &query).await?;
         // Search results trim leading zeros of trace ids: pad them back.
         Ok(body
             .traces
