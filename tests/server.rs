@@ -189,6 +189,7 @@ fn every_route() -> Vec<String> {
     paths.extend(
         [
             "/readyz",
+            "/metrics",
             "/event/e3de285bd47c404c9a4e8c0a4d2a7b3b",
             "/lookup?q=d623a6d859f6f10504aae53c873bafc5",
             "/api/export/d623a6d859f6f10504aae53c873bafc5",
@@ -1026,4 +1027,199 @@ async fn an_echoing_upstream_never_leaks_the_token() {
             );
         }
     }
+}
+
+async fn body_text(res: axum::response::Response) -> String {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Every answer carries nosniff, no framing and a CSP; every page's CSP names the nonce that each of
+/// its inline scripts carries, so hydration runs and injected script does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_every_route() {
+    let app = app(Config::default());
+    let mut pages = 0;
+    for path in every_route() {
+        let res = get_raw(&app, &path).await;
+        let h = res.headers().clone();
+        let get_h = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(get_h("x-frame-options"), "DENY", "{path}");
+        assert_eq!(get_h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(get_h("referrer-policy"), "same-origin", "{path}");
+        let csp = get_h("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        if get_h("content-type").starts_with("text/html") && res.status() != StatusCode::FOUND {
+            pages += 1;
+            let nonce = csp
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("'nonce-"))
+                .and_then(|t| t.strip_suffix('\''))
+                .unwrap_or_else(|| panic!("{path}: page CSP without a nonce: {csp}"))
+                .to_owned();
+            assert!(csp.contains("'wasm-unsafe-eval'"), "{path}: {csp}");
+            assert!(!csp.contains("'unsafe-eval'"), "{path}: {csp}");
+            let body = body_text(res).await;
+            let scripts = body.matches("<script").count();
+            assert!(scripts > 0, "{path}: no scripts?");
+            assert_eq!(
+                body.matches(&format!("nonce=\"{nonce}\"")).count(),
+                scripts,
+                "{path}: every script carries the response's nonce: {body}"
+            );
+        } else if res.status() != StatusCode::FOUND {
+            // JSON, assets, plain-text probes: nothing to run, nothing to load.
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        }
+    }
+    assert!(pages >= 4, "pages checked: {pages}");
+}
+
+/// DNS rebinding: a loopback tracepin answers only to loopback names (and the configured list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_host_names_are_refused() {
+    let send = |app: Router, host: &'static str, path: &'static str| async move {
+        app.oneshot(
+            Request::builder()
+                .uri(path)
+                .header(header::HOST, host)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("router never fails")
+    };
+    let local = app(Config::default());
+    let res = send(local.clone(), "attacker.example:3000", "/").await;
+    assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(
+        res.headers().get("x-frame-options").map(|v| v.as_bytes()),
+        Some(&b"DENY"[..])
+    );
+    assert!(body_text(res).await.contains("allowed_hosts"));
+    assert_eq!(
+        send(local.clone(), "127.0.0.1:3000", "/").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(local.clone(), "localhost:3000", "/").await.status(),
+        StatusCode::OK
+    );
+    // Probes by address keep working.
+    assert_eq!(
+        send(local, "10.0.0.7:3000", "/healthz").await.status(),
+        StatusCode::OK
+    );
+
+    let listed = app(config_from(
+        "[server]\nallowed_hosts = [\"tracepin.example.com\"]\n",
+    ));
+    assert_eq!(
+        send(listed.clone(), "tracepin.example.com", "/")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(listed, "127.0.0.1:3000", "/").await.status(),
+        StatusCode::MISDIRECTED_REQUEST
+    );
+}
+
+async fn post_form(app: &Router, path: &str, form: &str) -> (StatusCode, String) {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method("POST")
+                .uri(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(form.to_owned()))
+                .expect("request"),
+        )
+        .await
+        .expect("router never fails");
+    let status = res.status();
+    (status, body_text(res).await)
+}
+
+/// Server functions answer client errors as 4xx with the same JSON error body, not 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_answer_client_errors_as_4xx() {
+    let app = app(Config::default());
+    let (status, body) = post_form(&app, "/api/span", "trace_id=not-an-id&row=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("BadRequest"), "{body}");
+    let (status, body) = post_form(
+        &app,
+        "/api/span",
+        "trace_id=11111111111111111111111111111111&row=0",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("NotFound"), "{body}");
+    let (status, body) = post_form(&app, "/api/span", "row=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // A good call still answers 200.
+    let (status, body) = post_form(
+        &app,
+        "/api/span",
+        "trace_id=d623a6d859f6f10504aae53c873bafc5&row=0",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// `/metrics` is Prometheus text with requests by route pattern, upstream calls by outcome and
+/// cache lookups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_scraped() {
+    use axum::routing::any;
+    let tempo = fake_upstream(
+        Router::new().fallback(any(|| async { (StatusCode::NOT_FOUND, "trace not found") })),
+    )
+    .await;
+    let app = app(config_from(&format!(
+        "[[tempo]]\nname = \"metrics-tempo\"\nurl = \"{tempo}\"\n"
+    )));
+    let id = "5b8efff798038103d269b633813fc60c";
+    let _ = get(&app, "/healthz", None).await;
+    let _ = get(&app, &format!("/trace/{id}"), None).await;
+    let _ = get(&app, &format!("/trace/{id}"), None).await;
+    let (status, text) = get(&app, "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let line = |needles: &[&str]| {
+        text.lines()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{text}"))
+            .to_owned()
+    };
+    line(&[
+        "tracepin_http_requests_total{",
+        "route=\"/healthz\"",
+        "status=\"200\"",
+    ]);
+    line(&["tracepin_http_requests_total{", "route=\"/trace/{id}\""]);
+    line(&[
+        "tracepin_http_request_duration_seconds_bucket{",
+        "route=\"/healthz\"",
+    ]);
+    line(&[
+        "tracepin_upstream_requests_total{",
+        "upstream=\"metrics-tempo\"",
+        "outcome=\"4xx\"",
+    ]);
+    line(&[
+        "tracepin_cache_requests_total{",
+        "cache=\"timelines\"",
+        "result=\"miss\"",
+    ]);
+    // No raw ids become series.
+    assert!(!text.contains(id), "{text}");
 }

@@ -60,8 +60,47 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Internal(value.to_string())
+        match value {
+            // The arguments did not decode (a malformed id, a missing field): the caller's fault.
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => AppError::BadRequest(format!(
+                "The request's arguments are not valid: {}",
+                m.chars().take(300).collect::<String>()
+            )),
+            ServerFnErrorErr::UnsupportedRequestMethod(m) => AppError::BadRequest(m),
+            other => AppError::Internal(other.to_string()),
+        }
     }
+}
+
+/// Server functions answer every error with 500; this layer gives an [`AppError`] its own status
+/// (400 for bad arguments, 404 for not found, 502 for an upstream failure), so clients, logs and
+/// metrics see client errors as client errors. It reads only error bodies (small, JSON).
+#[cfg(feature = "ssr")]
+pub async fn status_from_error(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let res = next.run(req).await;
+    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR
+        || !res
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(s) = http::StatusCode::from_u16(e.status()) {
+            parts.status = s;
+        }
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 #[cfg(feature = "ssr")]

@@ -42,6 +42,16 @@ mod on_server {
         Ok((st, l))
     }
 
+    /// Runs CPU work over a loaded trace (view building, filtering) on the blocking pool, so a large
+    /// trace or a costly filter never holds a runtime thread that other requests need.
+    pub async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| AppError::Internal(format!("the computation stopped: {e}")))
+    }
+
     /// "Open in …" links for a loaded trace, a span focused when given.
     pub fn links(st: &AppState, l: &Loaded, span: Option<SpanId>) -> Vec<LinkOut> {
         crate::server::links::for_timeline(&st.config, st.data.sentry(), &l.timeline, span)
@@ -58,8 +68,18 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 #[server(endpoint = "timeline")]
 pub async fn get_timeline(trace_id: TraceId, view: ViewState) -> Result<TimelineView, AppError> {
     let (st, l) = on_server::loaded(trace_id).await?;
-    let mut v =
-        crate::view::timeline::view(&l.timeline, &l.events, &view, &l.sources, &l.notices, false);
+    let lv = l.clone();
+    let mut v = on_server::blocking(move || {
+        crate::view::timeline::view(
+            &lv.timeline,
+            &lv.events,
+            &view,
+            &lv.sources,
+            &lv.notices,
+            false,
+        )
+    })
+    .await?;
     v.open_in = on_server::links(&st, &l, None);
     Ok(v)
 }
@@ -68,14 +88,14 @@ pub async fn get_timeline(trace_id: TraceId, view: ViewState) -> Result<Timeline
 #[server(endpoint = "timeline_rows")]
 pub async fn get_timeline_rows(trace_id: TraceId) -> Result<Rows, AppError> {
     let (_, l) = on_server::loaded(trace_id).await?;
-    Ok(crate::view::timeline::rows_of(&l.timeline))
+    on_server::blocking(move || crate::view::timeline::rows_of(&l.timeline)).await
 }
 
 /// Rows of a trace matching a filter.
 #[server(endpoint = "filter")]
 pub async fn get_filter_matches(trace_id: TraceId, q: String) -> Result<Vec<u32>, AppError> {
     let (_, l) = on_server::loaded(trace_id).await?;
-    Ok(crate::view::timeline::filter_matches(&l.timeline, &q))
+    on_server::blocking(move || crate::view::timeline::filter_matches(&l.timeline, &q)).await
 }
 
 /// Details of one row of a trace.

@@ -256,6 +256,16 @@ impl HttpClient {
             "elapsed_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
+        crate::connectors::telemetry::upstream_call(
+            &self.upstream,
+            match &result {
+                Ok((resp, _)) => crate::connectors::telemetry::status_outcome(resp.status.as_u16()),
+                Err(HttpError::Timeout { .. }) => "timeout",
+                Err(HttpError::Connect { .. }) => "connect",
+                Err(_) => "error",
+            },
+            started.elapsed(),
+        );
         match &result {
             Ok((resp, attempts)) => {
                 span.record("status", resp.status.as_u16());

@@ -10,4 +10,5 @@ pub mod events;
 pub mod formats;
 pub mod http;
 pub mod sentry;
+pub mod telemetry;
 pub mod traces;

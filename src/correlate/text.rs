@@ -3,7 +3,9 @@
 //! One line per row (`row`, `*` on the critical path, indented `service name`, a bar on skew-adjusted
 //! time, start..end in ms from the trace start), one `^` line per pinned event under its row, then the
 //! unplaced events and the diagnostics (clock offsets among them). Deterministic; the drawing is
-//! ASCII, only titles and messages from the data may hold other characters.
+//! ASCII, only titles and messages from the data may hold other characters. Text from the data is
+//! [`clean`]ed first: control characters (escape sequences that would drive the reader's terminal,
+//! line breaks that would forge rows) and bidirectional overrides become `?`.
 
 use std::fmt::Write;
 
@@ -13,6 +15,21 @@ use crate::domain::{ErrorEvent, RowOrigin, StatusCode};
 const LABEL: usize = 34;
 const BAR: usize = 40;
 
+/// Text from the data, safe to print on one terminal line.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+            {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn ms(ns: u64) -> String {
     format!("{:.1}", ns as f64 / 1e6)
 }
@@ -21,11 +38,11 @@ fn title(events: &[ErrorEvent], i: usize) -> String {
     let Some(e) = events.get(i) else {
         return format!("event #{i}");
     };
-    let t = if e.title.is_empty() {
-        e.message.clone().unwrap_or_default()
+    let t = clean(if e.title.is_empty() {
+        e.message.as_deref().unwrap_or_default()
     } else {
-        e.title.clone()
-    };
+        &e.title
+    });
     let short: String = t.chars().take(60).collect();
     if short.len() < t.len() {
         format!("{short}...")
@@ -35,6 +52,8 @@ fn title(events: &[ErrorEvent], i: usize) -> String {
 }
 
 fn fit(s: &str, width: usize) -> String {
+    let s = clean(s);
+    let s = s.as_str();
     let n = s.chars().count();
     if n <= width {
         format!("{s:<width$}")
@@ -53,7 +72,12 @@ pub fn render(c: &Correlation) -> String {
         out.push('\n');
     }
     for u in &c.unplaced {
-        let _ = writeln!(out, "unplaced {}: {}", title(&c.events, u.event), u.reason);
+        let _ = writeln!(
+            out,
+            "unplaced {}: {}",
+            title(&c.events, u.event),
+            clean(&u.reason.to_string())
+        );
     }
     out
 }
@@ -164,7 +188,7 @@ pub fn render_timeline(t: &Timeline, events: &[ErrorEvent]) -> String {
             "unplaced {} ({}): {}",
             title(events, u.event),
             u.reason.code(),
-            u.reason
+            clean(&u.reason.to_string())
         );
     }
     for d in &trace.diagnostics {
@@ -172,7 +196,24 @@ pub fn render_timeline(t: &Timeline, events: &[ErrorEvent]) -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        let _ = writeln!(out, "! {kind}: {}", d.message);
+        let _ = writeln!(out, "! {kind}: {}", clean(&d.message));
     }
     out
+}
+
+#[cfg(test)]
+mod clean_tests {
+    use super::clean;
+
+    #[test]
+    fn terminal_controls_and_forged_lines_are_neutralised() {
+        assert_eq!(
+            clean("GET /a\x1b[2J\x1b]0;pwned\x07"),
+            "GET /a?[2J?]0;pwned?"
+        );
+        assert_eq!(clean("one\nunplaced forged\r"), "one?unplaced forged?");
+        assert_eq!(clean("abc\u{202E}fed"), "abc?fed");
+        assert_eq!(clean("tab\there"), "tab?here");
+        assert_eq!(clean("café → ok"), "café → ok");
+    }
 }

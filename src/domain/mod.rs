@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod error_event;
 pub mod ids;
 pub mod lenient;
+pub mod limits;
 pub mod links;
 pub mod recognise;
 pub mod trace;

@@ -7,6 +7,7 @@
 //! configured tracepin serves built-in demo data. Secrets are [`SecretString`]s and never logged.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -53,6 +54,41 @@ pub enum ConfigError {
 pub struct ServerSection {
     /// Public base URL of tracepin, used in links it generates (e.g. `https://tracepin.example.com`).
     pub public_url: Option<String>,
+    /// Host names tracepin answers to (DNS rebinding guard). Default: loopback names when listening
+    /// on loopback, any host otherwise. The public URL's host is always added.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Open connections at most (default 512); further clients wait in the listen queue.
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (default 10).
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a request may take before it is answered 408 (default 60).
+    pub request_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request body (default 30).
+    pub body_timeout_secs: Option<u64>,
+}
+
+impl ServerSection {
+    /// The connection limits for `server::serve`.
+    pub fn limits(&self) -> super::serve::ServeLimits {
+        let d = super::serve::ServeLimits::default();
+        super::serve::ServeLimits {
+            max_connections: self.max_connections.unwrap_or(d.max_connections).max(1),
+            header_read_timeout: self
+                .header_timeout_secs
+                .map_or(d.header_read_timeout, |s| Duration::from_secs(s.max(1))),
+            shutdown_grace: d.shutdown_grace,
+        }
+    }
+
+    /// How long a request may take before it is answered 408.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.unwrap_or(60).max(1))
+    }
+
+    /// How long a client has to send a request body.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.unwrap_or(30).max(1))
+    }
 }
 
 /// `[auth]`: optional access control for every route except `/healthz`.
@@ -229,6 +265,16 @@ impl Config {
         }
         if let Some(v) = env_nonempty("TRACEPIN_JAEGER_UI_URL") {
             links.jaeger_ui_url = Some(v);
+        }
+        let mut server = server;
+        if let Some(v) = env_nonempty("TRACEPIN_ALLOWED_HOSTS") {
+            server.allowed_hosts = Some(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         if let Some(v) = env_nonempty("TRACEPIN_AUTH_PASSWORD") {
             auth.password = Some(SecretString::from(v));

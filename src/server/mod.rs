@@ -1,6 +1,6 @@
 //! Server: configuration (composing each connector's own config), shared state, data loading,
-//! resolving what a person pasted, "Open in …" links, access control, readiness and the server's own
-//! routes (server only).
+//! resolving what a person pasted, "Open in …" links, access control, response headers, readiness,
+//! metrics, the server's own routes and the connection-limited accept loop (server only).
 //!
 //! Imports `domain`, `correlate`, `connectors` and `view`; never `api` or `ui` (the router that joins
 //! them all is `crate::app`).
@@ -8,10 +8,13 @@
 pub mod auth;
 pub mod config;
 pub mod data;
+pub mod headers;
 pub mod links;
+pub mod metrics;
 pub mod ready;
 pub mod resolve;
 pub mod routes;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
 

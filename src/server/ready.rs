@@ -4,8 +4,11 @@
 //! files directory) and Sentry by its token check (token valid, scopes sufficient, organization
 //! visible). tracepin keeps serving whatever it can while an upstream is down, so `/readyz` answers 200
 //! with `"status":"degraded"` and names the failing upstream; tokens never appear in the report.
+//! A report is reused for 10 seconds (concurrent probes share one round), so a probe that polls
+//! every second costs the upstreams one check per 10 s, not one per poll.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -35,6 +38,40 @@ pub struct ReadyReport {
     pub demo: bool,
     /// Each configured upstream.
     pub upstreams: Vec<UpstreamStatus>,
+}
+
+/// How long a readiness report is reused.
+pub const READY_TTL: Duration = Duration::from_secs(10);
+
+/// The last readiness report, shared by concurrent probes.
+#[derive(Clone)]
+pub struct ReadyCache {
+    cache: moka::future::Cache<(), Arc<ReadyReport>>,
+}
+
+impl ReadyCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self {
+            cache: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(READY_TTL)
+                .build(),
+        }
+    }
+
+    /// The current report: reused if younger than [`READY_TTL`], else probed once for all callers.
+    pub async fn get(&self, data: &DataStore) -> Arc<ReadyReport> {
+        self.cache
+            .get_with((), async { Arc::new(check(data).await) })
+            .await
+    }
+}
+
+impl Default for ReadyCache {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn elapsed_ms(since: Instant) -> u64 {

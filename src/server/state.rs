@@ -7,6 +7,7 @@ use leptos::prelude::LeptosOptions;
 
 use super::config::Config;
 use super::data::DataStore;
+use super::ready::ReadyCache;
 
 /// State shared by every handler and server function.
 #[derive(Clone, FromRef)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Correlated data served by the pages.
     pub data: Arc<DataStore>,
+    /// The last readiness report, so `/readyz` polls do not each call every upstream.
+    pub ready: ReadyCache,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
             leptos_options,
             config,
             data,
+            ready: ReadyCache::new(),
         }
     }
 }

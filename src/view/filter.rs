@@ -4,6 +4,11 @@
 //! `duration>100ms` (also `<`, `>=`, `<=`; units ns, us/µs, ms, s, m), any attribute `key=value`
 //! (exact, case-insensitive value), `name=text`, and bare words (case-insensitive substring of the span
 //! name or service, or a span-id prefix). Quotes group words: `name="GET /stock"`.
+//!
+//! The cost of a filter is rows × terms, and the text comes from anyone who can open a page, so it is
+//! bounded: at most [`MAX_FILTER_CHARS`] characters are read, identical terms count once, at most
+//! [`MAX_TERMS`] terms are used (the rest are named in `problems`), and a span's lower-cased name and
+//! service are computed once per span, not once per term.
 
 use crate::domain::{Span, StatusCode};
 
@@ -45,6 +50,11 @@ pub struct Filter {
     /// Terms that could not be understood, for a hint under the box.
     pub problems: Vec<String>,
 }
+
+/// Characters of filter text read; the rest is ignored with a problem saying so.
+pub const MAX_FILTER_CHARS: usize = 1_000;
+/// Distinct terms used; the rest are ignored with a problem saying so.
+pub const MAX_TERMS: usize = 16;
 
 fn split_terms(q: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -91,7 +101,25 @@ impl Filter {
     /// Parses filter text; never fails (unknown pieces are listed in `problems`).
     pub fn parse(q: &str) -> Filter {
         let mut f = Filter::default();
+        let q = match q.char_indices().nth(MAX_FILTER_CHARS) {
+            Some((cut, _)) => {
+                f.problems.push(format!(
+                    "the filter is longer than {MAX_FILTER_CHARS} characters; the rest is ignored"
+                ));
+                &q[..cut]
+            }
+            None => q,
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut ignored = 0usize;
         for t in split_terms(q) {
+            if !seen.insert(t.to_lowercase()) {
+                continue;
+            }
+            if seen.len() > MAX_TERMS {
+                ignored += 1;
+                continue;
+            }
             let lower = t.to_lowercase();
             if let Some(rest) = lower.strip_prefix("duration") {
                 let (cmp, val) = if let Some(v) = rest.strip_prefix(">=") {
@@ -130,6 +158,11 @@ impl Filter {
                 _ => f.terms.push(Term::Text(lower)),
             }
         }
+        if ignored > 0 {
+            f.problems.push(format!(
+                "only the first {MAX_TERMS} different terms are used; {ignored} more ignored"
+            ));
+        }
         f
     }
 
@@ -140,15 +173,34 @@ impl Filter {
 
     /// Does a span match every term?
     pub fn matches(&self, span: &Span) -> bool {
-        !self.terms.is_empty() && self.terms.iter().all(|t| term_matches(t, span))
+        if self.terms.is_empty() {
+            return false;
+        }
+        let lower = Lowered::new(span);
+        self.terms.iter().all(|t| term_matches(t, span, &lower))
     }
 }
 
-fn term_matches(t: &Term, s: &Span) -> bool {
+/// A span's name and service in lower case, computed once per span.
+struct Lowered {
+    name: String,
+    service: String,
+}
+
+impl Lowered {
+    fn new(s: &Span) -> Self {
+        Lowered {
+            name: s.name.to_lowercase(),
+            service: s.service.to_lowercase(),
+        }
+    }
+}
+
+fn term_matches(t: &Term, s: &Span, lower: &Lowered) -> bool {
     match t {
         Term::Status(c) => s.status.code == *c,
-        Term::Service(v) => s.service.to_lowercase() == *v,
-        Term::Name(v) => s.name.to_lowercase().contains(v.as_str()),
+        Term::Service(v) => lower.service == *v,
+        Term::Name(v) => lower.name.contains(v.as_str()),
         Term::Duration(cmp, ns) => {
             let d = s.duration_ns();
             match cmp {
@@ -164,8 +216,8 @@ fn term_matches(t: &Term, s: &Span) -> bool {
             .chain(s.resource.iter())
             .any(|kv| kv.key == *k && kv.value.as_text().to_lowercase() == *v),
         Term::Text(v) => {
-            s.name.to_lowercase().contains(v.as_str())
-                || s.service.to_lowercase().contains(v.as_str())
+            lower.name.contains(v.as_str())
+                || lower.service.contains(v.as_str())
                 || s.span_id.to_string().starts_with(v.as_str())
         }
     }
@@ -227,6 +279,30 @@ mod tests {
         ] {
             assert_eq!(Filter::parse(q).matches(&s), want, "{q}");
         }
+    }
+
+    #[test]
+    fn hostile_filters_are_bounded() {
+        // 5,000 repeats of one word: one term.
+        let f = Filter::parse(&"pay ".repeat(5_000));
+        assert_eq!(f.terms, vec![Term::Text("pay".into())]);
+        assert!(
+            f.problems.iter().any(|p| p.contains("longer than 1000")),
+            "{:?}",
+            f.problems
+        );
+        // 100 different words: 16 used, the rest named.
+        let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let f = Filter::parse(&words.join(" "));
+        assert_eq!(f.terms.len(), MAX_TERMS);
+        assert!(
+            f.problems.iter().any(|p| p.contains("84 more ignored")),
+            "{:?}",
+            f.problems
+        );
+        // A multi-byte character at the cut does not panic.
+        let f = Filter::parse(&"é".repeat(3_000));
+        assert_eq!(f.terms.len(), 1);
     }
 
     #[test]

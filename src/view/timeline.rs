@@ -329,10 +329,39 @@ fn text(v: &AttrValue) -> String {
     v.as_text()
 }
 
-fn kvs(list: &[KeyValue]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|kv| (kv.key.clone(), text(&kv.value)))
-        .collect()
+/// Items of one list shown in a detail panel; the rest are counted in `hidden` and in the export.
+pub const SHOWN_ITEMS: usize = 200;
+/// Characters of one value shown in a detail panel.
+pub const SHOWN_CHARS: usize = 4_000;
+
+/// A value cut to [`SHOWN_CHARS`], saying how much was left out.
+fn shown_text(s: String) -> String {
+    match s.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => {
+            let rest = s[cut..].chars().count();
+            format!("{}… ({rest} more characters)", &s[..cut])
+        }
+        None => s,
+    }
+}
+
+/// The first [`SHOWN_ITEMS`] of a list; a note in `hidden` for the rest.
+fn first_shown<T, U>(
+    list: &[T],
+    what: &str,
+    hidden: &mut Vec<String>,
+    f: impl FnMut(&T) -> U,
+) -> Vec<U> {
+    if list.len() > SHOWN_ITEMS {
+        hidden.push(format!("{} more {what}", list.len() - SHOWN_ITEMS));
+    }
+    list.iter().take(SHOWN_ITEMS).map(f).collect()
+}
+
+fn kvs(list: &[KeyValue], what: &str, hidden: &mut Vec<String>) -> Vec<(String, String)> {
+    first_shown(list, what, hidden, |kv| {
+        (shown_text(kv.key.clone()), shown_text(text(&kv.value)))
+    })
 }
 
 fn kind_name(k: SpanKind) -> &'static str {
@@ -351,7 +380,26 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
     let t = &tl.trace;
     let s = t.spans.get(row)?;
     let node = t.nodes.get(row)?;
+    let mut hidden = Vec::new();
+    let attributes = kvs(&s.attributes, "attributes", &mut hidden);
+    let resource = kvs(&s.resource, "resource attributes", &mut hidden);
+    let mut event_hidden = Vec::new();
+    let events = first_shown(&s.events, "span events", &mut hidden, |e| SpanEventView {
+        at: signed_offset(e.time_ns, s.start_ns),
+        name: shown_text(e.name.clone()),
+        attributes: kvs(&e.attributes, "span event attributes", &mut event_hidden),
+    });
+    if !event_hidden.is_empty() {
+        hidden.push(format!(
+            "{} span event(s) show only their first {SHOWN_ITEMS} attributes",
+            event_hidden.len()
+        ));
+    }
+    let links = first_shown(&s.links, "links", &mut hidden, |l| {
+        (l.trace_id.to_string(), l.span_id.to_string())
+    });
     Some(SpanDetail {
+        hidden,
         open_in: Vec::new(),
         row: row as u32,
         span_id: s.span_id.to_string(),
@@ -369,22 +417,10 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
         start: format_ns(s.start_ns),
         start_adjusted: format_ns(tl.skew.adjusted(row, s.start_ns)),
         duration_ns: s.duration_ns(),
-        attributes: kvs(&s.attributes),
-        resource: kvs(&s.resource),
-        events: s
-            .events
-            .iter()
-            .map(|e| SpanEventView {
-                at: signed_offset(e.time_ns, s.start_ns),
-                name: e.name.clone(),
-                attributes: kvs(&e.attributes),
-            })
-            .collect(),
-        links: s
-            .links
-            .iter()
-            .map(|l| (l.trace_id.to_string(), l.span_id.to_string()))
-            .collect(),
+        attributes,
+        resource,
+        events,
+        links,
         path: t
             .path_to(row)
             .iter()
@@ -395,11 +431,18 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
     })
 }
 
-fn frames_view(e: &crate::domain::ExceptionValue) -> Vec<FrameView> {
+fn frames_view(e: &crate::domain::ExceptionValue, hidden: &mut Vec<String>) -> Vec<FrameView> {
+    if e.frames.len() > SHOWN_ITEMS {
+        hidden.push(format!(
+            "{} more stack frames (outermost)",
+            e.frames.len() - SHOWN_ITEMS
+        ));
+    }
     let mut frames: Vec<FrameView> = e
         .frames
         .iter()
         .rev()
+        .take(SHOWN_ITEMS)
         .map(|f| {
             let line = f.lineno.unwrap_or(0);
             let pre = f.pre_context.len() as u32;
@@ -457,10 +500,19 @@ pub fn event_detail(
     let service = pin
         .and_then(|p| p.service.clone())
         .or_else(|| crate::correlate::event::event_service(e, |_| true).map(|(s, _)| s));
+    let mut hidden = Vec::new();
+    if e.exceptions.len() > SHOWN_ITEMS {
+        hidden.push(format!(
+            "{} more chained exceptions",
+            e.exceptions.len() - SHOWN_ITEMS
+        ));
+    }
+    let mut frames_hidden = Vec::new();
     let exceptions = e
         .exceptions
         .iter()
         .rev()
+        .take(SHOWN_ITEMS)
         .map(|x| ExceptionView {
             ty: x.ty.clone().unwrap_or_else(|| "Error".into()),
             value: x.value.clone().unwrap_or_default(),
@@ -472,9 +524,17 @@ pub fn event_detail(
                     None => kind,
                 }
             }),
-            frames: frames_view(x),
+            frames: frames_view(x, &mut frames_hidden),
         })
         .collect();
+    hidden.extend(frames_hidden);
+    let skipped_crumbs = e.breadcrumbs.len().saturating_sub(SHOWN_ITEMS);
+    if skipped_crumbs > 0 {
+        hidden.push(format!("{skipped_crumbs} earlier breadcrumbs"));
+    }
+    let tags = first_shown(&e.tags, "tags", &mut hidden, |(k, v)| {
+        (shown_text(k.clone()), shown_text(v.clone()))
+    });
     let user = e.user.as_ref().map(|u| {
         [&u.username, &u.email, &u.id, &u.ip_address]
             .iter()
@@ -485,7 +545,7 @@ pub fn event_detail(
     let mut detail = EventDetail {
         open_in: Vec::new(),
         event_id: event_id.to_string(),
-        title: e.title.clone(),
+        title: shown_text(e.title.clone()),
         level: e.level.clone(),
         timestamp: format_ns(e.timestamp_ns),
         at: signed_offset(e.timestamp_ns, t.start_ns),
@@ -494,10 +554,11 @@ pub fn event_detail(
         placement,
         service,
         exceptions,
-        message: e.message.clone(),
+        message: e.message.clone().map(shown_text),
         breadcrumbs: e
             .breadcrumbs
             .iter()
+            .skip(skipped_crumbs)
             .map(|b| {
                 (
                     b.timestamp_ns.map(|ts| signed_offset(ts, t.start_ns)),
@@ -516,7 +577,8 @@ pub fn event_detail(
                 )
             })
             .collect(),
-        tags: e.tags.clone(),
+        tags,
+        hidden,
         release: e.release.clone(),
         environment: e.environment.clone(),
         user,
@@ -546,6 +608,44 @@ fn trace_note(e: &ErrorEvent, shown: crate::domain::TraceId, pinned: bool) -> Op
     ))
 }
 
+/// Text from the data as inert Markdown: one line, Markdown and HTML punctuation escaped.
+pub fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '(' | ')' | '~'
+            | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from the data as a Markdown code span, fenced with more backticks than it holds.
+pub fn md_code(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in one_line.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
+}
+
 fn markdown(
     d: &EventDetail,
     e: &ErrorEvent,
@@ -554,17 +654,17 @@ fn markdown(
     public_url: Option<&str>,
 ) -> String {
     let t = &tl.trace;
-    let mut md = format!("**{}** ({})\n\n", d.title.replace('\n', " "), d.level);
+    let mut md = format!("**{}** ({})\n\n", md_text(&d.title), md_text(&d.level));
     md.push_str(&format!("- Time: {}\n", d.timestamp));
     if let Some(s) = &d.service {
-        md.push_str(&format!("- Service: `{s}`\n"));
+        md.push_str(&format!("- Service: {}\n", md_code(s)));
     }
     if let Some(r) = row {
         let path: Vec<String> = t
             .path_to(r)
             .iter()
             .filter_map(|i| t.spans.get(*i))
-            .map(|s| format!("{} `{}`", s.service, s.name))
+            .map(|s| format!("{} {}", md_text(&s.service), md_code(&s.name)))
             .collect();
         md.push_str(&format!("- Span path: {}\n", path.join(" → ")));
         if let Some(s) = t.spans.get(r) {
@@ -576,10 +676,10 @@ fn markdown(
             ));
         }
     }
-    md.push_str(&format!("- Placement: {}\n", d.placement));
+    md.push_str(&format!("- Placement: {}\n", md_text(&d.placement)));
     md.push_str(&format!("- Trace: `{}`\n", t.trace_id));
     if let Some(r) = &e.release {
-        md.push_str(&format!("- Release: `{r}`\n"));
+        md.push_str(&format!("- Release: {}\n", md_code(r)));
     }
     let base = public_url.unwrap_or("").trim_end_matches('/');
     let link = trace_url(
@@ -590,8 +690,12 @@ fn markdown(
         },
     );
     md.push_str(&format!("- tracepin: {base}{link}\n"));
-    if let Some(u) = &d.sentry_url {
-        md.push_str(&format!("- Sentry: {u}\n"));
+    if let Some(u) = d
+        .sentry_url
+        .as_deref()
+        .filter(|u| crate::domain::links::safe_url(u).is_some())
+    {
+        md.push_str(&format!("- Sentry: <{}>\n", u.replace(['<', '>', ' '], "")));
     }
     md
 }
@@ -619,4 +723,21 @@ pub fn export_json(tl: &Timeline, events: &[ErrorEvent]) -> serde_json::Value {
         );
     }
     report
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::{md_code, md_text};
+
+    #[test]
+    fn upstream_text_is_inert_markdown() {
+        assert_eq!(
+            md_text("[click](javascript:alert(1)) <img src=x> **bold**\nline"),
+            "\\[click\\]\\(javascript:alert\\(1\\)\\) \\<img src=x\\> \\*\\*bold\\*\\* line"
+        );
+        assert_eq!(md_code("GET /a"), "`GET /a`");
+        assert_eq!(md_code("x `y` z"), "``x `y` z``");
+        assert_eq!(md_code("`edge`"), "`` `edge` ``");
+        assert_eq!(md_code("a\nb"), "`a b`");
+    }
 }

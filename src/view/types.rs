@@ -267,6 +267,9 @@ pub struct SpanDetail {
     /// Links to the same trace, span or event in other tools.
     #[serde(default)]
     pub open_in: Vec<LinkOut>,
+    /// What is not shown because a list is long ("800 more attributes"); the export has the rest.
+    #[serde(default)]
+    pub hidden: Vec<String>,
 }
 
 /// One frame of a stack trace for display.
@@ -341,6 +344,9 @@ pub struct EventDetail {
     /// Links to the same trace, span or event in other tools.
     #[serde(default)]
     pub open_in: Vec<LinkOut>,
+    /// What is not shown because a list is long ("800 earlier breadcrumbs"); the export has the rest.
+    #[serde(default)]
+    pub hidden: Vec<String>,
 }
 
 /// What a pasted text, an `/issue/…` or an `/event/…` link resolved to.

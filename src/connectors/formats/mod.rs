@@ -281,6 +281,27 @@ pub fn decode_as(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
 }
 
 fn decode_plain(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    Ok(match decode_uncapped(format, bytes)? {
+        Decoded::Trace(t) => Decoded::Trace(capped(t)),
+        Decoded::Events { format, mut events } => {
+            crate::domain::limits::cap_events(&mut events);
+            Decoded::Events { format, events }
+        }
+    })
+}
+
+/// Applies the per-span list limits (`domain::limits`), noting what was dropped with any partial note.
+pub(crate) fn capped(mut t: DecodedTrace) -> DecodedTrace {
+    if let Some(note) = crate::domain::limits::cap_spans(&mut t.spans) {
+        t.partial = Some(match t.partial.take() {
+            Some(p) => format!("{p} {note}"),
+            None => note,
+        });
+    }
+    t
+}
+
+fn decode_uncapped(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
     // A UTF-8 byte order mark (from Windows editors) is not JSON; protobuf is left as is.
     let bytes = match format {
         Format::OtlpProtobuf => bytes,

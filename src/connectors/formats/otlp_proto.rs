@@ -39,7 +39,7 @@ struct TraceByIdResponse {
 /// Decodes OTLP protobuf (gzip accepted) into spans.
 pub fn decode_otlp_protobuf(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
     let bytes = gunzip(bytes)?;
-    decode(&bytes)
+    decode(&bytes).map(super::capped)
 }
 
 /// Decodes the body of Tempo's `GET /api/v2/traces/{id}` as protobuf: a `TraceByIDResponse` is tried
@@ -48,9 +48,9 @@ pub fn decode_otlp_protobuf(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
 pub fn decode_tempo_v2_protobuf(bytes: &[u8]) -> Result<DecodedTrace, FormatError> {
     let bytes = gunzip(bytes)?;
     if let Some(t) = as_trace_by_id(&bytes)? {
-        return Ok(t);
+        return Ok(super::capped(t));
     }
-    decode(&bytes)
+    decode(&bytes).map(super::capped)
 }
 
 fn as_trace_by_id(bytes: &[u8]) -> Result<Option<DecodedTrace>, FormatError> {

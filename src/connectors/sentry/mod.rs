@@ -341,10 +341,12 @@ fn decode<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, 
 }
 
 fn decode_event(path: &str, body: &[u8]) -> Result<ErrorEvent, SentryError> {
-    decode_sentry_web_event(body).map_err(|e| SentryError::Decode {
+    let mut event = decode_sentry_web_event(body).map_err(|e| SentryError::Decode {
         path: path.to_owned(),
         message: e.to_string(),
-    })
+    })?;
+    crate::domain::limits::cap_event(&mut event);
+    Ok(event)
 }
 
 /// A read-only client for one Sentry organization.

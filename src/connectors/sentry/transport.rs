@@ -229,12 +229,25 @@ impl Transport {
             CacheClass::Long => &self.long,
             CacheClass::None => return self.fetch(&url).await.map(Arc::new),
         };
-        cache
+        let name = match class {
+            CacheClass::Long => "sentry_events",
+            _ => "sentry_lists",
+        };
+        let filled = std::sync::atomic::AtomicBool::new(false);
+        let result = cache
             .try_get_with(url.to_string(), async {
-                self.fetch(&url).await.map(Arc::new)
+                filled.store(true, std::sync::atomic::Ordering::Relaxed);
+                let raw = self.fetch(&url).await?;
+                crate::connectors::telemetry::cache_filled(name, raw.body.len());
+                Ok(Arc::new(raw))
             })
             .await
-            .map_err(|e| (*e).clone())
+            .map_err(|e: Arc<SentryError>| (*e).clone());
+        crate::connectors::telemetry::cache_lookup(
+            name,
+            !filled.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        result
     }
 
     /// Waits for, or refuses, a request whose endpoint window is exhausted.
@@ -315,6 +328,29 @@ impl Transport {
     }
 
     async fn fetch(&self, url: &Url) -> Result<Raw, SentryError> {
+        let started = std::time::Instant::now();
+        let result = self.fetch_uncounted(url).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(SentryError::RateLimited { .. }) => "rate_limited",
+            Err(SentryError::Timeout { .. }) => "timeout",
+            Err(SentryError::Connect { .. }) => "connect",
+            Err(SentryError::Status { status, .. }) => {
+                crate::connectors::telemetry::status_outcome(*status)
+            }
+            Err(
+                SentryError::Unauthorized { .. }
+                | SentryError::Forbidden { .. }
+                | SentryError::MissingScopes { .. }
+                | SentryError::NotFound { .. },
+            ) => "4xx",
+            Err(_) => "error",
+        };
+        crate::connectors::telemetry::upstream_call("sentry", outcome, started.elapsed());
+        result
+    }
+
+    async fn fetch_uncounted(&self, url: &Url) -> Result<Raw, SentryError> {
         let path = url.path().to_owned();
         let token = self.token.expose_secret();
         let mut attempt = 0;

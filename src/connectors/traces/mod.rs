@@ -326,11 +326,22 @@ impl TraceCache {
     {
         match &self.cache {
             None => load.await,
-            Some(cache) => cache
-                .try_get_with(id, async move { load.await.map(Arc::new) })
-                .await
-                .map(|t| (*t).clone())
-                .map_err(|e: Arc<FetchError>| (*e).clone()),
+            Some(cache) => {
+                let filled = std::sync::atomic::AtomicBool::new(false);
+                let result = cache
+                    .try_get_with(id, async {
+                        filled.store(true, std::sync::atomic::Ordering::Relaxed);
+                        load.await.map(Arc::new)
+                    })
+                    .await
+                    .map(|t| (*t).clone())
+                    .map_err(|e: Arc<FetchError>| (*e).clone());
+                crate::connectors::telemetry::cache_lookup(
+                    "traces",
+                    !filled.load(std::sync::atomic::Ordering::Relaxed),
+                );
+                result
+            }
         }
     }
 }

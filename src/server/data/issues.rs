@@ -1,12 +1,20 @@
 //! Sentry's issue list for the home page, the trace badge of each issue, and an issue's latest event.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use futures::stream::StreamExt;
 
 use super::{trace_of_event, DataError, DataStore};
-use crate::connectors::sentry::{IssueQuery, IssueSort, IssueSummary};
+use crate::connectors::sentry::{IssueQuery, IssueSort, IssueSummary, SentryClient};
 use crate::domain::ErrorEvent;
 use crate::view::types::{IssueFilters, IssueRow, IssueTrace, IssuesPage};
+
+/// Trace badges answered per call: one page of the issue list.
+pub const MAX_ISSUE_TRACES: usize = 25;
+
+/// How a badge for an issue Sentry does not know begins (such answers are cached like the others).
+const NO_SUCH_ISSUE: &str = "Sentry has no such issue";
 
 impl DataStore {
     /// One page of Sentry issues, or why there is none (`None` when Sentry is not configured).
@@ -139,12 +147,47 @@ impl DataStore {
         let Some(c) = self.sentry() else {
             return Vec::new();
         };
-        futures::stream::iter(ids.iter().take(100).cloned())
+        let Some(cache) = self.issue_trace_cache() else {
+            return Vec::new();
+        };
+        // One page of the list at most, each id once: the caller is a browser, every id costs a
+        // request with the server's token, and answers (a trace, no trace, no such issue) are
+        // reused for a minute. Failures are not kept.
+        let mut seen = HashSet::new();
+        let wanted: Vec<String> = ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .take(MAX_ISSUE_TRACES)
+            .cloned()
+            .collect();
+        futures::stream::iter(wanted)
             .map(|id| async move {
-                match c.latest_event_only(&id).await {
-                    Ok(ev) => {
-                        let trace = trace_of_event(&ev);
-                        IssueTrace {
+                if let Some(known) = cache.get(&id).await {
+                    crate::connectors::telemetry::cache_lookup("issue_traces", true);
+                    return known;
+                }
+                crate::connectors::telemetry::cache_lookup("issue_traces", false);
+                let answer = Self::issue_trace(c, id.clone()).await;
+                if answer.state != "unknown"
+                    || answer
+                        .detail
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with(NO_SUCH_ISSUE))
+                {
+                    cache.insert(id, answer.clone()).await;
+                }
+                answer
+            })
+            .buffered(4)
+            .collect()
+            .await
+    }
+
+    async fn issue_trace(c: &SentryClient, id: String) -> IssueTrace {
+        match c.latest_event_only(&id).await {
+            Ok(ev) => {
+                let trace = trace_of_event(&ev);
+                IssueTrace {
                             issue_id: id,
                             state: if trace.is_some() { "trace" } else { "none" }.into(),
                             trace_id: trace.map(|t| t.to_string()),
@@ -154,19 +197,19 @@ impl DataStore {
                                     .to_owned()
                             }),
                         }
-                    }
-                    Err(e) => IssueTrace {
-                        issue_id: id,
-                        state: "unknown".into(),
-                        trace_id: None,
-                        event_id: None,
-                        detail: Some(e.to_string()),
-                    },
-                }
-            })
-            .buffered(4)
-            .collect()
-            .await
+            }
+            Err(e) => IssueTrace {
+                issue_id: id,
+                state: "unknown".into(),
+                trace_id: None,
+                event_id: None,
+                detail: Some(if e.is_not_found() {
+                    format!("{NO_SUCH_ISSUE} ({e})")
+                } else {
+                    e.to_string()
+                }),
+            },
+        }
     }
 
     /// A Sentry issue (numeric id or short id) and its latest event.

@@ -77,6 +77,8 @@ struct Live {
     cache: trace::LoadedCache,
     /// The trace each looked-up event belongs to (searches by correlation value are not free).
     event_traces: moka::future::Cache<EventId, Option<TraceId>>,
+    /// Each issue's trace badge (its latest event's trace, none, or no such issue), for a minute.
+    issue_traces: moka::future::Cache<String, crate::view::types::IssueTrace>,
 }
 
 /// Correlated data plus a description of where it came from.
@@ -139,6 +141,10 @@ impl DataStore {
                 opts,
                 cache: trace::LoadedCache::new(),
                 event_traces: moka::future::Cache::builder()
+                    .max_capacity(4096)
+                    .time_to_live(std::time::Duration::from_secs(60))
+                    .build(),
+                issue_traces: moka::future::Cache::builder()
                     .max_capacity(4096)
                     .time_to_live(std::time::Duration::from_secs(60))
                     .build(),
@@ -207,6 +213,16 @@ impl DataStore {
     pub fn sentry(&self) -> Option<&SentryClient> {
         match &self.inner {
             Inner::Live(l) => l.sentry.as_deref(),
+            Inner::Demo(_) => None,
+        }
+    }
+
+    /// The cache of issue trace badges (live data only).
+    fn issue_trace_cache(
+        &self,
+    ) -> Option<&moka::future::Cache<String, crate::view::types::IssueTrace>> {
+        match &self.inner {
+            Inner::Live(l) => Some(&l.issue_traces),
             Inner::Demo(_) => None,
         }
     }

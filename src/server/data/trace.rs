@@ -57,10 +57,20 @@ impl LoadedCache {
         id: TraceId,
         load: impl std::future::Future<Output = Result<Loaded, DataError>>,
     ) -> Result<Arc<Loaded>, DataError> {
-        self.cache
-            .try_get_with(id, async move { load.await.map(Arc::new) })
+        let filled = std::sync::atomic::AtomicBool::new(false);
+        let result = self
+            .cache
+            .try_get_with(id, async {
+                filled.store(true, std::sync::atomic::Ordering::Relaxed);
+                load.await.map(Arc::new)
+            })
             .await
-            .map_err(|e: Arc<DataError>| (*e).clone())
+            .map_err(|e: Arc<DataError>| (*e).clone());
+        crate::connectors::telemetry::cache_lookup(
+            "timelines",
+            !filled.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        result
     }
 }
 
@@ -165,11 +175,17 @@ pub(super) async fn load(
             text: format!("Partial trace from {}: {p}", fetched.backend),
         });
     }
-    let mut c = correlate::correlate(fetched.spans, events, &l.opts);
+    // Correlating a large trace is CPU work: off the runtime threads, so other requests (and
+    // `/healthz`) keep being answered while it runs.
+    let backend = fetched.backend;
+    let opts = l.opts.clone();
+    let spans = fetched.spans;
+    let mut c = tokio::task::spawn_blocking(move || correlate::correlate(spans, events, &opts))
+        .await
+        .map_err(|e| DataError::Upstream(format!("Correlating trace {id} stopped: {e}")))?;
     let Some(index) = c.timelines.iter().position(|t| t.trace.trace_id == id) else {
         return Err(DataError::NotFound(format!(
-            "Trace {id} was not found in what {} returned.",
-            fetched.backend
+            "Trace {id} was not found in what {backend} returned."
         )));
     };
     let mut timeline = c.timelines.swap_remove(index);

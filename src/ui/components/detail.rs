@@ -165,6 +165,17 @@ fn clip(v: String) -> String {
     format!("{}… ({} more bytes)", &v[..end], v.len() - end)
 }
 
+/// What a long list left out, and where the rest is.
+fn hidden_note(hidden: Vec<String>) -> impl IntoView {
+    (!hidden.is_empty()).then(|| {
+        view! {
+            <p class="mt-3 rounded border border-amber-300 bg-amber-50 p-1 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200" data-testid="hidden-items">
+                "Not shown here: "{hidden.join("; ")}". The JSON download has them (up to 1,000 of each list)."
+            </p>
+        }
+    })
+}
+
 fn section(title: &'static str) -> impl IntoView {
     view! { <h3 class="mt-4 mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">{title}</h3> }
 }
@@ -216,6 +227,7 @@ fn SpanView(s: SpanDetail) -> impl IntoView {
             })}
             {section("Resource")}
             {kv_table(s.resource.clone(), "span-resource")}
+            {hidden_note(s.hidden.clone())}
         </div>
     }
 }
@@ -282,6 +294,7 @@ pub fn EventView(e: EventDetail) -> impl IntoView {
                 </ol>
             })}
             {(!e.tags.is_empty()).then(|| view! { {section("Tags")} {kv_table(e.tags.clone(), "event-tags")} })}
+            {hidden_note(e.hidden.clone())}
         </div>
     }
 }
