@@ -216,3 +216,36 @@ fn protobuf_requests_and_gzip_files() {
         .sum();
     assert_eq!(spans, 57, "duplicates from the three sources are merged");
 }
+
+/// Text from the data cannot drive the reader's terminal or forge lines in `--format text`.
+#[test]
+fn text_output_strips_control_characters() {
+    let dir = scratch("controls");
+    let trace = dir.join("hostile.json");
+    let span = serde_json::json!({
+        "resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "api\u{1b}[31m"}}]},
+            "scopeSpans": [{"spans": [{
+                "traceId": "0af7651916cd43dd8448eb211c80319c",
+                "spanId": "b7ad6b7169203331",
+                "name": "GET /x\u{1b}]0;owned\u{7}\nunplaced forged line\r\u{202e}",
+                "kind": 2,
+                "startTimeUnixNano": "1700000000000000000",
+                "endTimeUnixNano": "1700000000100000000",
+                "status": {"code": 2}
+            }]}]
+        }]
+    });
+    std::fs::write(&trace, serde_json::to_vec(&span).expect("json")).expect("write");
+    let r = run(&args(&[trace], &[], OutputFormat::Text));
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        !r.out
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{:?}",
+        r.out
+    );
+    assert!(!r.out.contains("\nunplaced forged"), "{}", r.out);
+    assert!(r.out.contains("GET /x?]0;owned?"), "{}", r.out);
+}
