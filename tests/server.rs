@@ -1223,3 +1223,92 @@ async fn metrics_are_scraped() {
     // No raw ids become series.
     assert!(!text.contains(id), "{text}");
 }
+
+/// A browser asking for 100 issue badges costs at most one page (25) of Sentry requests, and asking
+/// again costs none: answers are cached, "no such issue" included. `/readyz` polled five times checks
+/// Sentry once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentry_calls_from_badges_and_probes_are_bounded_and_cached() {
+    use axum::extract::Path;
+    use axum::routing::get as route_get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let latest = Arc::new(AtomicUsize::new(0));
+    let token_checks = Arc::new(AtomicUsize::new(0));
+    let routes = Router::new()
+        .route(
+            "/api/0/organizations/acme/issues/{id}/events/latest/",
+            route_get({
+                let latest = latest.clone();
+                move |Path(id): Path<u64>| {
+                    latest.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if id % 2 == 1 {
+                            (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"detail": "The requested resource does not exist"}))).into_response()
+                        } else {
+                            axum::Json(serde_json::json!({
+                                "eventID": format!("{:032x}", id),
+                                "title": "ValueError: x",
+                                "dateCreated": "2026-11-20T10:00:00Z",
+                                "contexts": {},
+                                "tags": [],
+                                "entries": []
+                            }))
+                            .into_response()
+                        }
+                    }
+                }
+            }),
+        )
+        .route(
+            "/api/0/",
+            route_get({
+                let token_checks = token_checks.clone();
+                move || {
+                    token_checks.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        axum::Json(serde_json::json!({"version": "0", "auth": {"scopes": ["org:read", "project:read", "event:read"]}}))
+                    }
+                }
+            }),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "{}") });
+    let sentry = fake_upstream(routes).await;
+    let config = config_from(&format!(
+        "[sentry]\nurl = \"{sentry}\"\norg = \"acme\"\ntoken = \"t0k\"\n"
+    ));
+    let state = AppState::new(options(), config);
+    let ids: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    let first = state.data.issue_traces(&ids).await;
+    assert_eq!(first.len(), 25, "one page of badges per call");
+    assert_eq!(latest.load(Ordering::SeqCst), 25);
+    assert!(first.iter().any(|b| b.state == "none"), "{first:?}");
+    assert!(
+        first.iter().any(|b| b
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("no such issue"))),
+        "{first:?}"
+    );
+    let again = state.data.issue_traces(&ids).await;
+    assert_eq!(again, first);
+    assert_eq!(
+        latest.load(Ordering::SeqCst),
+        25,
+        "the second call is answered from the cache, misses included"
+    );
+    // Repeated ids count once.
+    let dup = vec!["2".to_owned(); 50];
+    assert_eq!(state.data.issue_traces(&dup).await.len(), 1);
+
+    let app = router(state);
+    for _ in 0..5 {
+        let (status, _) = get(&app, "/readyz", None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert!(
+        token_checks.load(Ordering::SeqCst) <= 2,
+        "readyz reuses its report: {} token checks",
+        token_checks.load(Ordering::SeqCst)
+    );
+}
