@@ -15,6 +15,7 @@ pub mod ready;
 pub mod resolve;
 pub mod routes;
 pub mod serve;
+pub mod snapshots;
 pub mod state;
 pub mod telemetry;
 

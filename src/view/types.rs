@@ -520,3 +520,68 @@ pub struct LinkOut {
     /// `sentry`, `grafana` or `jaeger`.
     pub tool: String,
 }
+
+/// A frozen timeline as listed and as shown above its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    /// Unguessable id (`/s/{id}`).
+    pub id: String,
+    /// Title (the trace's root, or what the person typed).
+    pub title: String,
+    /// 32-hex trace id.
+    pub trace_id: String,
+    /// When it was frozen, RFC 3339 UTC.
+    pub frozen_at: String,
+    /// Who froze it (the authenticated user, the proxy's header, a typed name or `anonymous`).
+    pub frozen_by: String,
+    /// When it will be deleted, RFC 3339 UTC; `None` keeps it until deleted.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Stored size in bytes (compressed).
+    #[serde(default)]
+    pub size_bytes: u64,
+    /// The view at freezing time, as a `/trace/…` query string (filter, selection, zoom).
+    #[serde(default)]
+    pub view: String,
+}
+
+/// What an annotation is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum AnnotationTarget {
+    /// One span (16-hex id).
+    Span {
+        /// The span id.
+        span_id: String,
+    },
+    /// One Sentry error (32-hex event id).
+    Event {
+        /// The event id.
+        event_id: String,
+    },
+    /// A time range, ns from the trace start.
+    Range {
+        /// Start offset, ns.
+        start_ns: i64,
+        /// End offset, ns.
+        end_ns: i64,
+    },
+}
+
+/// A short note on a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    /// Id, unique within the snapshot.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When, RFC 3339 UTC.
+    pub created_at: String,
+    /// Last edit, RFC 3339 UTC.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// What it is attached to.
+    pub target: AnnotationTarget,
+    /// The note (plain text, shown escaped).
+    pub text: String,
+}
