@@ -350,6 +350,10 @@ impl DataStore {
                             "Jaeger `{}`: trace by id over everything its storage retains",
                             b.name()
                         ),
+                        TraceBackend::Store(s) => format!(
+                            "the local store in {}: traces and events tracepin received",
+                            s.dir().display()
+                        ),
                         TraceBackend::Files(f) => format!(
                             "files in {}: {} trace(s) and their events indexed",
                             f.dir().display(),
