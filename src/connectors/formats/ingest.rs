@@ -146,6 +146,75 @@ fn short(e: &FormatError) -> String {
     }
 }
 
+/// The body of an OTLP/HTTP success answer (`ExportTraceServiceResponse`), with `partial_success`
+/// set when spans were rejected.
+pub fn otlp_response(rejected: &[String], encoding: OtlpEncoding) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+    use prost::Message;
+    let message = partial_message(rejected);
+    match encoding {
+        OtlpEncoding::Protobuf => ExportTraceServiceResponse {
+            partial_success: (!rejected.is_empty()).then(|| ExportTracePartialSuccess {
+                rejected_spans: i64::try_from(rejected.len()).unwrap_or(i64::MAX),
+                error_message: message,
+            }),
+        }
+        .encode_to_vec(),
+        OtlpEncoding::Json => {
+            let body = if rejected.is_empty() {
+                serde_json::json!({})
+            } else {
+                // int64 is a decimal string in OTLP/JSON.
+                serde_json::json!({"partialSuccess": {
+                    "rejectedSpans": rejected.len().to_string(),
+                    "errorMessage": message,
+                }})
+            };
+            body.to_string().into_bytes()
+        }
+    }
+}
+
+/// At most the first five reasons, and how many more there were.
+fn partial_message(rejected: &[String]) -> String {
+    let mut m = rejected
+        .iter()
+        .take(5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if rejected.len() > 5 {
+        m.push_str(&format!("; and {} more", rejected.len() - 5));
+    }
+    m
+}
+
+/// `google.rpc.Status`, the body of an OTLP/HTTP error answer.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// The body of an OTLP/HTTP error answer: a `google.rpc.Status` with the gRPC `code` and a message.
+pub fn otlp_error(code: i32, message: &str, encoding: OtlpEncoding) -> Vec<u8> {
+    use prost::Message;
+    match encoding {
+        OtlpEncoding::Protobuf => RpcStatus {
+            code,
+            message: message.to_owned(),
+        }
+        .encode_to_vec(),
+        OtlpEncoding::Json => serde_json::json!({"code": code, "message": message})
+            .to_string()
+            .into_bytes(),
+    }
+}
+
 /// What one envelope held.
 #[derive(Debug, Default)]
 pub struct EnvelopeBatch {

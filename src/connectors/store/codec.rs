@@ -166,8 +166,11 @@ const DEFAULT_FINGERPRINT: &str = "{{ default }}";
 pub(super) fn group_key(e: &ErrorEvent) -> String {
     let project = e.project.as_deref().unwrap_or("");
     let default = default_group(e);
-    let custom = !e.fingerprint.is_empty()
-        && !(e.fingerprint.len() == 1 && e.fingerprint[0] == DEFAULT_FINGERPRINT);
+    let custom = match e.fingerprint.as_slice() {
+        [] => false,
+        [only] => only != DEFAULT_FINGERPRINT,
+        _ => true,
+    };
     if custom {
         let parts: Vec<&str> = e
             .fingerprint

@@ -157,16 +157,16 @@ impl Store {
                     let Some(span_id) = SpanId::from_slice(&span_id) else {
                         continue;
                     };
-                    if !resources.contains_key(&rid) {
-                        let body: String = c
-                            .prepare_cached("SELECT body FROM resources WHERE id = ?1")?
-                            .query_row([rid], |r| r.get(0))
-                            .optional()?
-                            .unwrap_or_default();
-                        resources.insert(rid, codec::resource(&body));
-                    }
-                    let Some(res) = resources.get(&rid) else {
-                        continue;
+                    let res = match resources.entry(rid) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            let body: String = c
+                                .prepare_cached("SELECT body FROM resources WHERE id = ?1")?
+                                .query_row([rid], |r| r.get(0))
+                                .optional()?
+                                .unwrap_or_default();
+                            v.insert(codec::resource(&body))
+                        }
                     };
                     match codec::span(id, span_id, res, &data) {
                         Ok(s) => out.push(s),
@@ -345,14 +345,7 @@ impl Store {
             )?;
             let mut out = Vec::new();
             for (group, count, first, last) in groups {
-                let row: Option<(
-                    Vec<u8>,
-                    Option<Vec<u8>>,
-                    String,
-                    String,
-                    Option<String>,
-                    Option<String>,
-                )> = latest
+                let row: Option<LatestRow> = latest
                     .query_row([&group], |r| {
                         Ok((
                             r.get(0)?,
@@ -411,6 +404,16 @@ impl Store {
         .await
     }
 }
+
+/// Latest event of a group: id, home trace, title, level, service, project.
+type LatestRow = (
+    Vec<u8>,
+    Option<Vec<u8>>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 fn traces_with(
     c: &Connection,

@@ -434,13 +434,13 @@ impl TraceBackend {
             TraceBackend::Files(f) => f.ready().await,
             TraceBackend::Store(s) => match s.stats().await {
                 Ok(st) => Ok(format!(
-                    "{} traces, {} spans, {} events, {} MB of {} kept in {}; {} traces evicted since start",
+                    "{} traces, {} spans, {} events in {}; {} MB stored, limits {}; {} traces evicted since start",
                     st.traces,
                     st.spans,
                     st.events,
+                    s.dir().display(),
                     st.bytes / (1024 * 1024),
                     s.limits().describe(),
-                    s.dir().display(),
                     st.evicted
                 )),
                 Err(e) => Err(e.to_string()),
