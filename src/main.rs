@@ -1,4 +1,5 @@
-//! The `tracepin` binary: `tracepin [serve]` runs the dashboard, `tracepin correlate` the CLI.
+//! The `tracepin` binary: `tracepin [serve]` runs the dashboard, `tracepin correlate` the CLI,
+//! `tracepin import` loads exported files into the local store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,21 @@ enum Command {
     Serve(ServeArgs),
     /// Correlate trace files with Sentry event files and print the result.
     Correlate(tracepin::cli::CorrelateArgs),
+    /// Load exported trace and Sentry event files into the local store.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ImportArgs {
+    /// Files or directories: OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes and events (gzip too).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Settings file (for `[store]` and `[correlate]`).
+    #[arg(long, env = "TRACEPIN_CONFIG", default_value = "Leptos.toml")]
+    config: String,
+    /// The local store's data directory (also `TRACEPIN_DATA`, `[store] path`).
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -48,9 +64,15 @@ struct ServeArgs {
     /// Directory of trace and Sentry event files (also `TRACEPIN_FILES_DIR`).
     #[arg(long)]
     files_dir: Option<PathBuf>,
-    /// Serve the built-in demo incident even if upstreams are configured.
+    /// Serve the built-in demo incident from memory (no local store).
     #[arg(long)]
     demo: bool,
+    /// The local store's data directory (also `TRACEPIN_DATA`, `[store] path`).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A second address accepting OTLP/HTTP, e.g. 127.0.0.1:4318 (also `TRACEPIN_OTLP_ADDR`).
+    #[arg(long)]
+    otlp_addr: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -63,8 +85,28 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Import(args)) => import(args),
         None => serve(cli.serve),
     }
+}
+
+fn import(args: ImportArgs) -> ExitCode {
+    server::telemetry::init();
+    let overrides = Overrides {
+        data: args.data,
+        ..Overrides::default()
+    };
+    let (_, config) = match server::load(&args.config, &overrides) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("tracepin: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let code = tracepin::cli::run_import(&config, &args.files, &mut out, &mut err);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
@@ -76,6 +118,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         jaeger_url: args.jaeger_url,
         files_dir: args.files_dir,
         demo: args.demo,
+        data: args.data,
+        otlp_addr: args.otlp_addr,
     };
     let (mut leptos_options, config) = match server::load(&args.config, &overrides) {
         Ok(v) => v,

@@ -1,5 +1,5 @@
-//! Event sources: where Sentry error events come from. Sentry's Web API and a files directory today,
-//! a local store tomorrow; one closed enum so data loading treats them alike.
+//! Event sources: where Sentry error events come from. Sentry's Web API, a files directory and the
+//! local store (events tracepin received itself); one closed enum so data loading treats them alike.
 //!
 //! Every method answers for one source and says what went wrong as a sentence naming it; none
 //! panics. Events come back as domain [`ErrorEvent`]s; which trace they belong to is decided by
@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::connectors::sentry::SentryClient;
+use crate::connectors::store::Store;
 use crate::connectors::traces::FilesSource;
 use crate::correlate::keys::TraceKeys;
 use crate::domain::{ErrorEvent, EventId, TraceId};
@@ -20,6 +21,8 @@ pub enum EventSource {
     Sentry(Arc<SentryClient>),
     /// Sentry events exported as files (envelopes, Web API JSON), indexed with the traces.
     Files(FilesSource),
+    /// Events received by tracepin itself, in the local store.
+    Store(Store),
 }
 
 /// An event found by id, with the trace the source files it under (if it says).
@@ -35,11 +38,12 @@ pub struct Found {
 }
 
 impl EventSource {
-    /// A short name for notices and "where tracepin looked": `Sentry` or `files`.
+    /// A short name for notices and "where tracepin looked": `Sentry`, `files` or `local store`.
     pub fn name(&self) -> &'static str {
         match self {
             EventSource::Sentry(_) => "Sentry",
             EventSource::Files(_) => "files",
+            EventSource::Store(_) => "local store",
         }
     }
 
@@ -60,6 +64,14 @@ impl EventSource {
                 events: f.events_for_trace(id).await,
                 notices: Vec::new(),
             }),
+            EventSource::Store(s) => s
+                .events_for_trace(id)
+                .await
+                .map(|events| Found {
+                    events,
+                    notices: Vec::new(),
+                })
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -88,6 +100,14 @@ impl EventSource {
                     .collect(),
                 notices: Vec::new(),
             }),
+            EventSource::Store(s) => s
+                .events_with_keys(keys, known)
+                .await
+                .map(|events| Found {
+                    events,
+                    notices: Vec::new(),
+                })
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -99,6 +119,7 @@ impl EventSource {
                 Err(e) => Err(e.to_string()),
             },
             EventSource::Files(f) => Ok(f.event(id).await),
+            EventSource::Store(s) => s.event(id).await.map_err(|e| e.to_string()),
         }
     }
 }

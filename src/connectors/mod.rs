@@ -2,7 +2,8 @@
 //!
 //! `formats` decodes every payload shape tracepin reads (OTLP JSON, Tempo v1/v2, Jaeger v1/api_v3,
 //! Sentry envelopes and Web API events) into domain values; lenient id spellings are handled here, once.
-//! The HTTP clients for Sentry, Tempo and Jaeger, and the `files` source, build on those decoders.
+//! The HTTP clients for Sentry, Tempo and Jaeger, the `files` source and the local `store` (what
+//! tracepin received itself, in SQLite) build on those decoders.
 //! Wire types are private to their module; conversion to domain values is one function per format.
 
 pub mod demo;
@@ -10,5 +11,6 @@ pub mod events;
 pub mod formats;
 pub mod http;
 pub mod sentry;
+pub mod store;
 pub mod telemetry;
 pub mod traces;

@@ -162,6 +162,9 @@ pub struct ErrorEvent {
     pub breadcrumbs: Vec<Breadcrumb>,
     /// Link to the event in Sentry, when known.
     pub sentry_url: Option<String>,
+    /// The SDK's `fingerprint` (how the app asked for it to be grouped), empty when not given.
+    #[serde(default)]
+    pub fingerprint: Vec<String>,
 }
 
 impl ErrorEvent {

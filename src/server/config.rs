@@ -4,7 +4,9 @@
 //! Leptos options (read by `leptos_config`); every other table is tracepin's and is parsed here, strictly:
 //! an unknown key or a bad value stops startup with the file, line and key. Precedence, lowest first:
 //! defaults, file, environment, command-line flags. A missing upstream is not an error: with none
-//! configured tracepin serves built-in demo data. Secrets are [`SecretString`]s and never logged.
+//! configured the binary serves the local store at the default data path, seeded once with the demo
+//! incident ([`Config::with_default_store`]); `--demo` serves the demo from memory. Secrets (tokens,
+//! passwords, DSN keys) are [`SecretString`]s and never logged.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use crate::connectors::sentry::SentrySettings;
+pub use crate::connectors::store::StoreConfig;
 pub use crate::connectors::traces::{FilesConfig, JaegerConfig, TempoConfig};
 
 /// Error while loading configuration; the message names the file, the line and the key.
@@ -144,6 +147,42 @@ pub struct LinksSection {
     pub jaeger_ui_url: Option<String>,
 }
 
+/// `[ingest]`: who may send data to the local store, and where else OTLP is accepted.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct IngestSection {
+    /// DSN public keys accepted for every project (prefer `TRACEPIN_INGEST_KEYS`).
+    #[serde(default)]
+    pub keys: Vec<SecretString>,
+    /// Projects: the id in the DSN path, a name shown on pages, and keys accepted for it only.
+    #[serde(default)]
+    pub projects: Vec<IngestProject>,
+    /// A second address that accepts OTLP/HTTP only, e.g. `127.0.0.1:4318`.
+    pub otlp_addr: Option<String>,
+    /// The largest request body accepted, in MB (default 20); decompressed bodies may be 10 times that.
+    pub max_body_mb: Option<u64>,
+}
+
+/// One `[[ingest.projects]]` entry.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct IngestProject {
+    /// The project id as it appears at the end of the DSN (`https://key@host/<id>`).
+    pub id: String,
+    /// The name shown on pages (default: the id).
+    pub name: Option<String>,
+    /// DSN public keys accepted for this project only.
+    #[serde(default)]
+    pub keys: Vec<SecretString>,
+}
+
+impl IngestSection {
+    /// True when at least one key is configured (globally or for a project).
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty() || self.projects.iter().any(|p| !p.keys.is_empty())
+    }
+}
+
 /// The tracepin part of the config file (the Leptos table is read by `leptos_config`).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
@@ -167,6 +206,10 @@ struct FileConfig {
     correlate: CorrelateSection,
     #[serde(default)]
     links: LinksSection,
+    #[serde(default)]
+    store: StoreConfig,
+    #[serde(default)]
+    ingest: IngestSection,
 }
 
 /// Values given on the command line (all optional; they override file and environment).
@@ -184,6 +227,10 @@ pub struct Overrides {
     pub files_dir: Option<PathBuf>,
     /// `--demo`: ignore configured upstreams and serve the built-in demo incident.
     pub demo: bool,
+    /// `--data DIR`: the local store's data directory.
+    pub data: Option<PathBuf>,
+    /// `--otlp-addr`: a second address accepting OTLP/HTTP.
+    pub otlp_addr: Option<String>,
 }
 
 /// The complete, validated configuration.
@@ -205,6 +252,12 @@ pub struct Config {
     pub correlate: CorrelateSection,
     /// `[links]`.
     pub links: LinksSection,
+    /// `[store]`: the local store is on when `path` is set.
+    pub store: StoreConfig,
+    /// `[ingest]`.
+    pub ingest: IngestSection,
+    /// Seed a newly created store with the demo incident (set when the default data path is used).
+    pub seed_demo: bool,
     /// Force demo data.
     pub demo: bool,
 }
@@ -232,6 +285,8 @@ impl Config {
             mut files,
             correlate,
             mut links,
+            mut store,
+            mut ingest,
         } = parsed;
 
         let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
@@ -289,6 +344,20 @@ impl Config {
             auth.username
                 .get_or_insert_with(|| DEFAULT_USERNAME.to_owned());
         }
+        if let Some(v) = env_nonempty("TRACEPIN_DATA") {
+            store.path = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_INGEST_KEYS") {
+            ingest.keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| SecretString::from(k.to_owned()))
+                .collect();
+        }
+        if let Some(v) = env_nonempty("TRACEPIN_OTLP_ADDR") {
+            ingest.otlp_addr = Some(v);
+        }
         let mut demo = flags.demo;
         if let Some(v) = env_nonempty("TRACEPIN_DEMO") {
             demo |= parse_bool("TRACEPIN_DEMO", &v)?;
@@ -310,6 +379,12 @@ impl Config {
         if let Some(v) = &flags.files_dir {
             files.dir = Some(v.clone());
         }
+        if let Some(v) = &flags.data {
+            store.path = Some(v.clone());
+        }
+        if let Some(v) = &flags.otlp_addr {
+            ingest.otlp_addr = Some(v.clone());
+        }
 
         let config = Config {
             server,
@@ -320,6 +395,9 @@ impl Config {
             files,
             correlate,
             links,
+            store,
+            ingest,
+            seed_demo: false,
             demo,
         };
         config.validate()?;
@@ -351,6 +429,25 @@ impl Config {
                 }
             }
         }
+        for p in &self.ingest.projects {
+            if p.id.trim().is_empty() || p.id.contains('/') {
+                return Err(ConfigError::Value {
+                    name: "ingest.projects.id".into(),
+                    message: format!(
+                        "`{}` is not a DSN project id (the last part of the DSN path)",
+                        p.id
+                    ),
+                });
+            }
+        }
+        if let Some(a) = &self.ingest.otlp_addr {
+            if a.parse::<std::net::SocketAddr>().is_err() {
+                return Err(ConfigError::Value {
+                    name: "ingest.otlp_addr".into(),
+                    message: format!("`{a}` is not an address such as 127.0.0.1:4318"),
+                });
+            }
+        }
         for url in self
             .sentry
             .url
@@ -373,13 +470,36 @@ impl Config {
         self.sentry.url.is_some() && self.sentry.org.is_some() && self.sentry.token.is_some()
     }
 
-    /// True when no upstream is configured (or `--demo`): serve the built-in demo incident.
+    /// True when no upstream and no store is configured (or `--demo`): serve the built-in demo
+    /// incident from memory. The binary gives an unconfigured run the store at the default data
+    /// path instead ([`Config::with_default_store`]).
     pub fn uses_demo(&self) -> bool {
-        self.demo
-            || (!self.sentry_configured()
-                && self.tempo.is_empty()
-                && self.jaeger.is_empty()
-                && self.files.dir.is_none())
+        self.demo || (self.nothing_configured() && self.store.path.is_none())
+    }
+
+    fn nothing_configured(&self) -> bool {
+        !self.sentry_configured()
+            && self.tempo.is_empty()
+            && self.jaeger.is_empty()
+            && self.files.dir.is_none()
+    }
+
+    /// With nothing configured (and no `--demo`), the local store at `default_dir`, seeded once
+    /// with the demo incident.
+    pub fn with_default_store(mut self, default_dir: PathBuf) -> Config {
+        if !self.demo && self.nothing_configured() && self.store.path.is_none() {
+            self.store.path = Some(default_dir);
+            self.seed_demo = true;
+        }
+        self
+    }
+
+    /// The local store's data directory, when the store is on (never with `--demo`).
+    pub fn store_dir(&self) -> Option<&std::path::Path> {
+        if self.demo {
+            return None;
+        }
+        self.store.path.as_deref()
     }
 }
 
@@ -608,6 +728,65 @@ correlation_tags = ["transaction_id"]
         let env = |k: &str| (k == "TRACEPIN_TEMPO_URL").then(|| "tempo:3200".to_owned());
         let err = Config::load(None, &env, &Overrides::default()).expect_err("bad url");
         assert!(err.to_string().contains("tempo:3200"), "{err}");
+    }
+
+    #[test]
+    fn store_and_ingest_settings() {
+        let text = "[store]\npath = \"/var/lib/tracepin\"\nmax_mb = 10\n\n[ingest]\notlp_addr = \"127.0.0.1:4318\"\nkeys = [\"k1\"]\n\n[[ingest.projects]]\nid = \"2\"\nname = \"payments\"\nkeys = [\"k2\"]\n";
+        let c = Config::load(Some(("Leptos.toml", text)), &no_env, &Overrides::default())
+            .expect("valid");
+        assert_eq!(
+            c.store_dir(),
+            Some(std::path::Path::new("/var/lib/tracepin"))
+        );
+        assert_eq!(c.store.limits().max_bytes, 10 * 1024 * 1024);
+        assert!(c.ingest.has_keys());
+        assert_eq!(c.ingest.projects[0].name.as_deref(), Some("payments"));
+        assert!(!c.uses_demo());
+        assert!(!format!("{c:?}").contains("k1"), "keys are secrets");
+        let env = |k: &str| (k == "TRACEPIN_DATA").then(|| "/tmp/env-data".to_owned());
+        let flags = Overrides {
+            data: Some("/tmp/flag-data".into()),
+            ..Overrides::default()
+        };
+        let c = Config::load(None, &env, &Overrides::default()).expect("valid");
+        assert_eq!(c.store_dir(), Some(std::path::Path::new("/tmp/env-data")));
+        let c = Config::load(None, &env, &flags).expect("valid");
+        assert_eq!(c.store_dir(), Some(std::path::Path::new("/tmp/flag-data")));
+        let bad = "[ingest]\notlp_addr = \"localhost\"\n";
+        let err = Config::load(Some(("Leptos.toml", bad)), &no_env, &Overrides::default())
+            .expect_err("bad address");
+        assert!(err.to_string().contains("ingest.otlp_addr"), "{err}");
+    }
+
+    #[test]
+    fn nothing_configured_means_the_default_store_seeded_with_the_demo() {
+        let c = Config::load(None, &no_env, &Overrides::default())
+            .expect("defaults")
+            .with_default_store("/tmp/default-data".into());
+        assert_eq!(
+            c.store_dir(),
+            Some(std::path::Path::new("/tmp/default-data"))
+        );
+        assert!(c.seed_demo);
+        assert!(!c.uses_demo());
+        let flags = Overrides {
+            demo: true,
+            ..Overrides::default()
+        };
+        let c = Config::load(None, &no_env, &flags)
+            .expect("defaults")
+            .with_default_store("/tmp/default-data".into());
+        assert!(c.uses_demo());
+        assert_eq!(c.store_dir(), None);
+        let c = Config::load(Some(("Leptos.toml", GOOD)), &no_env, &Overrides::default())
+            .expect("valid")
+            .with_default_store("/tmp/default-data".into());
+        assert_eq!(
+            c.store_dir(),
+            None,
+            "upstreams configured: no store unless asked"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Server: configuration (composing each connector's own config), shared state, data loading,
 //! resolving what a person pasted, "Open in …" links, access control, response headers, readiness,
-//! metrics, the server's own routes and the connection-limited accept loop (server only).
+//! metrics, the server's own routes, the connection-limited accept loop, and ingest (OTLP and Sentry
+//! SDK traffic into the local store) (server only).
 //!
 //! Imports `domain`, `correlate`, `connectors` and `view`; never `api` or `ui` (the router that joins
 //! them all is `crate::app`).
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod data;
 pub mod headers;
+pub mod ingest;
 pub mod links;
 pub mod metrics;
 pub mod ready;
@@ -46,8 +48,22 @@ pub fn load(config_path: &str, overrides: &Overrides) -> Result<(LeptosOptions, 
     };
     let env = |k: &str| std::env::var(k).ok();
     let config = Config::load(text.as_deref().map(|t| (config_path, t)), &env, overrides)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_default_store(default_data_dir(&env));
     Ok((leptos_options, config))
+}
+
+/// Where the local store lives when nothing says: `$XDG_DATA_HOME/tracepin`, else
+/// `~/.local/share/tracepin`, else `./tracepin-data`.
+pub fn default_data_dir(env: &dyn Fn(&str) -> Option<String>) -> std::path::PathBuf {
+    let nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    if let Some(x) = nonempty("XDG_DATA_HOME") {
+        return std::path::PathBuf::from(x).join("tracepin");
+    }
+    if let Some(h) = nonempty("HOME") {
+        return std::path::PathBuf::from(h).join(".local/share/tracepin");
+    }
+    std::path::PathBuf::from("tracepin-data")
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

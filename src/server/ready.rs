@@ -38,6 +38,24 @@ pub struct ReadyReport {
     pub demo: bool,
     /// Each configured upstream.
     pub upstreams: Vec<UpstreamStatus>,
+    /// The local store and its retention limits, when it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreReport>,
+}
+
+/// The local store in `/readyz`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreReport {
+    /// The data directory.
+    pub path: String,
+    /// Data is kept this many hours after its trace last received anything.
+    pub max_age_hours: u64,
+    /// At most this many megabytes are kept (whole traces are evicted, oldest first).
+    pub max_mb: u64,
+    /// Megabytes counted now.
+    pub stored_mb: f64,
+    /// Spans and events waiting for the writer.
+    pub queued: usize,
 }
 
 /// How long a readiness report is reused.
@@ -144,9 +162,20 @@ pub async fn check(data: &DataStore) -> ReadyReport {
     } else {
         "degraded"
     };
+    let store = data.store().map(|s| {
+        let limits = s.limits();
+        StoreReport {
+            path: s.dir().display().to_string(),
+            max_age_hours: limits.max_age.as_secs() / 3600,
+            max_mb: limits.max_bytes / (1024 * 1024),
+            stored_mb: (s.usage().0 as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0,
+            queued: s.queued(),
+        }
+    });
     ReadyReport {
         status,
         demo: data.backends().is_none(),
         upstreams,
+        store,
     }
 }

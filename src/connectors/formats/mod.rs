@@ -11,6 +11,7 @@
 //! the crate's prost types are used for protobuf only.
 
 mod ids;
+pub mod ingest;
 mod jaeger_v1;
 mod jaeger_v3;
 mod json;
@@ -18,6 +19,7 @@ mod otlp_json;
 mod otlp_proto;
 mod sentry_envelope;
 mod sentry_event;
+mod sentry_transaction;
 mod sentry_web;
 mod sniff;
 mod tempo;

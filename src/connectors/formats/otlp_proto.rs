@@ -180,6 +180,41 @@ fn kvs(list: &[PbKeyValue]) -> Vec<KeyValue> {
 
 fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
     let mut out = Vec::new();
+    let mut first_error = None;
+    convert_each(batches, &mut out, &mut |e| {
+        first_error.get_or_insert(e);
+        false
+    });
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Decodes an OTLP/HTTP protobuf export body (not gzipped) span by span: a span with an unreadable
+/// id is reported (where it is and why) and left out while the others are kept. A body that is not
+/// protobuf at all is an error.
+pub(super) fn decode_export(bytes: &[u8]) -> Result<(Vec<Span>, Vec<String>), FormatError> {
+    let data = TracesData::decode(bytes).map_err(|e| FormatError::Protobuf(e.to_string()))?;
+    let mut spans = Vec::new();
+    let mut rejected = Vec::new();
+    convert_each(&data.resource_spans, &mut spans, &mut |e| {
+        rejected.push(match e {
+            FormatError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        });
+        true
+    });
+    Ok((spans, rejected))
+}
+
+/// Converts every span, pushing good ones to `out`; a bad one goes to `on_error`, which says whether
+/// to go on.
+fn convert_each(
+    batches: &[ResourceSpans],
+    out: &mut Vec<Span>,
+    on_error: &mut dyn FnMut(FormatError) -> bool,
+) {
     for (ri, rs) in batches.iter().enumerate() {
         let resource = rs
             .resource
@@ -197,65 +232,81 @@ fn convert(batches: &[ResourceSpans]) -> Result<Vec<Span>, FormatError> {
                 .map(Arc::from);
             for (pi, s) in ss.spans.iter().enumerate() {
                 let at = || format!("resource_spans[{ri}].scope_spans[{si}].spans[{pi}]");
-                let parent_span_id = if s.parent_span_id.is_empty() {
-                    None
-                } else {
-                    padded::<8>(&s.parent_span_id)
-                        .ok_or_else(|| {
-                            invalid(format!(
-                                "{}: parent_span_id has {} bytes, expected 8",
-                                at(),
-                                s.parent_span_id.len()
-                            ))
-                        })
-                        .map(SpanId::from_bytes)?
-                };
-                // A link with an unreadable id is dropped rather than failing the span.
-                let links = s
-                    .links
-                    .iter()
-                    .filter_map(|l| {
-                        Some(SpanLink {
-                            trace_id: padded::<16>(&l.trace_id).and_then(TraceId::from_bytes)?,
-                            span_id: padded::<8>(&l.span_id).and_then(SpanId::from_bytes)?,
-                            attributes: kvs(&l.attributes),
-                        })
-                    })
-                    .collect();
-                let status = s.status.as_ref();
-                out.push(Span {
-                    trace_id: trace_id(&s.trace_id, &at)?,
-                    span_id: span_id(&s.span_id, &at)?,
-                    parent_span_id,
-                    service: service.clone(),
-                    name: s.name.clone(),
-                    kind: kind_from_number(i64::from(s.kind)),
-                    start_ns: s.start_time_unix_nano,
-                    end_ns: s.end_time_unix_nano,
-                    status: SpanStatus {
-                        code: code_from_number(status.map_or(0, |st| i64::from(st.code))),
-                        message: status
-                            .map(|st| st.message.clone())
-                            .filter(|m| !m.is_empty()),
-                    },
-                    attributes: kvs(&s.attributes),
-                    events: s
-                        .events
-                        .iter()
-                        .map(|e| SpanEvent {
-                            time_ns: e.time_unix_nano,
-                            name: e.name.clone(),
-                            attributes: kvs(&e.attributes),
-                        })
-                        .collect(),
-                    links,
-                    resource: Arc::clone(&resource),
-                    scope: scope.clone(),
-                });
+                match convert_span(s, &at, &service, &resource, &scope) {
+                    Ok(span) => out.push(span),
+                    Err(e) => {
+                        if !on_error(e) {
+                            return;
+                        }
+                    }
+                }
             }
         }
     }
-    Ok(out)
+}
+
+fn convert_span(
+    s: &opentelemetry_proto::tonic::trace::v1::Span,
+    at: &dyn Fn() -> String,
+    service: &str,
+    resource: &Arc<[KeyValue]>,
+    scope: &Option<Arc<str>>,
+) -> Result<Span, FormatError> {
+    let parent_span_id = if s.parent_span_id.is_empty() {
+        None
+    } else {
+        padded::<8>(&s.parent_span_id)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{}: parent_span_id has {} bytes, expected 8",
+                    at(),
+                    s.parent_span_id.len()
+                ))
+            })
+            .map(SpanId::from_bytes)?
+    };
+    // A link with an unreadable id is dropped rather than failing the span.
+    let links = s
+        .links
+        .iter()
+        .filter_map(|l| {
+            Some(SpanLink {
+                trace_id: padded::<16>(&l.trace_id).and_then(TraceId::from_bytes)?,
+                span_id: padded::<8>(&l.span_id).and_then(SpanId::from_bytes)?,
+                attributes: kvs(&l.attributes),
+            })
+        })
+        .collect();
+    let status = s.status.as_ref();
+    Ok(Span {
+        trace_id: trace_id(&s.trace_id, at)?,
+        span_id: span_id(&s.span_id, at)?,
+        parent_span_id,
+        service: service.to_owned(),
+        name: s.name.clone(),
+        kind: kind_from_number(i64::from(s.kind)),
+        start_ns: s.start_time_unix_nano,
+        end_ns: s.end_time_unix_nano,
+        status: SpanStatus {
+            code: code_from_number(status.map_or(0, |st| i64::from(st.code))),
+            message: status
+                .map(|st| st.message.clone())
+                .filter(|m| !m.is_empty()),
+        },
+        attributes: kvs(&s.attributes),
+        events: s
+            .events
+            .iter()
+            .map(|e| SpanEvent {
+                time_ns: e.time_unix_nano,
+                name: e.name.clone(),
+                attributes: kvs(&e.attributes),
+            })
+            .collect(),
+        links,
+        resource: Arc::clone(resource),
+        scope: scope.clone(),
+    })
 }
 
 #[cfg(test)]

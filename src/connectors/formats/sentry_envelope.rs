@@ -95,8 +95,26 @@ fn parse_line<'a, T: Deserialize<'a>>(bytes: &'a [u8], line: usize) -> Result<T,
         .map_err(|e| json_error(Some(Format::SentryEnvelope), &e, line - 1))
 }
 
-/// Decodes an envelope into its error events (none when it holds only other items).
-pub(super) fn decode(bytes: &[u8]) -> Result<Vec<ErrorEvent>, FormatError> {
+/// One item of an envelope: its type, its payload and the 1-based line the payload starts on.
+pub(super) struct Item<'a> {
+    pub ty: String,
+    pub payload: &'a [u8],
+    pub line: usize,
+}
+
+/// An envelope cut into items.
+pub(super) struct Split<'a> {
+    /// The header's `dsn`.
+    pub dsn: Option<String>,
+    /// What the header gives every event.
+    pub context: EnvelopeContext,
+    /// The items in order; an item that cannot be framed is an error sentence, and ends the list
+    /// (what follows it cannot be told apart).
+    pub items: Vec<Result<Item<'a>, String>>,
+}
+
+/// Cuts an envelope into items. Only an unreadable header line is an error.
+pub(super) fn split(bytes: &[u8]) -> Result<Split<'_>, FormatError> {
     let mut r = Reader {
         bytes,
         pos: 0,
@@ -109,51 +127,87 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<ErrorEvent>, FormatError> {
         }
         r.pos += 1;
     }
+    if r.at_end() {
+        return Err(FormatError::Empty);
+    }
     let header_line_no = r.line;
     let header: HeaderWire = parse_line(r.line(), header_line_no)?;
-    let env = EnvelopeContext {
+    let dsn = header.dsn.0;
+    let context = EnvelopeContext {
         event_id: header.event_id.0.and_then(|s| ids::event_id(&s).ok()),
         sent_at_ns: header.sent_at.0,
         dsc_trace_id: header
             .trace
             .and_then(|t| t.trace_id.0)
             .and_then(|s| ids::trace_id(&s).ok()),
-        project: header.dsn.0.as_deref().and_then(dsn_project),
+        project: dsn.as_deref().and_then(dsn_project),
     };
-
-    let mut events = Vec::new();
+    let mut items = Vec::new();
     while !r.at_end() {
         let item_line_no = r.line;
         let item_line = r.line();
         if item_line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let item: ItemHeaderWire = parse_line(item_line, item_line_no)?;
+        let item: ItemHeaderWire = match parse_line(item_line, item_line_no) {
+            Ok(i) => i,
+            Err(e) => {
+                items.push(Err(format!(
+                    "line {item_line_no}: the item header is unreadable ({e}); the rest of the envelope cannot be framed"
+                )));
+                break;
+            }
+        };
         let ty = item.ty.0.unwrap_or_default();
         let payload_line_no = r.line;
         let payload = match item.length.0 {
             Some(n) => {
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
-                r.take(n).ok_or_else(|| FormatError::Invalid {
-                    format: Format::SentryEnvelope,
-                    message: format!(
-                        "line {item_line_no}: item {ty:?} declares length {n} but only {} bytes follow (truncated envelope?)",
-                        bytes.len().saturating_sub(r.pos)
-                    ),
-                })?
+                match r.take(n) {
+                    Some(p) => p,
+                    None => {
+                        items.push(Err(format!(
+                            "line {item_line_no}: item {ty:?} declares length {n} but only {} bytes follow (truncated envelope?)",
+                            bytes.len().saturating_sub(r.pos)
+                        )));
+                        break;
+                    }
+                }
             }
             None => r.line(),
         };
-        if ty == "event" {
-            let mut ctx = env.clone();
+        items.push(Ok(Item {
+            ty,
+            payload,
+            line: payload_line_no,
+        }));
+    }
+    Ok(Split {
+        dsn,
+        context,
+        items,
+    })
+}
+
+/// Decodes an envelope into its error events (none when it holds only other items).
+pub(super) fn decode(bytes: &[u8]) -> Result<Vec<ErrorEvent>, FormatError> {
+    let split = split(bytes)?;
+    let mut events = Vec::new();
+    for item in split.items {
+        let item = item.map_err(|message| FormatError::Invalid {
+            format: Format::SentryEnvelope,
+            message,
+        })?;
+        if item.ty == "event" {
+            let mut ctx = split.context.clone();
             if !events.is_empty() {
                 // The header's event id belongs to the first event only.
                 ctx.event_id = None;
             }
             events.push(decode_embedded(
-                payload,
+                item.payload,
                 Format::SentryEnvelope,
-                payload_line_no - 1,
+                item.line - 1,
                 &ctx,
             )?);
         }

@@ -42,6 +42,8 @@ pub(super) struct EventWire {
     pub breadcrumbs: BreadcrumbsWire,
     #[serde(deserialize_with = "nullable")]
     pub user: Option<UserWire>,
+    #[serde(deserialize_with = "nullable")]
+    pub fingerprint: Vec<Text>,
 }
 
 /// `message` / `logentry`: a string, or `{formatted, message, params}`.
@@ -410,6 +412,11 @@ impl EventWire {
             message,
             breadcrumbs: breadcrumbs(self.breadcrumbs),
             sentry_url: None,
+            fingerprint: self
+                .fingerprint
+                .into_iter()
+                .filter_map(Text::non_empty)
+                .collect(),
         }
     }
 }

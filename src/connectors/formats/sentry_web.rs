@@ -164,6 +164,7 @@ impl WebEventWire {
             breadcrumbs: crumbs,
             sentry_url: None,
             tags,
+            fingerprint: Vec::new(),
         })
     }
 }

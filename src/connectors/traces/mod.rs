@@ -19,6 +19,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use moka::future::Cache;
 
 use crate::connectors::http::{HttpError, HttpOptions, HttpResponse};
+use crate::connectors::store::{ReadError, Store};
 use crate::domain::{Span, TraceId};
 
 pub use files::{FileProblem, FilesConfig, FilesSource};
@@ -41,15 +42,18 @@ pub enum BackendKind {
     Jaeger,
     /// A directory of files.
     Files,
+    /// The local store (what tracepin received itself).
+    Store,
 }
 
 impl BackendKind {
-    /// `tempo`, `jaeger` or `files`.
+    /// `tempo`, `jaeger`, `files` or `store`.
     pub fn as_str(self) -> &'static str {
         match self {
             BackendKind::Tempo => "tempo",
             BackendKind::Jaeger => "jaeger",
             BackendKind::Files => "files",
+            BackendKind::Store => "store",
         }
     }
 }
@@ -355,6 +359,8 @@ pub enum TraceBackend {
     Jaeger(JaegerClient),
     /// A directory of trace and event files.
     Files(FilesSource),
+    /// The local store.
+    Store(Store),
 }
 
 impl TraceBackend {
@@ -364,15 +370,17 @@ impl TraceBackend {
             TraceBackend::Tempo(c) => c.name(),
             TraceBackend::Jaeger(c) => c.name(),
             TraceBackend::Files(f) => f.name(),
+            TraceBackend::Store(_) => STORE_NAME,
         }
     }
 
-    /// `tempo`, `jaeger` or `files`.
+    /// `tempo`, `jaeger`, `files` or `store`.
     pub fn kind(&self) -> BackendKind {
         match self {
             TraceBackend::Tempo(_) => BackendKind::Tempo,
             TraceBackend::Jaeger(_) => BackendKind::Jaeger,
             TraceBackend::Files(_) => BackendKind::Files,
+            TraceBackend::Store(_) => BackendKind::Store,
         }
     }
 
@@ -386,6 +394,7 @@ impl TraceBackend {
             TraceBackend::Tempo(c) => c.fetch(id, hint).await,
             TraceBackend::Jaeger(c) => c.fetch(id, hint).await,
             TraceBackend::Files(f) => f.fetch(id).await,
+            TraceBackend::Store(s) => fetch_stored(s, id).await,
         }
     }
 
@@ -399,6 +408,7 @@ impl TraceBackend {
             TraceBackend::Tempo(c) => c.search_errors(period_secs, limit).await,
             TraceBackend::Jaeger(c) => c.search_errors(period_secs, limit).await,
             TraceBackend::Files(f) => Ok(f.search_errors(limit).await),
+            TraceBackend::Store(s) => s.search_errors(limit).await.map_err(store_error),
         }
     }
 
@@ -420,6 +430,10 @@ impl TraceBackend {
                 ids.truncate(limit.max(1));
                 Ok(ids)
             }
+            TraceBackend::Store(s) => s
+                .traces_with_attribute(key, value, limit.max(1))
+                .await
+                .map_err(store_error),
         }
     }
 
@@ -429,7 +443,46 @@ impl TraceBackend {
             TraceBackend::Tempo(c) => c.ready().await,
             TraceBackend::Jaeger(c) => c.ready().await,
             TraceBackend::Files(f) => f.ready().await,
+            TraceBackend::Store(s) => match s.stats().await {
+                Ok(st) => Ok(format!(
+                    "{} traces, {} spans, {} events in {}; {} MB stored, limits {}; {} traces evicted since start",
+                    st.traces,
+                    st.spans,
+                    st.events,
+                    s.dir().display(),
+                    st.bytes / (1024 * 1024),
+                    s.limits().describe(),
+                    st.evicted
+                )),
+                Err(e) => Err(e.to_string()),
+            },
         }
+    }
+}
+
+/// The name the local store is shown under.
+pub const STORE_NAME: &str = "local store";
+
+fn store_error(e: ReadError) -> FetchError {
+    FetchError::Decode {
+        backend: STORE_NAME.to_owned(),
+        path: "the database".to_owned(),
+        message: e.0,
+    }
+}
+
+async fn fetch_stored(s: &Store, id: TraceId) -> Result<FetchedTrace, FetchError> {
+    match s.fetch(id).await.map_err(store_error)? {
+        Some(spans) => Ok(FetchedTrace {
+            backend: STORE_NAME.to_owned(),
+            kind: BackendKind::Store,
+            spans,
+            partial: None,
+        }),
+        None => Err(FetchError::NotFound {
+            backend: STORE_NAME.to_owned(),
+            path: s.dir().display().to_string(),
+        }),
     }
 }
 
@@ -495,6 +548,20 @@ impl Backends {
     /// The backends, in configuration order.
     pub fn backends(&self) -> &[TraceBackend] {
         &self.backends
+    }
+
+    /// Adds the local store, first: it is local and answers fastest.
+    pub fn with_store(mut self, store: Store) -> Backends {
+        self.backends.insert(0, TraceBackend::Store(store));
+        self
+    }
+
+    /// The local store, if one is on.
+    pub fn store(&self) -> Option<&Store> {
+        self.backends.iter().find_map(|b| match b {
+            TraceBackend::Store(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// The files source, if one is configured (it also holds file-based Sentry events).

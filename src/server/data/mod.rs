@@ -21,6 +21,7 @@ use std::sync::Arc;
 use crate::connectors::demo;
 use crate::connectors::events::EventSource;
 use crate::connectors::sentry::SentryClient;
+use crate::connectors::store::Store;
 use crate::connectors::traces::{Backends, TimeHint, TraceBackend};
 use crate::correlate::{self, Correlation, Timeline};
 use crate::domain::{ErrorEvent, EventId, TraceId};
@@ -73,6 +74,8 @@ struct Live {
     event_sources: Vec<EventSource>,
     sentry: Option<Arc<SentryClient>>,
     sentry_problem: Option<String>,
+    /// Why the configured local store could not be opened.
+    store_problem: Option<String>,
     opts: correlate::Options,
     cache: trace::LoadedCache,
     /// The trace each looked-up event belongs to (searches by correlation value are not free).
@@ -114,13 +117,23 @@ impl DataStore {
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };
-        let backends = Backends::from_config(
+        let mut backends = Backends::from_config(
             &config.tempo,
             &config.jaeger,
             &config.files,
             &opts.correlation_tags,
         );
+        let mut store_problem = None;
         let mut event_sources = Vec::new();
+        if let Some(dir) = config.store_dir() {
+            match Store::open(dir, &config.store, &opts.correlation_tags) {
+                Ok(store) => {
+                    event_sources.push(EventSource::Store(store.clone()));
+                    backends = backends.with_store(store);
+                }
+                Err(e) => store_problem = Some(e),
+            }
+        }
         if let Some(f) = backends.files() {
             event_sources.push(EventSource::Files(f.clone()));
         }
@@ -138,6 +151,7 @@ impl DataStore {
                 event_sources,
                 sentry,
                 sentry_problem,
+                store_problem,
                 opts,
                 cache: trace::LoadedCache::new(),
                 event_traces: moka::future::Cache::builder()
@@ -191,10 +205,16 @@ impl DataStore {
                     .backends
                     .backends()
                     .iter()
-                    .map(|b| format!("{} {}", b.kind(), b.name()))
+                    .map(|b| match b {
+                        TraceBackend::Store(s) => format!("local store in {}", s.dir().display()),
+                        _ => format!("{} {}", b.kind(), b.name()),
+                    })
                     .collect();
                 if l.sentry.is_some() {
                     parts.push("Sentry".into());
+                }
+                if let Some(p) = &l.store_problem {
+                    parts.push(format!("local store (unusable: {p})"));
                 }
                 parts.join(", ")
             }
@@ -206,6 +226,28 @@ impl DataStore {
         match &self.inner {
             Inner::Live(l) => Some(&l.backends),
             Inner::Demo(_) => None,
+        }
+    }
+
+    /// The local store, when it is on and open.
+    pub fn store(&self) -> Option<&Store> {
+        self.backends().and_then(Backends::store)
+    }
+
+    /// Why the configured local store could not be opened, if it could not.
+    pub fn store_problem(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Live(l) => l.store_problem.as_deref(),
+            Inner::Demo(_) => None,
+        }
+    }
+
+    /// Forgets the loaded timelines of these traces (they received data).
+    pub async fn forget(&self, ids: &[TraceId]) {
+        if let Inner::Live(l) = &self.inner {
+            for id in ids {
+                l.cache.forget(*id).await;
+            }
         }
     }
 
@@ -365,6 +407,10 @@ impl DataStore {
                         TraceBackend::Jaeger(_) => format!(
                             "Jaeger `{}`: trace by id over everything its storage retains",
                             b.name()
+                        ),
+                        TraceBackend::Store(s) => format!(
+                            "the local store in {}: traces and events tracepin received",
+                            s.dir().display()
                         ),
                         TraceBackend::Files(f) => format!(
                             "files in {}: {} trace(s) and their events indexed",

@@ -52,6 +52,10 @@ impl LoadedCache {
         }
     }
 
+    pub(super) async fn forget(&self, id: TraceId) {
+        self.cache.invalidate(&id).await;
+    }
+
     pub(super) async fn get(
         &self,
         id: TraceId,

@@ -1,0 +1,272 @@
+//! The `tracepin` binary with a local store, as a process: an acknowledged batch survives `kill -9`
+//! and a restart; open ingest on a non-loopback address is refused at startup; `tracepin import`
+//! loads files; a new default store is seeded with the demo incident once.
+
+#![cfg(feature = "ssr")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracepin");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("tracepin-proc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    lines: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(args: &[&str], env: &[(&str, &Path)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .current_dir(ROOT)
+        .env("LEPTOS_OUTPUT_NAME", "tracepin")
+        .env("RUST_LOG", "warn")
+        .env_remove("TRACEPIN_DATA")
+        .env_remove("TRACEPIN_CONFIG")
+        .env("TRACEPIN_CONFIG", "/nonexistent/Leptos.toml");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Starts the server and reads its startup lines up to the Spotlight line.
+fn start(data: &Path) -> Server {
+    let mut child = command(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--data",
+            &data.display().to_string(),
+        ],
+        &[],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut lines = Vec::new();
+    let mut url = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("reads");
+        assert!(n > 0, "the server stopped early: {lines:?}");
+        let line = line.trim_end().to_owned();
+        if let Some(u) = line.strip_prefix("tracepin is serving on ") {
+            url = u.to_owned();
+        }
+        let done = line.starts_with("tracepin: Spotlight");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    Server { child, url, lines }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+fn fixture(p: &str) -> Vec<u8> {
+    std::fs::read(Path::new(ROOT).join("tests/fixtures/sdk").join(p)).expect("fixture")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_data_survives_kill_9_and_restart() {
+    let dir = TempDir::new("durable");
+    let server = start(&dir.0);
+    assert!(
+        server
+            .lines
+            .iter()
+            .any(|l| l.contains("any key is accepted")),
+        "{:?}",
+        server.lines
+    );
+    assert!(
+        server.lines.iter().any(|l| l.contains("/v1/traces")),
+        "{:?}",
+        server.lines
+    );
+    let http = client();
+    let a1 = "a1_otlp_integration";
+    for name in [
+        "0004-proto.pb",
+        "0007-proto.pb",
+        "0010-proto.pb",
+        "0013-proto.pb",
+        "0016-proto.pb",
+    ] {
+        let res = http
+            .post(format!("{}/v1/traces", server.url))
+            .header("content-type", "application/x-protobuf")
+            .body(fixture(&format!("{a1}/otlp-requests/{name}")))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), 200);
+    }
+    let res = http
+        .post(format!("{}/api/1/envelope/", server.url))
+        .header("content-type", "application/x-sentry-envelope")
+        .body(fixture(&format!(
+            "{a1}/sentry-envelopes/0002-event-d16af5b2a92045b69b74581fc624615c.envelope"
+        )))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 200);
+    // Acknowledged: now kill -9, no chance to flush anything.
+    let mut server = server;
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().expect("reaped");
+    drop(server);
+
+    let server = start(&dir.0);
+    let export: serde_json::Value = http
+        .get(format!(
+            "{}/api/export/0618ec0a97592499eb52cffdb09d275d",
+            server.url
+        ))
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("JSON");
+    let pins = export["timelines"][0]["pins"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        pins.iter()
+            .any(|p| p["event_id"] == "d16af5b2a92045b69b74581fc624615c"
+                && p["span_id"] == "56bb6b3d49bfa5d3"),
+        "{export}"
+    );
+    let ready: serde_json::Value = http
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert!(ready["store"]["path"].as_str().is_some(), "{ready}");
+}
+
+#[test]
+fn open_ingest_on_a_public_address_is_refused() {
+    let dir = TempDir::new("refused");
+    let out = command(
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--data",
+            &dir.0.display().to_string(),
+        ],
+        &[],
+    )
+    .output()
+    .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no DSN key is configured"), "{err}");
+    assert!(err.contains("TRACEPIN_INGEST_KEYS"), "{err}");
+}
+
+#[test]
+fn import_loads_files_and_the_default_store_is_seeded_once() {
+    let dir = TempDir::new("import");
+    let data = dir.0.join("data");
+    let out = command(
+        &[
+            "import",
+            "--data",
+            &data.display().to_string(),
+            "tests/fixtures/sdk/e_nasty_multi_error/otlp.json",
+            "tests/fixtures/sdk/e_nasty_multi_error/sentry-envelopes",
+        ],
+        &[],
+    )
+    .output()
+    .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported 6 file(s)"), "{stdout}");
+    assert!(stdout.contains("5 new event(s)"), "{stdout}");
+
+    // Nothing configured: the default data path (XDG_DATA_HOME here), seeded with the demo once.
+    let xdg = dir.0.join("xdg");
+    let seeded = |expect_seed: bool| {
+        let mut child = command(&["--addr", "127.0.0.1:0"], &[("XDG_DATA_HOME", &xdg)])
+            .env_remove("HOME")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let done = line.starts_with("tracepin: Spotlight");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let says = lines
+            .iter()
+            .any(|l| l.contains("seeded with the demo incident"));
+        assert_eq!(says, expect_seed, "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&xdg.join("tracepin").display().to_string())),
+            "{lines:?}"
+        );
+    };
+    seeded(true);
+    seeded(false);
+}
