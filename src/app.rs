@@ -31,6 +31,16 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let app = routes::probes()
         .route("/api/export/{trace_id}", get(crate::api::export::export))
+        .route(
+            "/api/snapshots/{id}/file",
+            get(crate::api::snapshots::export_file),
+        )
+        .route(
+            "/api/snapshots/import",
+            axum::routing::post(crate::api::snapshots::import_file).layer(
+                axum::extract::DefaultBodyLimit::max(crate::server::snapshots::MAX_FILE_BYTES),
+            ),
+        )
         .leptos_routes(&state, pages, {
             let options = leptos_options.clone();
             move || page_shell(options.clone())

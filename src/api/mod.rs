@@ -9,6 +9,7 @@
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod export;
+pub mod snapshots;
 
 pub use error::AppError;
 
@@ -36,9 +37,24 @@ mod on_server {
         use_context::<AppState>().ok_or_else(|| AppError::Internal("server state missing".into()))
     }
 
-    pub async fn loaded(trace_id: TraceId) -> Result<(AppState, Arc<Loaded>), AppError> {
+    /// The live trace, or the frozen one when a snapshot id is given (never contacting an upstream).
+    pub async fn loaded(
+        trace_id: TraceId,
+        snap: Option<String>,
+    ) -> Result<(AppState, Arc<Loaded>), AppError> {
         let st = state()?;
-        let l = st.data.timeline(trace_id, None).await?;
+        let l = match snap {
+            Some(id) => {
+                let l = crate::api::snapshots::loaded(&st, &id).await?;
+                if l.timeline.trace.trace_id != trace_id {
+                    return Err(AppError::NotFound(format!(
+                        "Snapshot {id} is of another trace."
+                    )));
+                }
+                l
+            }
+            None => st.data.timeline(trace_id, None).await?,
+        };
         Ok((st, l))
     }
 
@@ -66,8 +82,13 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 
 /// The timeline page for a trace: header, pins, and the first screen of rows for the view.
 #[server(endpoint = "timeline")]
-pub async fn get_timeline(trace_id: TraceId, view: ViewState) -> Result<TimelineView, AppError> {
-    let (st, l) = on_server::loaded(trace_id).await?;
+pub async fn get_timeline(
+    trace_id: TraceId,
+    view: ViewState,
+    snap: Option<String>,
+) -> Result<TimelineView, AppError> {
+    let live = snap.is_none();
+    let (st, l) = on_server::loaded(trace_id, snap).await?;
     let lv = l.clone();
     let mut v = on_server::blocking(move || {
         crate::view::timeline::view(
@@ -80,28 +101,38 @@ pub async fn get_timeline(trace_id: TraceId, view: ViewState) -> Result<Timeline
         )
     })
     .await?;
-    v.open_in = on_server::links(&st, &l, None);
+    if live {
+        v.open_in = on_server::links(&st, &l, None);
+    }
     Ok(v)
 }
 
 /// Every row of a trace, compact, for the virtualized waterfall.
 #[server(endpoint = "timeline_rows")]
-pub async fn get_timeline_rows(trace_id: TraceId) -> Result<Rows, AppError> {
-    let (_, l) = on_server::loaded(trace_id).await?;
+pub async fn get_timeline_rows(trace_id: TraceId, snap: Option<String>) -> Result<Rows, AppError> {
+    let (_, l) = on_server::loaded(trace_id, snap).await?;
     on_server::blocking(move || crate::view::timeline::rows_of(&l.timeline)).await
 }
 
 /// Rows of a trace matching a filter.
 #[server(endpoint = "filter")]
-pub async fn get_filter_matches(trace_id: TraceId, q: String) -> Result<Vec<u32>, AppError> {
-    let (_, l) = on_server::loaded(trace_id).await?;
+pub async fn get_filter_matches(
+    trace_id: TraceId,
+    q: String,
+    snap: Option<String>,
+) -> Result<Vec<u32>, AppError> {
+    let (_, l) = on_server::loaded(trace_id, snap).await?;
     on_server::blocking(move || crate::view::timeline::filter_matches(&l.timeline, &q)).await
 }
 
 /// Details of one row of a trace.
 #[server(endpoint = "span")]
-pub async fn get_span_detail(trace_id: TraceId, row: u32) -> Result<SpanDetail, AppError> {
-    let (st, l) = on_server::loaded(trace_id).await?;
+pub async fn get_span_detail(
+    trace_id: TraceId,
+    row: u32,
+    snap: Option<String>,
+) -> Result<SpanDetail, AppError> {
+    let (st, l) = on_server::loaded(trace_id, snap).await?;
     let mut d = crate::view::timeline::span_detail(&l.timeline, row as usize)
         .ok_or_else(|| AppError::NotFound(format!("Row {row} is not in trace {trace_id}.")))?;
     let span = l.timeline.trace.spans.get(row as usize).map(|s| s.span_id);
@@ -114,8 +145,9 @@ pub async fn get_span_detail(trace_id: TraceId, row: u32) -> Result<SpanDetail, 
 pub async fn get_event_detail(
     trace_id: TraceId,
     event_id: EventId,
+    snap: Option<String>,
 ) -> Result<EventDetail, AppError> {
-    let (st, l) = on_server::loaded(trace_id).await?;
+    let (st, l) = on_server::loaded(trace_id, snap).await?;
     let public_url = st.config.server.public_url.as_deref();
     let mut d = crate::view::timeline::event_detail(&l.timeline, &l.events, event_id, public_url)
         .ok_or_else(|| {

@@ -98,3 +98,19 @@ pub async fn require_auth(
         policy.challenge()
     }
 }
+
+/// Who the request is from, as far as access control knows: the basic-auth user, or the proxy's
+/// header value (trimmed, at most 100 characters). `None` when access control is off.
+pub fn user_of(section: &AuthSection, headers: &axum::http::HeaderMap) -> Option<String> {
+    match section.mode {
+        AuthMode::None => None,
+        AuthMode::Basic => section.username.clone(),
+        AuthMode::ProxyHeader => section
+            .header
+            .as_deref()
+            .and_then(|name| headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().chars().take(100).collect::<String>())
+            .filter(|v| !v.is_empty()),
+    }
+}

@@ -115,14 +115,13 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(SnapshotError::TooLarge(MAX_FILE_BYTES >> 20));
     }
-    let json = crate::connectors::formats::gunzip_capped(bytes, MAX_JSON_BYTES).map_err(|e| {
-        match e {
+    let json =
+        crate::connectors::formats::gunzip_capped(bytes, MAX_JSON_BYTES).map_err(|e| match e {
             crate::connectors::formats::FormatError::Expands { .. } => {
                 SnapshotError::TooLarge((MAX_JSON_BYTES >> 20) as usize)
             }
             other => SnapshotError::Gzip(other.to_string()),
-        }
-    })?;
+        })?;
     let header: Header = serde_json::from_slice(&json).map_err(|e| {
         if e.is_eof() {
             SnapshotError::Malformed(format!("the JSON ends early ({e})"))
@@ -270,8 +269,8 @@ impl SqliteSnapshots {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
         let path = dir.join("snapshots.sqlite3");
-        let conn = Connection::open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let conn =
+            Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -307,7 +306,9 @@ fn meta_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotMeta> {
         frozen_by: row.get(4)?,
         expires_at: row.get(5)?,
         view: row.get(6)?,
-        size_bytes: row.get::<_, i64>(7).map(|n| u64::try_from(n).unwrap_or(0))?,
+        size_bytes: row
+            .get::<_, i64>(7)
+            .map(|n| u64::try_from(n).unwrap_or(0))?,
     })
 }
 
@@ -440,7 +441,15 @@ fn insert_annotation(conn: &Connection, snapshot: &str, a: &Annotation) -> Resul
     conn.execute(
         "INSERT INTO annotations (snapshot_id, id, author, created_at, updated_at, target, text)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![snapshot, a.id, a.author, a.created_at, a.updated_at, target, a.text],
+        params![
+            snapshot,
+            a.id,
+            a.author,
+            a.created_at,
+            a.updated_at,
+            target,
+            a.text
+        ],
     )
     .map_err(db_err)?;
     Ok(())
@@ -452,7 +461,8 @@ mod tests {
 
     fn demo_snapshot() -> Snapshot {
         let d = crate::connectors::demo::load();
-        let c = crate::correlate::correlate(d.spans, d.events, &crate::correlate::Options::default());
+        let c =
+            crate::correlate::correlate(d.spans, d.events, &crate::correlate::Options::default());
         let timeline = c
             .timelines
             .iter()
@@ -501,7 +511,10 @@ mod tests {
         let bytes = encode(&s);
         // Truncated gzip.
         let err = decode(&bytes[..bytes.len() / 2]).expect_err("truncated");
-        assert!(matches!(err, SnapshotError::Gzip(_) | SnapshotError::Malformed(_)), "{err}");
+        assert!(
+            matches!(err, SnapshotError::Gzip(_) | SnapshotError::Malformed(_)),
+            "{err}"
+        );
         // A newer version.
         let future = serde_json::json!({"format": FORMAT, "version": 9, "snapshot": {}});
         let err = decode(future.to_string().as_bytes()).expect_err("future");
@@ -512,7 +525,9 @@ mod tests {
         assert_eq!(err, SnapshotError::NotASnapshot);
         // Malformed JSON.
         assert!(matches!(
-            decode(b"{\"format\": \"tracepin-snapshot\", \"version\": 1, \"snapshot\": {\"meta\": 3}}"),
+            decode(
+                b"{\"format\": \"tracepin-snapshot\", \"version\": 1, \"snapshot\": {\"meta\": 3}}"
+            ),
             Err(SnapshotError::Malformed(_))
         ));
         // Oversized.
@@ -552,8 +567,12 @@ mod tests {
                 },
             )
             .expect("annotate");
-        assert!(!store.edit(&s.meta.id, "n2", "ana", "mine now").expect("edit"));
-        assert!(store.edit(&s.meta.id, "n2", "bo", "very slow").expect("edit"));
+        assert!(!store
+            .edit(&s.meta.id, "n2", "ana", "mine now")
+            .expect("edit"));
+        assert!(store
+            .edit(&s.meta.id, "n2", "bo", "very slow")
+            .expect("edit"));
         drop(store);
         // Reopened: everything is there.
         let store = SqliteSnapshots::open(&dir).expect("reopen");
@@ -569,10 +588,136 @@ mod tests {
 
     #[test]
     fn notes_are_cleaned_and_bounded() {
-        assert_eq!(clean_note("  hi\u{1b}[31m\nthere ").as_deref(), Ok("hi[31m\nthere"));
+        assert_eq!(
+            clean_note("  hi\u{1b}[31m\nthere ").as_deref(),
+            Ok("hi[31m\nthere")
+        );
         assert!(clean_note("   ").is_err());
         assert!(clean_note(&"x".repeat(MAX_NOTE_CHARS + 1)).is_err());
         assert!(valid_id(&new_id()));
         assert!(!valid_id("../../etc/passwd"));
+    }
+}
+
+/// The snapshot store as the server uses it: blocking work off the runtime, and the frozen
+/// timelines being viewed kept decoded for a few minutes (a page asks for rows, details and filters
+/// separately).
+pub struct SnapshotService {
+    store: std::sync::Arc<dyn SnapshotStore>,
+    loaded: moka::future::Cache<String, std::sync::Arc<super::Loaded>>,
+}
+
+impl SnapshotService {
+    /// Wraps a store.
+    pub fn new(store: std::sync::Arc<dyn SnapshotStore>) -> Self {
+        Self {
+            store,
+            loaded: moka::future::Cache::builder()
+                .max_capacity(16)
+                .time_to_idle(std::time::Duration::from_secs(300))
+                .build(),
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SnapshotStore) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| format!("snapshot store: {e}"))?
+    }
+
+    /// Stores a new snapshot.
+    pub async fn put(&self, s: Snapshot) -> Result<SnapshotMeta, String> {
+        self.blocking(move |st| st.put(&s)).await
+    }
+
+    /// One snapshot with its annotations.
+    pub async fn get(&self, id: &str) -> Result<Option<Snapshot>, String> {
+        let id = id.to_owned();
+        self.blocking(move |st| st.get(&id)).await
+    }
+
+    /// The frozen timeline, decoded once for every request of a page.
+    pub async fn loaded(&self, id: &str) -> Result<Option<std::sync::Arc<super::Loaded>>, String> {
+        if let Some(l) = self.loaded.get(id).await {
+            return Ok(Some(l));
+        }
+        let Some(s) = self.get(id).await? else {
+            return Ok(None);
+        };
+        let l = std::sync::Arc::new(super::Loaded {
+            timeline: s.timeline,
+            events: s.events.into(),
+            sources: s.sources,
+            notices: s.notices,
+        });
+        self.loaded.insert(id.to_owned(), l.clone()).await;
+        Ok(Some(l))
+    }
+
+    /// Every snapshot, newest first.
+    pub async fn list(&self) -> Result<Vec<SnapshotMeta>, String> {
+        self.blocking(|st| st.list()).await
+    }
+
+    /// Deletes one.
+    pub async fn delete(&self, id: &str) -> Result<bool, String> {
+        self.loaded.invalidate(id).await;
+        let id = id.to_owned();
+        self.blocking(move |st| st.delete(&id)).await
+    }
+
+    /// Adds a note.
+    pub async fn annotate(&self, snapshot: &str, a: Annotation) -> Result<(), String> {
+        let snapshot = snapshot.to_owned();
+        self.blocking(move |st| st.annotate(&snapshot, &a)).await
+    }
+
+    /// Edits a note of `author`'s.
+    pub async fn edit(
+        &self,
+        snapshot: &str,
+        id: &str,
+        author: &str,
+        text: &str,
+    ) -> Result<bool, String> {
+        let (snapshot, id, author, text) = (
+            snapshot.to_owned(),
+            id.to_owned(),
+            author.to_owned(),
+            text.to_owned(),
+        );
+        self.blocking(move |st| st.edit(&snapshot, &id, &author, &text))
+            .await
+    }
+
+    /// Freezes a loaded timeline with its view.
+    pub fn freeze(
+        l: &super::Loaded,
+        view: String,
+        title: String,
+        frozen_by: String,
+        expires_at: Option<String>,
+    ) -> Snapshot {
+        Snapshot {
+            meta: SnapshotMeta {
+                id: new_id(),
+                title,
+                trace_id: l.timeline.trace.trace_id.to_string(),
+                frozen_at: rfc3339(Utc::now()),
+                frozen_by,
+                expires_at,
+                size_bytes: 0,
+                view,
+            },
+            timeline: l.timeline.clone(),
+            events: l.events.to_vec(),
+            sources: l.sources.clone(),
+            notices: l.notices.clone(),
+            annotations: Vec::new(),
+        }
     }
 }

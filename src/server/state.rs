@@ -1,4 +1,5 @@
-//! Shared server state: configuration, Leptos options, and the loaded data.
+//! Shared server state: configuration, Leptos options, the loaded data, and the snapshots kept in the
+//! data directory.
 
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub data: Arc<DataStore>,
     /// The last readiness report, so `/readyz` polls do not each call every upstream.
     pub ready: ReadyCache,
+    /// Incident snapshots, when there is a data directory (`[store] path`, `TRACEPIN_DATA`, `--data`).
+    pub snapshots: Option<Arc<super::snapshots::SnapshotService>>,
 }
 
 impl AppState {
@@ -27,11 +30,23 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, config: Config) -> Self {
         let config = Arc::new(config);
         let data = Arc::new(DataStore::load(&config));
+        let snapshots = config.store.path.as_deref().and_then(|dir| {
+            match super::snapshots::SqliteSnapshots::open(dir) {
+                Ok(s) => Some(Arc::new(super::snapshots::SnapshotService::new(Arc::new(
+                    s,
+                )))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "snapshots are off");
+                    None
+                }
+            }
+        });
         Self {
             leptos_options,
             config,
             data,
             ready: ReadyCache::new(),
+            snapshots,
         }
     }
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::domain::TraceId;
 use crate::view::geometry::Window;
-use crate::view::state::{trace_url, ViewState};
+use crate::view::state::{snapshot_url, trace_url, ViewState};
 use crate::view::types::{Rows, TimelineView};
 
 /// Shared state of one timeline page, provided as context to its components.
@@ -17,6 +17,8 @@ use crate::view::types::{Rows, TimelineView};
 pub struct TraceCtx {
     /// The trace.
     pub trace: TraceId,
+    /// The snapshot shown instead of the live trace (`/s/{id}`), if any.
+    pub snapshot: StoredValue<Option<String>>,
     /// The page data from the server (header, pins, first rows).
     pub view: StoredValue<Arc<TimelineView>>,
     /// The rows known so far: the first-screen window, then all rows.
@@ -61,7 +63,10 @@ impl TraceCtx {
 
     /// Writes the state into the URL: a new history entry for selections, a replacement otherwise.
     pub fn commit(&self, push: bool) {
-        let url = self.vs.with_untracked(|v| trace_url(self.trace, v));
+        let url = self.vs.with_untracked(|v| match self.snapshot.get_value() {
+            Some(id) => snapshot_url(&id, v),
+            None => trace_url(self.trace, v),
+        });
         #[cfg(feature = "hydrate")]
         if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
             let null = wasm_bindgen::JsValue::NULL;

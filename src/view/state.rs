@@ -131,6 +131,11 @@ pub fn trace_url(trace: impl std::fmt::Display, vs: &ViewState) -> String {
     format!("/trace/{trace}?{}", vs.to_query())
 }
 
+/// `/s/{id}?…`: a snapshot with a view, built like [`trace_url`].
+pub fn snapshot_url(id: &str, vs: &ViewState) -> String {
+    format!("/s/{id}?{}", vs.to_query())
+}
+
 /// `/trace/{id}` with a span (16 hex) and an event (32 hex) selected, when given, as text.
 pub fn trace_url_with(trace: &str, span: Option<&str>, event: Option<&str>) -> String {
     trace_url(

@@ -585,3 +585,15 @@ pub struct Annotation {
     /// The note (plain text, shown escaped).
     pub text: String,
 }
+
+/// A snapshot as its page shows it: what it is, its notes, and who the viewer is to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    /// Id, title, who and when.
+    pub meta: SnapshotMeta,
+    /// Notes, oldest first.
+    pub annotations: Vec<Annotation>,
+    /// The authenticated user (basic auth or the proxy header); `None` when access control is off,
+    /// and notes are signed with a typed name.
+    pub user: Option<String>,
+}

@@ -29,13 +29,14 @@ async fn load(
     trace_id: TraceId,
     event: Option<String>,
     row: Option<u32>,
+    snap: Option<String>,
 ) -> Result<Detail, AppError> {
     if let Some(e) = event {
         let e = event_id_lenient(&e).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        return get_event_detail(trace_id, e).await.map(Detail::Event);
+        return get_event_detail(trace_id, e, snap).await.map(Detail::Event);
     }
     match row {
-        Some(r) => get_span_detail(trace_id, r).await.map(Detail::Span),
+        Some(r) => get_span_detail(trace_id, r, snap).await.map(Detail::Span),
         None => Ok(Detail::Nothing),
     }
 }
@@ -56,7 +57,7 @@ pub fn DetailPanel() -> impl IntoView {
     });
     let detail = Resource::new(
         move || key.get(),
-        move |(event, row)| load(trace_id, event, row),
+        move |(event, row)| load(trace_id, event, row, ctx.snapshot.get_value()),
     );
 
     Effect::new(move |_| {

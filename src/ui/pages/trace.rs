@@ -36,7 +36,7 @@ pub fn TracePage() -> impl IntoView {
             async move {
                 // The one lenient id parser, at the edge; the server function takes a `TraceId`.
                 let id = trace_id_lenient(&raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
-                get_timeline(id, vs).await.map(|v| (id, v))
+                get_timeline(id, vs, None).await.map(|v| (id, v))
             }
         },
     );
@@ -44,7 +44,7 @@ pub fn TracePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="p-6 text-slate-500">"Loading trace…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok((id, v)) => Either::Left(view! { <TimelinePage trace=id view=v/> }),
+                    Ok((id, v)) => Either::Left(view! { <TimelinePage trace=id view=v snapshot=None start=None/> }),
                     Err(e) => Either::Right(view! { <TraceProblem error=e/> }),
                 }
             })}
@@ -54,7 +54,7 @@ pub fn TracePage() -> impl IntoView {
 
 /// A trace that cannot be shown: not found (HTTP 404) or a bad id (HTTP 400), with what was searched.
 #[component]
-fn TraceProblem(error: AppError) -> impl IntoView {
+pub fn TraceProblem(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(
@@ -75,11 +75,21 @@ fn TraceProblem(error: AppError) -> impl IntoView {
     }
 }
 
-/// The page once data is there.
+/// The page once data is there: a live trace, or a snapshot (`snapshot`) whose frozen view is used
+/// when the URL names none (`start`).
 #[component]
-fn TimelinePage(trace: TraceId, view: TimelineView) -> impl IntoView {
+pub fn TimelinePage(
+    trace: TraceId,
+    view: TimelineView,
+    snapshot: Option<String>,
+    start: Option<ViewState>,
+) -> impl IntoView {
     let location = use_location();
-    let mut vs0 = location.search.with_untracked(|q| ViewState::from_query(q));
+    let mut vs0 = match start {
+        Some(v) => v,
+        None => location.search.with_untracked(|q| ViewState::from_query(q)),
+    };
+    let snapshot = StoredValue::new(snapshot);
     // The link named a span the trace does not have: the server chose the pin pointing at it.
     let fell_back = view.span_fallback.is_some();
     if let Some(f) = &view.span_fallback {
@@ -144,6 +154,7 @@ fn TimelinePage(trace: TraceId, view: TimelineView) -> impl IntoView {
 
     let ctx = TraceCtx {
         trace,
+        snapshot,
         view: view_sv,
         rows,
         full,
@@ -175,7 +186,7 @@ fn TimelinePage(trace: TraceId, view: TimelineView) -> impl IntoView {
                 return;
             }
             leptos::task::spawn_local(async move {
-                if let Ok(all) = crate::api::get_timeline_rows(trace).await {
+                if let Ok(all) = crate::api::get_timeline_rows(trace, snapshot.get_value()).await {
                     rows.set(Arc::new(all));
                     full.set(true);
                 }
@@ -198,7 +209,9 @@ fn TimelinePage(trace: TraceId, view: TimelineView) -> impl IntoView {
                     let q2 = q.clone();
                     leptos::task::spawn_local(async move {
                         let asked = q2.clone();
-                        if let Ok(m) = crate::api::get_filter_matches(trace, q2).await {
+                        if let Ok(m) =
+                            crate::api::get_filter_matches(trace, q2, snapshot.get_value()).await
+                        {
                             // Answers can arrive out of order while typing: keep only the current one.
                             if vs.with_untracked(|v| v.filter == asked) {
                                 matches.set(Some(Arc::new(m)));
