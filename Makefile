@@ -73,7 +73,9 @@ e2e:
 
 bench: setup-test build ## criterion benches and the browser bench (figures printed, nothing asserted)
 	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
+	cargo bench --features ssr --bench ingest
 	node end2end/bench/run.mjs 1000 10000 100000
+	BENCH_SOURCE=store node end2end/bench/run.mjs 100000
 
 fmt:
 	cargo fmt --all

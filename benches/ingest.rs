@@ -6,8 +6,11 @@
 //! 3. ack latency p50/p99 at a steady 5,000 spans/s (100-span batches every 20 ms);
 //! 4. peak RSS of the process after ingesting 1,000,000 spans (client included).
 //!
-//! `cargo bench --features ssr --bench ingest` (`-- quick` for a tenth of the volume).
+//! `cargo bench --features ssr --bench ingest` (`-- quick` for a tenth of the volume). With
+//! `TRACEPIN_URL` (and `TRACEPIN_PID` for its memory) the figures are taken against a running
+//! tracepin with a local store instead, e.g. the release binary; RSS is then the server's alone.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -191,7 +194,9 @@ async fn post(client: &reqwest::Client, url: &str, ct: &str, body: Vec<u8>) -> (
 }
 
 async fn throughput(client: &reqwest::Client, url: &str, batches: usize) -> (f64, u32) {
-    let queue = Arc::new(std::sync::Mutex::new(batches));
+    // Bodies are made before the clock starts: the figure is the server's, not the encoder's.
+    let bodies: Vec<Vec<u8>> = (0..batches).map(|_| batch(512)).collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
     let retries = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -204,14 +209,9 @@ async fn throughput(client: &reqwest::Client, url: &str, batches: usize) -> (f64
         );
         tasks.push(tokio::spawn(async move {
             loop {
-                {
-                    let mut left = queue.lock().expect("lock");
-                    if *left == 0 {
-                        return;
-                    }
-                    *left -= 1;
-                }
-                let body = batch(512);
+                let Some(body) = queue.lock().expect("lock").pop() else {
+                    return;
+                };
                 let (_, r) = post(
                     &client,
                     &format!("{url}/v1/traces"),
@@ -233,6 +233,22 @@ async fn throughput(client: &reqwest::Client, url: &str, batches: usize) -> (f64
     )
 }
 
+/// Peak and current RSS in kB: of the server process when `TRACEPIN_PID` names it, else this one.
+fn memory(field: &str) -> u64 {
+    match std::env::var("TRACEPIN_PID") {
+        Ok(pid) => std::fs::read_to_string(format!("/proc/{}/status", pid.trim()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0),
+        Err(_) => rss_kb(field),
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     let scale = if quick { 10 } else { 1 };
@@ -243,7 +259,10 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("tracepin-bench-ingest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     rt.block_on(async {
-        let url = serve(&dir).await;
+        let url = match std::env::var("TRACEPIN_URL") {
+            Ok(u) => u.trim_end_matches('/').to_owned(),
+            Err(_) => serve(&dir).await,
+        };
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(8)
             .build()
@@ -312,17 +331,23 @@ fn main() {
         );
 
         // 4. Peak RSS while ingesting 1M spans.
-        let before = rss_kb("VmHWM:");
+        let before = memory("VmHWM:");
         let total = 1_000_000 / scale;
         let (rate, _) = throughput(&client, &url, total / 512).await;
         println!(
-            "ingesting {} spans: {:.0} spans/s; peak RSS {} MB (before: {} MB; current {} MB; client in the same process)",
+            "ingesting {} spans: {:.0} spans/s; peak RSS {} MB (before: {} MB; now {} MB){}",
             (total / 512) * 512,
             rate,
-            rss_kb("VmHWM:") / 1024,
+            memory("VmHWM:") / 1024,
             before / 1024,
-            rss_kb("VmRSS:") / 1024
+            memory("VmRSS:") / 1024,
+            if std::env::var("TRACEPIN_PID").is_ok() {
+                "; the server process alone"
+            } else {
+                "; client in the same process"
+            }
         );
+        let dir = std::env::var("TRACEPIN_DATA").map(PathBuf::from).unwrap_or(dir.clone());
         let db = std::fs::metadata(dir.join("tracepin.sqlite3")).map(|m| m.len()).unwrap_or(0);
         let wal = std::fs::metadata(dir.join("tracepin.sqlite3-wal")).map(|m| m.len()).unwrap_or(0);
         let ready: serde_json::Value = client

@@ -3,6 +3,7 @@
 
 use super::Live;
 use crate::connectors::sentry::IssueQuery;
+use crate::connectors::traces::BackendKind;
 use crate::correlate::{self, Correlation};
 use crate::domain::{ErrorEvent, RowOrigin};
 use crate::view::format_ns;
@@ -71,7 +72,10 @@ pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
             },
             duration_ms: r.duration_ms.unwrap_or(0) as f64,
             span_count: r.span_count.unwrap_or(0),
-            services: vec![format!("{} {}", r.kind, r.backend)],
+            services: vec![match r.kind {
+                BackendKind::Store => r.backend.clone(),
+                kind => format!("{kind} {}", r.backend),
+            }],
             error_count: r.error_span_count.unwrap_or(0),
         })
         .collect();
