@@ -12,10 +12,11 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 ADDR ?= 127.0.0.1:3000
+VENV := end2end/.venv
 
-.PHONY: run test setup setup-test tools npm chromium build lint unit e2e bench fmt clean
+.PHONY: run test setup setup-test tools npm chromium sdk-venv build lint unit e2e bench fmt clean
 
-run: setup build ## build and serve on http://127.0.0.1:3000 (demo data unless upstreams are configured)
+run: setup build ## build and serve on http://127.0.0.1:3000 (the local store, seeded with the demo, unless upstreams are configured)
 	@echo "tracepin: open http://$(ADDR)/"
 	exec ./$(BIN) --addr $(ADDR)
 
@@ -24,7 +25,7 @@ test: setup-test lint unit build e2e ## everything CI runs
 
 setup: tools npm
 
-setup-test: setup chromium
+setup-test: setup chromium sdk-venv
 
 tools:
 	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
@@ -49,6 +50,13 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y chromium || ($$SUDO apt-get update && $$SUDO apt-get install -y chromium); fi
 
+# The pinned Python Sentry and OpenTelemetry SDKs the end-to-end test runs (examples/python).
+sdk-venv:
+	@if [ ! -x $(VENV)/bin/python ] || [ examples/python/requirements.txt -nt $(VENV)/.installed ]; then \
+	  echo "installing the Python SDKs of examples/python into $(VENV)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements.txt && \
+	  touch $(VENV)/.installed; fi
+
 build:
 	cargo leptos build --release
 
@@ -65,7 +73,9 @@ e2e:
 
 bench: setup-test build ## criterion benches and the browser bench (figures printed, nothing asserted)
 	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
+	cargo bench --features ssr --bench ingest
 	node end2end/bench/run.mjs 1000 10000 100000
+	BENCH_SOURCE=store node end2end/bench/run.mjs 100000
 
 fmt:
 	cargo fmt --all

@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import os from "node:os";
 import path from "node:path";
 
 // tracepin's end-to-end tests. Playwright starts the release binary itself on the built-in demo data
@@ -12,6 +13,9 @@ export const filesPort = port + 1;
 export const fakePort = port + 2;
 export const livePort = port + 3;
 export const liveToken = "e2e-token";
+// A tracepin with a fresh local store that the real Python SDKs send to (tests/sdk.spec.ts).
+export const storePort = port + 4;
+const storeDir = path.join(os.tmpdir(), `tracepin-e2e-store-${port}`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -49,6 +53,16 @@ export default defineConfig({
     },
   ],
   webServer: [
+    {
+      // The local store, empty at every run: the real SDKs of end2end/.venv send to it.
+      command: `rm -rf ${storeDir} && exec ${binary} --addr 127.0.0.1:${storePort} --data ${storeDir}`,
+      cwd: root,
+      url: `http://127.0.0.1:${storePort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
     {
       // The built-in demo incident (real SDK payloads).
       command: `${binary} --demo --addr 127.0.0.1:${port}`,

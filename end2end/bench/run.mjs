@@ -1,6 +1,8 @@
 // Browser benchmark: starts tracepin on generated traces (files backend) and prints first-row time,
 // time to all rows loaded, JS heap and the longest task while scrolling top to bottom; median of 3.
 // Usage (from the project root, after a release build): node end2end/bench/run.mjs [1000 10000 100000]
+// With BENCH_SOURCE=store the generated files are loaded with `tracepin import` and served from the
+// local store instead of the files backend.
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -12,6 +14,7 @@ const sizes = process.argv.slice(2).map(Number).filter(Boolean);
 if (!sizes.length) sizes.push(1000, 10000, 100000);
 const bin = process.env.TRACEPIN_BIN ?? path.join(root, "target/release/tracepin");
 const port = 3300;
+const source = process.env.BENCH_SOURCE === "store" ? "store" : "files";
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function waitUp(url) {
@@ -27,7 +30,14 @@ for (const n of sizes) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tracepin-bench-${n}-`));
   execFileSync("node", [path.join(root, "end2end/bench/gen.mjs"), String(n), dir], { stdio: "inherit" });
   const traceId = fs.readFileSync(path.join(dir, "TRACE_ID"), "utf8").trim();
-  const server = spawn(bin, ["--files-dir", dir, "--addr", `127.0.0.1:${port}`], { cwd: root, stdio: "ignore" });
+  let args = ["--files-dir", dir];
+  if (source === "store") {
+    const data = path.join(dir, ".store");
+    // TRACE_ID is not a trace file: `import` reports it and exits 1 after loading the rest.
+    try { execFileSync(bin, ["import", "--data", data, dir], { cwd: root, stdio: "ignore" }); } catch {}
+    args = ["--data", data];
+  }
+  const server = spawn(bin, [...args, "--addr", `127.0.0.1:${port}`], { cwd: root, stdio: "ignore" });
   try {
     await waitUp(`http://127.0.0.1:${port}/healthz`);
     const browser = await chromium.launch({
@@ -97,6 +107,7 @@ for (const n of sizes) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+console.log(`\nsource: ${source}`);
 console.log("\n| spans | first row (ms) | all rows loaded (ms) | JS heap (MB) | WASM memory (MB) | longest task while scrolling (ms, 0 = none over 50) | slowest scroll step (ms) | HTML (KB) | rows in DOM | source OTLP JSON (MB) |");
 console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {

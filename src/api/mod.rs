@@ -18,8 +18,8 @@ use leptos::prelude::*;
 use crate::domain::{EventId, TraceId};
 use crate::view::state::ViewState;
 use crate::view::types::{
-    EventDetail, IssueFilters, IssueTrace, IssuesPage, LookupPage, Overview, Rows, SpanDetail,
-    TimelineView,
+    EventDetail, IssueFilters, IssueTrace, IssuesPage, LiveState, LookupPage, Overview, Rows,
+    SpanDetail, TimelineView,
 };
 
 #[cfg(feature = "ssr")]
@@ -78,6 +78,12 @@ mod on_server {
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     Ok(on_server::state()?.data.overview().await)
+}
+
+/// What the local store holds now: its generation, and a trace's stored spans and events when asked.
+#[server(endpoint = "live")]
+pub async fn get_live(trace_id: Option<TraceId>) -> Result<LiveState, AppError> {
+    Ok(on_server::state()?.data.live(trace_id).await)
 }
 
 /// The timeline page for a trace: header, pins, and the first screen of rows for the view.

@@ -59,6 +59,50 @@ pub struct Overview {
     pub errors: Vec<ErrorSummary>,
     /// Notices for the reader (degraded upstreams, diagnostics).
     pub notices: Vec<String>,
+    /// Issues of the local store (errors grouped), when it is on.
+    #[serde(default)]
+    pub issues: Vec<LocalIssueRow>,
+    /// The local store's generation when the lists were read (`None` without a store): the page
+    /// polls it and reloads the lists when it moved.
+    #[serde(default)]
+    pub generation: Option<u64>,
+}
+
+/// One issue of the local store: errors grouped by the SDK fingerprint, else exception type and the
+/// frame that raised it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalIssueRow {
+    /// Title of the latest event.
+    pub title: String,
+    /// Level of the latest event.
+    pub level: String,
+    /// Service of the latest event, if known.
+    pub service: Option<String>,
+    /// Project (DSN project id or its configured name).
+    pub project: Option<String>,
+    /// Events in the issue.
+    pub count: u64,
+    /// Earliest event, RFC 3339 UTC.
+    pub first_seen: String,
+    /// Latest event, RFC 3339 UTC.
+    pub last_seen: String,
+    /// 32-hex id of the latest event.
+    pub event_id: String,
+    /// The trace of the latest event that the store has spans of.
+    pub trace_id: Option<String>,
+    /// Grouped by the SDK fingerprint (else by type and frame).
+    pub by_fingerprint: bool,
+}
+
+/// What the local store says now, for pages that refresh themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LiveState {
+    /// The store's generation (`None` without a store).
+    pub generation: Option<u64>,
+    /// Spans the store holds for the asked trace.
+    pub spans: Option<u64>,
+    /// Events filed under the asked trace.
+    pub events: Option<u64>,
 }
 
 /// Row flag: the span's status is an error.

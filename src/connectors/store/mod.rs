@@ -8,7 +8,8 @@
 //! number of spans and events queued: when the writer is behind, [`Store::write`] refuses at once
 //! with [`WriteError::Busy`] (ingest answers 429 with `Retry-After`) rather than buffering without
 //! limit. Retention (by age and by bytes, whole traces, least recently written first, never a trace
-//! being read) runs on the writer thread between transactions.
+//! being read) runs on the writer thread between transactions; WAL checkpoints run on a thread of
+//! their own.
 //!
 //! Owns: the schema (`schema`), row encodings and write-time keys (`codec`), the writer (`writer`),
 //! the queries (`read`). Knows nothing of HTTP or of how ingest authenticates.
@@ -266,6 +267,19 @@ impl Store {
                 alive_w.store(false, Ordering::SeqCst);
             })
             .map_err(|e| format!("cannot start the store writer: {e}"))?;
+        let checkpoint = schema::open_checkpointer(&file)?;
+        let alive_c = Arc::clone(&alive);
+        std::thread::Builder::new()
+            .name("tracepin-store-checkpoint".into())
+            .spawn(move || {
+                while alive_c.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(500));
+                    if let Err(e) = checkpoint.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                        tracing::debug!(error = %e, "store checkpoint skipped");
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the store checkpointer: {e}"))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),

@@ -388,7 +388,7 @@ impl Store {
         let (bytes, evicted) = self.usage();
         self.read(move |c| {
             let (traces, spans): (i64, i64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(span_count), 0) FROM traces",
+                "SELECT COUNT(*), COALESCE(SUM(span_count), 0) FROM traces WHERE span_count > 0",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;

@@ -3,7 +3,9 @@
 //! One file, `tracepin.sqlite3`, in WAL mode: readers never block the writer and the writer never
 //! blocks readers. `synchronous = NORMAL` makes a commit durable against a crash of the process (the
 //! WAL frames are in the operating system once `COMMIT` returns), though not against power loss; that
-//! is the trade SQLite recommends for WAL. The schema version lives in `PRAGMA user_version`.
+//! is the trade SQLite recommends for WAL. Checkpoints (folding the WAL back into the database file,
+//! which waits for `fsync`) run on a thread of their own every half second, so a commit does not
+//! wait for them. The schema version lives in `PRAGMA user_version`.
 //!
 //! Tables: `traces` (one row per trace id: counts, time range, root, bytes, when data last arrived),
 //! `spans` (one row per trace id + span id; the span as JSON, its resource by reference), `resources`
@@ -102,6 +104,10 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, String> {
     configure(&conn).map_err(|e| format!("{}: {e}", path.display()))?;
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    // The checkpointer thread folds the WAL into the database; the writer only does it itself when
+    // the WAL has grown past 64 MB (the checkpointer is behind).
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -115,6 +121,14 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, String> {
         .map_err(|e| format!("{}: cannot create the schema: {e}", path.display()))?;
     conn.pragma_update(None, "user_version", VERSION)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+/// Opens the checkpointer's connection.
+pub(super) fn open_checkpointer(path: &Path) -> Result<Connection, String> {
+    let conn =
+        Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    configure(&conn).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(conn)
 }
 

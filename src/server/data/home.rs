@@ -1,18 +1,27 @@
-//! The home page's lists: recent traces with errors and Sentry's latest issues (live), or the
-//! traces and errors of the demo incident.
+//! The home page's lists: recent traces with errors, the local store's issues and Sentry's latest
+//! issues (live), or the traces and errors of the demo incident.
 
 use super::Live;
 use crate::connectors::sentry::IssueQuery;
+use crate::connectors::traces::BackendKind;
 use crate::correlate::{self, Correlation};
 use crate::domain::{ErrorEvent, RowOrigin};
 use crate::view::format_ns;
-use crate::view::types::{ErrorSummary, Overview, TraceSummary};
+use crate::view::types::{ErrorSummary, LocalIssueRow, Overview, TraceSummary};
 
 pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
     let mut notices = Vec::new();
     if let Some(p) = &l.sentry_problem {
         notices.push(format!("Sentry is configured but unusable: {p}"));
     }
+    let store = l.backends.store();
+    let generation = store.map(|s| s.generation());
+    let local_fut = async {
+        match store {
+            Some(s) => Some(s.issues(50).await),
+            None => None,
+        }
+    };
     let traces_fut = l.backends.search_errors(24 * 3600, 50);
     let issues_fut = async {
         match &l.sentry {
@@ -27,7 +36,29 @@ pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
             None => None,
         }
     };
-    let (rows, issues) = tokio::join!(traces_fut, issues_fut);
+    let (rows, issues, local) = tokio::join!(traces_fut, issues_fut, local_fut);
+    let local_issues = match local {
+        Some(Ok(list)) => list
+            .into_iter()
+            .map(|i| LocalIssueRow {
+                title: i.title,
+                level: i.level,
+                service: i.service,
+                project: i.project,
+                count: i.count,
+                first_seen: format_ns(i.first_seen_ns),
+                last_seen: format_ns(i.last_seen_ns),
+                event_id: i.latest_event.to_string(),
+                trace_id: i.trace.map(|t| t.to_string()),
+                by_fingerprint: i.by_fingerprint,
+            })
+            .collect(),
+        Some(Err(e)) => {
+            notices.push(format!("Local store: issues not shown ({e})."));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
     let traces = rows
         .into_iter()
         .map(|r| TraceSummary {
@@ -41,7 +72,10 @@ pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
             },
             duration_ms: r.duration_ms.unwrap_or(0) as f64,
             span_count: r.span_count.unwrap_or(0),
-            services: vec![format!("{} {}", r.kind, r.backend)],
+            services: vec![match r.kind {
+                BackendKind::Store => r.backend.clone(),
+                kind => format!("{kind} {}", r.backend),
+            }],
             error_count: r.error_span_count.unwrap_or(0),
         })
         .collect();
@@ -82,6 +116,8 @@ pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
         traces,
         errors,
         notices,
+        issues: local_issues,
+        generation,
     }
 }
 
@@ -148,6 +184,8 @@ pub(super) fn overview_of(c: &Correlation, source: String, notices: Vec<String>)
         traces,
         errors,
         notices,
+        issues: Vec::new(),
+        generation: None,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::connectors::store::Store;
 use crate::connectors::traces::{Backends, TimeHint, TraceBackend};
 use crate::correlate::{self, Correlation, Timeline};
 use crate::domain::{ErrorEvent, EventId, TraceId};
-use crate::view::types::{Notice, Overview};
+use crate::view::types::{LiveState, Notice, Overview};
 
 use super::config::Config;
 
@@ -435,6 +435,22 @@ impl DataStore {
                 }
                 out
             }
+        }
+    }
+
+    /// What the local store holds now (all `None` without a store).
+    pub async fn live(&self, trace: Option<TraceId>) -> LiveState {
+        let Some(store) = self.store() else {
+            return LiveState::default();
+        };
+        let growth = match trace {
+            Some(t) => store.growth(t).await.ok(),
+            None => None,
+        };
+        LiveState {
+            generation: Some(store.generation()),
+            spans: growth.map(|g| g.spans),
+            events: growth.map(|g| g.events),
         }
     }
 

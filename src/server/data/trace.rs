@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use super::{DataError, Live, Loaded};
-use crate::connectors::traces::TimeHint;
+use crate::connectors::traces::{BackendKind, TimeHint};
 use crate::correlate::{self, Timeline};
 use crate::domain::{ErrorEvent, EventId, TraceId};
 use crate::view::types::Notice;
@@ -172,7 +172,11 @@ pub(super) async fn load(
             });
         }
     };
-    sources.insert(0, format!("spans: {} {}", fetched.kind, fetched.backend));
+    let from = match fetched.kind {
+        BackendKind::Store => fetched.backend.clone(),
+        kind => format!("{kind} {}", fetched.backend),
+    };
+    sources.insert(0, format!("spans: {from}"));
     if let Some(p) = &fetched.partial {
         notices.push(Notice {
             kind: "partial".into(),

@@ -258,7 +258,7 @@ pub fn EventView(e: EventDetail) -> impl IntoView {
                 {row.zip(ctx).map(|(r, ctx)| view! { <button type="button" class="btn" on:click=move |_| ctx.select_row(r)>"Show span"</button> })}
                 {match sentry {
                     Some(u) => view! { <a class="btn" href=u target="_blank" rel="noopener noreferrer" data-testid="open-in-sentry">"Open in Sentry"</a> }.into_any(),
-                    None => view! { <span class="text-xs text-slate-500">"No Sentry link (the event came from a file or the demo)."</span> }.into_any(),
+                    None => view! { <span class="text-xs text-slate-500">"No Sentry link (the event came from a file, the local store or the demo)."</span> }.into_any(),
                 }}
                 <super::OpenIn links=e.open_in.clone()/>
             </div>

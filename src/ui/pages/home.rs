@@ -1,11 +1,13 @@
-//! The home page: Sentry issues with filters in the URL when Sentry is configured; otherwise recent traces
-//! with errors from the trace backends, or the demo incident when nothing is configured.
+//! The home page: Sentry issues with filters in the URL when Sentry is configured; otherwise the local
+//! store's issues and recent traces with errors from the trace backends (refreshed by polling the
+//! store while the page is open), or the demo incident served from memory.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{get_issue_traces, get_issues, get_overview, AppError};
 use crate::view::state::{encode, trace_url_with};
+use crate::view::types::LocalIssueRow;
 use crate::view::types::{
     ErrorSummary, IssueFilters, IssueRow, IssueTrace, IssuesPage, Overview, TraceSummary,
 };
@@ -40,9 +42,44 @@ pub fn HomePage() -> impl IntoView {
             }
         })
     };
-    let home = Resource::new(filters, load_home);
+    // Bumped when the local store received data: the lists are read again (the old ones stay on
+    // screen meanwhile, `Transition`).
+    let tick = RwSignal::new(0u64);
+    let home = Resource::new(move || (filters(), tick.get()), |(f, _)| load_home(f));
+    #[cfg(feature = "hydrate")]
+    {
+        let shown = move || {
+            home.with_untracked(|h| match h {
+                Some(Ok(Home::Overview(o))) => o.generation,
+                _ => None,
+            })
+        };
+        Effect::new(move |prev: Option<()>| {
+            if prev.is_some() || shown().is_none() {
+                return;
+            }
+            let handle = set_interval_with_handle(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        let Ok(live) = crate::api::get_live(None).await else {
+                            return;
+                        };
+                        if let (Some(now), Some(seen)) = (live.generation, shown()) {
+                            if now != seen {
+                                tick.update(|t| *t += 1);
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::from_secs(3),
+            );
+            if let Ok(h) = handle {
+                on_cleanup(move || h.clear());
+            }
+        });
+    }
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || {
                 home
                     .get()
@@ -59,7 +96,7 @@ pub fn HomePage() -> impl IntoView {
                         }
                     })
             }}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -280,7 +317,10 @@ fn OverviewView(data: Overview) -> impl IntoView {
         traces,
         errors,
         notices,
+        issues,
+        generation,
     } = data;
+    let local = generation.is_some();
     view! {
         <div class="space-y-8">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
@@ -297,12 +337,22 @@ fn OverviewView(data: Overview) -> impl IntoView {
                         </ul>
                     }
                 })}
-            <section>
-                <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
-                    "Sentry errors (" {errors.len()} ")"
-                </h2>
-                <ErrorTable errors/>
-            </section>
+            {local.then(|| view! {
+                <section data-testid="local-issues">
+                    <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
+                        "Issues (" {issues.len()} ")"
+                    </h2>
+                    <LocalIssueTable issues=issues.clone()/>
+                </section>
+            })}
+            {(!local || !errors.is_empty()).then(|| view! {
+                <section>
+                    <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
+                        "Sentry errors (" {errors.len()} ")"
+                    </h2>
+                    <ErrorTable errors=errors.clone()/>
+                </section>
+            })}
             <section>
                 <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
                     "Traces (" {traces.len()} ")"
@@ -378,6 +428,72 @@ fn ErrorTable(errors: Vec<ErrorSummary>) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
+        </div>
+    }
+}
+
+#[component]
+fn LocalIssueTable(issues: Vec<LocalIssueRow>) -> impl IntoView {
+    let empty = issues.is_empty();
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
+            <table class="w-full text-left text-sm">
+                <thead class="bg-slate-50 text-xs uppercase text-slate-500 dark:bg-slate-900">
+                    <tr>
+                        <th class="px-3 py-2">"Issue"</th>
+                        <th class="px-3 py-2">"Service"</th>
+                        <th class="px-3 py-2">"Trace"</th>
+                        <th class="px-3 py-2 text-right">"Events"</th>
+                        <th class="px-3 py-2">"Last seen"</th>
+                        <th class="px-3 py-2">"First seen"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                    {issues
+                        .into_iter()
+                        .map(|i| {
+                            let href = match &i.trace_id {
+                                Some(t) => trace_url_with(t, None, Some(&i.event_id)),
+                                None => format!("/event/{}", i.event_id),
+                            };
+                            let grouped = if i.by_fingerprint { "grouped by fingerprint" } else { "grouped by type and frame" };
+                            view! {
+                                <tr data-testid="local-issue" data-event-id=i.event_id.clone()>
+                                    <td class="px-3 py-2 align-top">
+                                        <span class=format!("mr-2 rounded px-1.5 py-0.5 text-xs font-medium {}", level_class(&i.level))>{i.level.clone()}</span>
+                                        <a class="font-medium text-sky-700 hover:underline dark:text-sky-400" rel="external" href=href data-testid="local-issue-link">{i.title.clone()}</a>
+                                        <div class="mt-0.5 text-xs text-slate-500">
+                                            {i.project.clone().map(|p| view! { <span>"project " {p}</span> " · " })}
+                                            <span>{grouped}</span>
+                                        </div>
+                                    </td>
+                                    <td class="whitespace-nowrap px-3 py-2 align-top">{i.service.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td class="whitespace-nowrap px-3 py-2 align-top">
+                                        {match &i.trace_id {
+                                            Some(t) => view! {
+                                                <span data-testid="local-issue-trace" data-state="trace" title=t.clone()
+                                                    class="rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/60 dark:text-emerald-200">"trace"</span>
+                                            }.into_any(),
+                                            None => view! {
+                                                <span data-testid="local-issue-trace" data-state="none"
+                                                    class="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-600 dark:bg-slate-800 dark:text-slate-300">"no trace"</span>
+                                            }.into_any(),
+                                        }}
+                                    </td>
+                                    <td class="px-3 py-2 text-right align-top tabular-nums" data-testid="local-issue-count">{i.count}</td>
+                                    <td class="whitespace-nowrap px-3 py-2 align-top font-mono text-xs" title=i.last_seen.clone()>{short_time(Some(&i.last_seen))}</td>
+                                    <td class="whitespace-nowrap px-3 py-2 align-top font-mono text-xs" title=i.first_seen.clone()>{short_time(Some(&i.first_seen))}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {empty.then(|| view! {
+                <p class="p-4 text-sm text-slate-500" data-testid="no-local-issues">
+                    "No errors received yet. Point an SDK's DSN at this server (the DSN and OTLP endpoint are printed at startup)."
+                </p>
+            })}
         </div>
     }
 }

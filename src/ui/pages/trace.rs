@@ -1,7 +1,8 @@
 //! The timeline page, `/trace/{id}`: header, minimap, virtualized waterfall with error pins, and the
 //! detail panel. The view state lives in the URL (see `view::state`); the server renders the first
 //! screen for that state, then the browser fetches every row in compact form. Visible and selected
-//! rows are computed by the same `view::rows` functions the server used.
+//! rows are computed by the same `view::rows` functions the server used. A trace of the local store
+//! that is still receiving spans says "N new spans" and reloads on a click.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -108,6 +109,8 @@ pub fn TimelinePage(
     let mut pin_rows: Vec<u32> = view.pins.iter().map(|p| p.row).collect();
     pin_rows.sort_unstable();
     let view_sv = StoredValue::new(Arc::new(view));
+    // Spans the local store received for this trace since the page loaded.
+    let new_spans = RwSignal::new(0u64);
     let rows = RwSignal::new(window_rows);
     let full = RwSignal::new(false);
     let vs = RwSignal::new(vs0);
@@ -223,10 +226,43 @@ pub fn TimelinePage(
             q
         });
         crate::ui::components::keys::install(ctx);
+        let shown_spans = view_sv.with_value(|v| u64::from(v.span_count));
+        Effect::new(move |prev: Option<()>| {
+            if prev.is_some() {
+                return;
+            }
+            let handle = set_interval_with_handle(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(live) = crate::api::get_live(Some(trace)).await {
+                            if let Some(n) = live.spans {
+                                new_spans.set(n.saturating_sub(shown_spans));
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::from_secs(3),
+            );
+            if let Ok(h) = handle {
+                on_cleanup(move || h.clear());
+            }
+        });
     }
+    let reload = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    };
 
     view! {
         <div class="flex flex-col gap-3" data-testid="timeline-page">
+            {move || (new_spans.get() > 0).then(|| view! {
+                <div role="status" data-testid="new-spans" class="flex items-center gap-3 rounded-md border border-sky-300 bg-sky-50 px-3 py-2 text-sm text-sky-900 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100">
+                    <span>{new_spans.get()} " new spans arrived for this trace."</span>
+                    <button class="btn" data-testid="refresh-trace" on:click=reload>"Refresh"</button>
+                </div>
+            })}
             <TimelineHeader/>
             <Minimap/>
             <div class="flex min-h-0 flex-col gap-3 xl:flex-row">
