@@ -1,4 +1,5 @@
-//! The `tracepin` binary: `tracepin [serve]` runs the dashboard, `tracepin correlate` the CLI.
+//! The `tracepin` binary: `tracepin [serve]` runs the dashboard; `tracepin correlate` and `tracepin
+//! compare` are the CLI.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Correlate trace files with Sentry event files and print the result.
     Correlate(tracepin::cli::CorrelateArgs),
+    /// Compare a failing trace with healthy ones and print what differs.
+    Compare(tracepin::cli::CompareArgs),
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -60,6 +63,12 @@ fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();
             let code = tracepin::cli::run_correlate(&args, &mut out, &mut err);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Some(Command::Compare(args)) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            let code = tracepin::cli::run_compare(&args, &mut out, &mut err);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Some(Command::Serve(args)) => serve(args),

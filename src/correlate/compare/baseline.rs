@@ -27,6 +27,8 @@ pub struct KeyStats {
     pub usual: u32,
     /// The most times it occurs in one baseline.
     pub most: u32,
+    /// The fewest times it occurs in a baseline that has it.
+    pub least: u32,
     /// Every occurrence's duration, sorted (ns).
     pub durations: Vec<u64>,
     /// Occurrences with an error status.
@@ -125,6 +127,7 @@ impl Baseline {
                         presence: 0,
                         usual: 0,
                         most: 0,
+                        least: 0,
                         durations: Vec::new(),
                         errors: 0,
                         usual_errors: 0,
@@ -172,6 +175,7 @@ impl Baseline {
                 a.stats.presence = u32::try_from(a.counts.len()).unwrap_or(u32::MAX);
                 a.stats.usual = lower_median(&a.counts);
                 a.stats.most = a.counts.last().copied().unwrap_or(0);
+                a.stats.least = a.counts.first().copied().unwrap_or(0);
                 a.stats.durations.sort_unstable();
                 a.stats.offsets.sort_unstable();
                 (k, a.stats)

@@ -46,7 +46,7 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out: Vec<(u64, Finding)> = Vec::new();
-    let start_of = |row: usize| cx.trace.spans.get(row).map_or(0, |s| s.start_ns);
+    let start_of = |row: usize| cx.start_of(row);
     let mut keys: Vec<u64> = cx.by_key.keys().copied().collect();
     keys.sort_by_key(|k| cx.by_key.get(k).and_then(|v| v.first().copied()));
     let key_marked = |k: u64, mark: u8| {
@@ -139,8 +139,11 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
             ));
         }
 
-        // New: the top of a new subtree.
-        if stats.is_none() && !key_marked(parent, NEW) {
+        // New: the top of a new subtree (a lone failing span is said once, as a failure).
+        let lone_failure = rows
+            .iter()
+            .all(|&r| cx.marks(r) & ERRORED != 0 && subtree_len(cx, r) == 1);
+        if stats.is_none() && !key_marked(parent, NEW) && !lone_failure {
             let mut text = if count > 1 {
                 format!(
                     "{} is new: it ran {}, in none of the {} healthy traces",
@@ -181,6 +184,7 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
             .collect();
         if let Some(&f) = failed.first() {
             let n = u32::try_from(failed.len()).unwrap_or(u32::MAX);
+            let (service, name) = shown(cx, &failed);
             let mut text = label(&service, &name);
             text.push_str(" failed");
             if count > 1 {
@@ -200,6 +204,13 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
             {
                 text.push_str(&format!(": {}", one_line(m)));
             }
+            if let Some((_, dur, ratio)) = slowest(cx, &failed) {
+                text.push_str(&format!(
+                    "; it took {}, {:.1}× the healthy p90",
+                    duration(dur),
+                    ratio
+                ));
+            }
             text.push('.');
             out.push((
                 start_of(f),
@@ -218,15 +229,15 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
         if let Some(s) = stats {
             let share = f64::from(s.presence) / f64::from(cx.base.traces.max(1));
             let fewer = |k: u64| {
-                let (c, u) = count_usual(cx, k);
+                let (c, _) = count_usual(cx, k);
                 c > 0
-                    && c < u
                     && cx.base.keys.get(&k).is_some_and(|s| {
-                        f64::from(s.presence) / f64::from(cx.base.traces.max(1))
-                            > opts.ghost_presence
+                        c < s.least
+                            && f64::from(s.presence) / f64::from(cx.base.traces.max(1))
+                                > opts.ghost_presence
                     })
             };
-            if share > opts.ghost_presence && count < s.usual && !fewer(parent) {
+            if share > opts.ghost_presence && count < s.least && !fewer(parent) {
                 out.push((
                     start_of(first),
                     Finding {
@@ -253,11 +264,13 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
                 .copied()
                 .filter(|&r| {
                     cx.marks(r) & SLOWER != 0
+                        && cx.marks(r) & ERRORED == 0
                         && !cx.descendant_marked(r, SLOWER | NEW | REPEATED | ERRORED)
                 })
                 .collect();
             if let Some((row, dur, ratio)) = slowest(cx, &slow) {
                 let p50 = cx.rows.get(row).map_or(0, |d| d.p50_ns);
+                let (service, name) = shown(cx, &[row]);
                 let mut text = format!(
                     "{} took {}, {:.1}× the healthy p90 (p50 {})",
                     label(&service, &name),
@@ -374,24 +387,33 @@ fn one_line(s: &str) -> String {
     t.trim().to_owned()
 }
 
-/// The earliest abnormal span on the critical path (else anywhere), followed down to where the
-/// trouble started; or the first missing call, when that would have started earlier.
+/// The earliest span on the critical path (else anywhere) that differs in shape (failed, new,
+/// repeated), followed down to where the trouble started; when no span does, the first missing call.
+/// Only when nothing differs in shape does the earliest slow span count.
 pub(crate) fn first_divergence(cx: &Ctx<'_>, critical_path: &[usize]) -> Option<Divergence> {
-    let start_of = |row: usize| cx.trace.spans.get(row).map_or(u64::MAX, |s| s.start_ns);
-    // Abnormal, and not merely slow because of something abnormal below it.
-    let abnormal = |r: &usize| {
-        let m = cx.marks(*r);
-        m != 0
-            && !(m == SLOWER && cx.descendant_marked(*r, SLOWER | NEW | REPEATED | ERRORED))
-            && cx
-                .trace
-                .nodes
-                .get(*r)
-                .is_some_and(|n| n.origin == RowOrigin::Span)
+    let start_of = |row: usize| cx.start_of(row);
+    let real = |r: usize| {
+        cx.trace
+            .nodes
+            .get(r)
+            .is_some_and(|n| n.origin == RowOrigin::Span)
+    };
+    let shape = |r: &usize| real(*r) && cx.marks(*r) & (ERRORED | NEW | REPEATED) != 0;
+    // Slow, and not merely because of something abnormal below it.
+    let slow = |r: &usize| {
+        real(*r)
+            && cx.marks(*r) & SLOWER != 0
+            && !cx.descendant_marked(*r, SLOWER | NEW | REPEATED | ERRORED)
     };
     let earliest = |it: &mut dyn Iterator<Item = usize>| it.min_by_key(|&r| (start_of(r), r));
-    let row = earliest(&mut critical_path.iter().copied().filter(abnormal))
-        .or_else(|| earliest(&mut (0..cx.rows.len()).filter(abnormal)));
+    let any_shape = (0..cx.rows.len()).any(|r| shape(&r)) || !cx.ghosts.is_empty();
+    let row = if any_shape {
+        earliest(&mut critical_path.iter().copied().filter(shape))
+            .or_else(|| earliest(&mut (0..cx.rows.len()).filter(shape)))
+    } else {
+        earliest(&mut critical_path.iter().copied().filter(slow))
+            .or_else(|| earliest(&mut (0..cx.rows.len()).filter(slow)))
+    };
     // Follow it down: the earliest child sharing one of its marks, while there is one.
     let row = row.map(|mut r| loop {
         let mask = cx.marks(r);
@@ -419,7 +441,7 @@ pub(crate) fn first_divergence(cx: &Ctx<'_>, critical_path: &[usize]) -> Option<
         .map(|(i, g)| (i, g.start_ns));
     let since = |t: u64| duration(t.saturating_sub(cx.trace.start_ns));
     match (row, ghost) {
-        (Some(r), g) if g.is_none_or(|(_, t)| start_of(r) <= t) => {
+        (Some(r), _) => {
             let s = cx.trace.spans.get(r)?;
             let d = cx.rows.get(r)?;
             let what = if d.marks & ERRORED != 0 {
@@ -451,7 +473,7 @@ pub(crate) fn first_divergence(cx: &Ctx<'_>, critical_path: &[usize]) -> Option<
                 text: format!(
                     "First divergence: {} {what}, {} into the trace.",
                     label(&s.service, &s.name),
-                    since(s.start_ns)
+                    since(start_of(r))
                 ),
             })
         }

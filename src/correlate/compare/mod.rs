@@ -6,29 +6,34 @@
 //! trace is then marked ([`SLOWER`], [`NEW`], [`REPEATED`], [`ERRORED`]) or left as usual; paths present
 //! in most baselines but absent here become [`Ghost`] rows attached to their parent (a real row or
 //! another ghost); the differences are stated as plain sentences ([`Finding`], `findings`); and the
-//! [`Divergence`] names the first place it went wrong: the earliest abnormal span on the critical path
-//! (else anywhere), or the first missing call when that came earlier.
+//! [`Divergence`] names the first place it went wrong: the earliest span on the critical path (else
+//! anywhere) that failed, is new or repeated, else the first missing call; only when the shape is the
+//! same does a slow span count as the divergence. Times are adjusted for clock skew.
 //!
 //! Pure and total: no I/O, no panics on any input, compiled for server and browser alike. With no
-//! baselines nothing is marked.
+//! baselines nothing is marked. `report` renders a comparison as the CLI's JSON and text.
 
 mod baseline;
 mod findings;
 pub mod key;
+pub mod report;
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 pub use baseline::{quantile, Baseline, KeyStats};
+pub use findings::{duration, times};
 
+use super::{Skew, Timeline};
 use crate::domain::{RowOrigin, Trace};
 
-/// Row mark: clearly slower than healthy (above 1.2 × p90 and 1.5 × p50).
+/// Row mark: clearly slower than healthy (above 1.5 × p90 and at least 2 × p50).
 pub const SLOWER: u8 = 1;
 /// Row mark: a path no baseline has.
 pub const NEW: u8 = 2;
-/// Row mark: an occurrence beyond the usual count (a retry, a loop).
+/// Row mark: an occurrence beyond the usual count, of a path that ran more often than in any healthy
+/// trace (a retry, a loop).
 pub const REPEATED: u8 = 4;
 /// Row mark: a failure beyond those healthy traces usually have on the same path.
 pub const ERRORED: u8 = 8;
@@ -53,8 +58,8 @@ impl Default for CompareOptions {
         Self {
             ghost_presence: 0.5,
             slow_min_samples: 5,
-            slow_over_p90: 1.2,
-            slow_over_p50: 1.5,
+            slow_over_p90: 1.5,
+            slow_over_p50: 2.0,
             slow_min_delta_ns: 100_000,
         }
     }
@@ -116,7 +121,8 @@ pub struct Ghost {
     pub offset_ns: u64,
     /// Typical duration (p50), ns.
     pub p50_ns: u64,
-    /// Where it would have started in the failing trace (parent start + typical offset), Unix ns.
+    /// Where it would have started in the failing trace (parent start, adjusted for clock skew, plus
+    /// the typical offset), Unix ns.
     pub start_ns: u64,
 }
 
@@ -212,19 +218,15 @@ impl Comparison {
     }
 }
 
-/// Compares `failing` (with its critical path, ascending rows) with the `baselines`.
-pub fn compare(
-    failing: &Trace,
-    critical_path: &[usize],
-    baselines: &[&Trace],
-    opts: &CompareOptions,
-) -> Comparison {
-    compare_with(failing, critical_path, &Baseline::of(baselines), opts)
+/// Compares the `failing` timeline (its trace, clock skew and critical path) with the `baselines`.
+pub fn compare(failing: &Timeline, baselines: &[&Trace], opts: &CompareOptions) -> Comparison {
+    compare_with(failing, &Baseline::of(baselines), opts)
 }
 
 /// What the comparison knows about the failing trace while it works.
 pub(crate) struct Ctx<'a> {
     pub trace: &'a Trace,
+    pub skew: &'a Skew,
     pub base: &'a Baseline,
     pub keys: Vec<u64>,
     /// Rows of each key present here (real spans only), ascending.
@@ -234,6 +236,14 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A row's start, adjusted for its service's clock offset (`u64::MAX` outside the trace).
+    pub fn start_of(&self, row: usize) -> u64 {
+        self.trace
+            .spans
+            .get(row)
+            .map_or(u64::MAX, |s| self.skew.adjusted(row, s.start_ns))
+    }
+
     /// The key of a row's parent (`ROOT_KEY` at the top).
     pub fn parent_key(&self, row: usize) -> u64 {
         self.trace
@@ -261,12 +271,8 @@ impl Ctx<'_> {
 }
 
 /// [`compare`] against already aggregated baselines.
-pub fn compare_with(
-    failing: &Trace,
-    critical_path: &[usize],
-    base: &Baseline,
-    opts: &CompareOptions,
-) -> Comparison {
+pub fn compare_with(timeline: &Timeline, base: &Baseline, opts: &CompareOptions) -> Comparison {
+    let failing = &timeline.trace;
     let keys = key::row_keys(failing);
     let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut rows = vec![RowDiff::default(); failing.spans.len()];
@@ -284,6 +290,7 @@ pub fn compare_with(
     }
     let mut cx = Ctx {
         trace: failing,
+        skew: &timeline.skew,
         base,
         keys,
         by_key,
@@ -295,7 +302,7 @@ pub fn compare_with(
         cx.ghosts = ghosts(&cx, opts);
     }
     let findings = findings::findings(&cx, opts);
-    let first_divergence = findings::first_divergence(&cx, critical_path);
+    let first_divergence = findings::first_divergence(&cx, &timeline.critical_path);
     Comparison {
         baselines: base.traces,
         rows: cx.rows,
@@ -331,7 +338,7 @@ fn mark_rows(cx: &mut Ctx<'_>, opts: &CompareOptions) {
         r.p50_ns = s.duration_q(0.5);
         r.p90_ns = s.duration_q(0.9);
         r.samples = u32::try_from(s.occurrences()).unwrap_or(u32::MAX);
-        if r.count > s.usual && r.occurrence > s.usual {
+        if r.count > s.most && r.occurrence > s.usual {
             r.marks |= REPEATED;
         }
         if is_slower(span.duration_ns(), r, opts) {

@@ -12,8 +12,7 @@ use crate::correlate::compare::{
     compare, key, CompareOptions, Comparison, FindingKind, GhostParent, ERRORED, NEW, REPEATED,
     SLOWER,
 };
-use crate::correlate::critical_path::critical_path;
-use crate::correlate::Skew;
+use crate::correlate::{correlate_trace, Options};
 use crate::domain::{
     Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, StatusCode, Trace, TraceId,
 };
@@ -26,9 +25,9 @@ fn one(text: &str) -> Trace {
 }
 
 fn run(failing: &Trace, baselines: &[Trace]) -> Comparison {
-    let cp = critical_path(failing, &Skew::none(failing.spans.len()));
+    let tl = correlate_trace(failing.clone(), &[], &Options::default());
     let refs: Vec<&Trace> = baselines.iter().collect();
-    compare(failing, &cp, &refs, &CompareOptions::default())
+    compare(&tl, &refs, &CompareOptions::default())
 }
 
 fn render(t: &Trace, c: &Comparison) -> String {
@@ -158,9 +157,9 @@ frontend POST /checkout 0..100
         failing,
         &[healthy; 6],
         expect![[r#"
-            frontend POST /checkout slower
+            frontend POST /checkout ·
               frontend render ·
-              checkout POST /api/checkout slower
+              checkout POST /api/checkout ·
                 checkout GET ·
                   inventory GET /stock/SKU-77 ·
                 checkout POST errored
