@@ -216,7 +216,6 @@ frontend POST /checkout 0..40
             ghost Ghost(3) d3 worker process orders (4/4)
             ghost Ghost(4) d4 worker send email (4/4)
             - inventory 'reserve stock' failed (a call no healthy trace makes). [5]
-            - inventory 'reserve stock' is new: in none of the 4 healthy traces. [5]
             - checkout 'POST' is missing (present in 4 of 4 healthy traces, with 2 call(s) below it). [2]
             - checkout 'publish orders' is missing (present in 4 of 4 healthy traces, with 2 call(s) below it). [2]
             > First divergence: inventory 'reserve stock' failed, in a call no healthy trace makes, 20.0 ms into the trace.
