@@ -1,5 +1,6 @@
 //! `tracepin correlate`: decode trace and Sentry event files, correlate them, print the result; and
-//! `tracepin import`: load such files into the local store.
+//! `tracepin import`: load such files into the local store; and
+//! `tracepin compare`: a failing trace against healthy ones (`correlate::compare`), as text or JSON.
 //!
 //! Every path may be a file or a directory (walked recursively in name order, dot-files skipped). Each
 //! file is decoded with [`crate::connectors::formats::decode`], whatever its format; what it holds
@@ -266,4 +267,132 @@ pub fn run_import(
         return 2;
     }
     i32::from(inputs.files_failed > 0)
+}
+
+/// Arguments of `tracepin compare`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CompareArgs {
+    /// The failing trace: a file or directory in any trace format tracepin reads.
+    #[arg(long = "trace", value_name = "FILE_OR_DIR", num_args = 1..)]
+    pub traces: Vec<PathBuf>,
+    /// Healthy traces to compare with: files or directories; every trace in them is a baseline.
+    #[arg(long = "baseline", value_name = "FILE_OR_DIR", num_args = 1..)]
+    pub baselines: Vec<PathBuf>,
+    /// Which trace of `--trace` is the failing one, when the files hold several (32 hex digits).
+    #[arg(long = "trace-id", value_name = "ID")]
+    pub trace_id: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// Reads the spans of every file under `paths` (events are ignored), reporting failures.
+fn read_spans(paths: &[PathBuf], inputs: &mut Inputs, err: &mut dyn Write) {
+    let mut files = Vec::new();
+    for path in paths {
+        walk(path, 0, &mut files, inputs, err);
+    }
+    let mut seen = BTreeSet::new();
+    for file in files {
+        if seen.insert(file.clone()) {
+            read_file(&file, inputs, err);
+        }
+    }
+}
+
+/// Runs `tracepin compare`: the failing trace against every trace of the baseline files. Exit code 0
+/// when every file was read, 1 when some failed, 2 when the failing trace or every baseline is missing.
+pub fn run_compare(args: &CompareArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use crate::correlate::compare;
+    use crate::domain::{trace_id_lenient, Trace};
+
+    let mut failing_in = Inputs::default();
+    read_spans(&args.traces, &mut failing_in, err);
+    let mut base_in = Inputs::default();
+    read_spans(&args.baselines, &mut base_in, err);
+    let failed = failing_in.files_failed + base_in.files_failed;
+
+    let want = match args.trace_id.as_deref().map(trace_id_lenient) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(e)) => {
+            let _ = writeln!(err, "--trace-id: {e}");
+            return 2;
+        }
+        None => None,
+    };
+    let traces = correlate::assemble::assemble(failing_in.spans);
+    let failing: Option<Trace> = match want {
+        Some(id) => traces.into_iter().find(|t| t.trace_id == id),
+        None => {
+            let with_errors: Vec<&Trace> = traces
+                .iter()
+                .filter(|t| t.spans.iter().any(Span::is_error))
+                .collect();
+            let pick = match (traces.len(), with_errors.as_slice()) {
+                (1, _) => traces.first().map(|t| t.trace_id),
+                (_, [one]) => Some(one.trace_id),
+                _ => None,
+            };
+            if pick.is_none() && !traces.is_empty() {
+                let ids: Vec<String> = traces.iter().map(|t| t.trace_id.to_string()).collect();
+                let _ = writeln!(
+                    err,
+                    "--trace holds {} traces ({}); name the failing one with --trace-id",
+                    traces.len(),
+                    ids.join(", ")
+                );
+                return 2;
+            }
+            traces.into_iter().find(|t| Some(t.trace_id) == pick)
+        }
+    };
+    let Some(failing) = failing else {
+        let _ = writeln!(
+            err,
+            "no failing trace: --trace gave no spans{}",
+            want.map(|id| format!(" of trace {id}")).unwrap_or_default()
+        );
+        return 2;
+    };
+    let baselines: Vec<Trace> = correlate::assemble::assemble(base_in.spans)
+        .into_iter()
+        .filter(|t| t.trace_id != failing.trace_id)
+        .collect();
+    if baselines.is_empty() {
+        let _ = writeln!(
+            err,
+            "no baseline: --baseline gave no trace other than the failing one"
+        );
+        return 2;
+    }
+    let with_errors = baselines
+        .iter()
+        .filter(|t| t.spans.iter().any(Span::is_error))
+        .count();
+    if with_errors > 0 {
+        let _ = writeln!(
+            err,
+            "warning: {with_errors} of {} baseline trace(s) have error spans; failures they share are not reported",
+            baselines.len()
+        );
+    }
+    let timeline = correlate::correlate_trace(failing, &[], &Options::default());
+    let refs: Vec<&Trace> = baselines.iter().collect();
+    let result = compare::compare(&timeline, &refs, &compare::CompareOptions::default());
+    let failing = &timeline.trace;
+    let ids: Vec<_> = baselines.iter().map(|t| t.trace_id).collect();
+    let written = match args.format {
+        OutputFormat::Json => serde_json::to_writer_pretty(
+            &mut *out,
+            &compare::report::to_json(failing, &result, &ids),
+        )
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out)),
+        OutputFormat::Text => out.write_all(compare::report::to_text(failing, &result).as_bytes()),
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        let _ = writeln!(err, "cannot write the report: {e}");
+        return 1;
+    }
+    i32::from(failed > 0)
 }

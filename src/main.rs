@@ -1,5 +1,5 @@
-//! The `tracepin` binary: `tracepin [serve]` runs the dashboard, `tracepin correlate` the CLI,
-//! `tracepin import` loads exported files into the local store.
+//! The `tracepin` binary: `tracepin [serve]` runs the dashboard; `tracepin correlate` and `tracepin
+//! compare` are the CLI; `tracepin import` loads exported files into the local store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Correlate trace files with Sentry event files and print the result.
     Correlate(tracepin::cli::CorrelateArgs),
+    /// Compare a failing trace with healthy ones and print what differs.
+    Compare(tracepin::cli::CompareArgs),
     /// Load exported trace and Sentry event files into the local store.
     Import(ImportArgs),
 }
@@ -82,6 +84,12 @@ fn main() -> ExitCode {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();
             let code = tracepin::cli::run_correlate(&args, &mut out, &mut err);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Some(Command::Compare(args)) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            let code = tracepin::cli::run_compare(&args, &mut out, &mut err);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Some(Command::Serve(args)) => serve(args),

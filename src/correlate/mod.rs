@@ -4,7 +4,8 @@
 //! says which trace each event belongs to; `pin` attaches each Sentry event to the span that failed
 //! (its rules ask a per-trace `span_finder`) and records how (`matched_by`), or says why it cannot;
 //! `skew` estimates per-service clock offsets; `critical_path` finds the chain of spans that determines
-//! the trace's end. Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
+//! the trace's end; `compare` says how a failing trace differs from healthy ones of the same kind.
+//! Pure functions only: no I/O, no leptos/axum/tokio, never panics on data.
 //!
 //! Entry points: [`correlate`] (spans of any number of traces plus events; every event ends up exactly
 //! once, pinned, unplaced inside the timeline of the trace it names, or unplaced at the top level) and
@@ -12,6 +13,7 @@
 //! JSON, `text` an ASCII waterfall.
 
 pub mod assemble;
+pub mod compare;
 pub mod critical_path;
 pub mod event;
 pub mod index;

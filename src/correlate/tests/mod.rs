@@ -5,6 +5,7 @@
 //! Update expectations with `UPDATE_EXPECT=1 cargo test --features ssr --lib correlate`.
 
 mod assemble;
+mod compare;
 mod kit;
 mod pin;
 mod prop;
