@@ -14,13 +14,17 @@ endif
 ADDR ?= 127.0.0.1:3000
 VENV := end2end/.venv
 
-.PHONY: run test setup setup-test tools npm chromium sdk-venv build lint unit e2e bench fmt clean
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+
+.PHONY: run test setup setup-test tools fuzz-tools npm chromium sdk-venv build lint unit fuzz fuzz-smoke e2e bench fmt clean
 
 run: setup build ## build and serve on http://127.0.0.1:3000 (the local store, seeded with the demo, unless upstreams are configured)
 	@echo "tracepin: open http://$(ADDR)/"
 	exec ./$(BIN) --addr $(ADDR)
 
-test: setup-test lint unit build e2e ## everything CI runs
+test: setup-test lint unit fuzz-smoke build e2e ## everything CI runs
 	@echo "make test: all checks passed"
 
 setup: tools npm
@@ -62,11 +66,23 @@ build:
 
 lint:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit:
 	cargo test --features ssr
+
+fuzz-tools:
+	@if ! cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)"; then \
+	  echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION)"; \
+	  cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked; fi
+
+fuzz: fuzz-tools ## every fuzz target for FUZZ_SECONDS (60) each: executions and findings per target
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-tools ## every fuzz target for FUZZ_SMOKE_SECONDS (5) each, unoptimized build (part of make test)
+	fuzz/run.sh $(FUZZ_SMOKE_SECONDS) --smoke
 
 e2e:
 	cd end2end && npx playwright test
@@ -82,3 +98,4 @@ fmt:
 
 clean:
 	cargo clean
+	rm -rf fuzz/target

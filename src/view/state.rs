@@ -37,6 +37,15 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A zoom window `<from_us>-<to_us>` in nanoseconds; `None` unless it is non-empty and both ends fit
+/// in nanoseconds (a window that only fit by saturating would be empty and would not survive its link).
+fn parse_window(v: &str) -> Option<(u64, u64)> {
+    let (a, b) = v.split_once('-')?;
+    let ns = |us: &str| us.parse::<u64>().ok()?.checked_mul(1000);
+    let (a, b) = (ns(a)?, ns(b)?);
+    (b > a).then_some((a, b))
+}
+
 impl From<ViewState> for String {
     fn from(v: ViewState) -> String {
         v.to_query()
@@ -68,12 +77,8 @@ impl ViewState {
                 "span" => s.span = span_id_lenient(v).ok().map(|id| id.to_string()),
                 "event" => s.event = event_id_lenient(v).ok().map(|id| id.to_string()),
                 "w" => {
-                    if let Some((a, b)) = v.split_once('-') {
-                        if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
-                            if b > a {
-                                s.window = Some((a.saturating_mul(1000), b.saturating_mul(1000)));
-                            }
-                        }
+                    if let Some(window) = parse_window(v) {
+                        s.window = Some(window);
                     }
                 }
                 "q" => s.filter = v.to_owned(),
@@ -272,5 +277,22 @@ mod tests {
         assert_eq!(s.span, None);
         assert_eq!(s.window, None);
         assert_eq!(s.collapsed, vec![10]);
+    }
+
+    #[test]
+    fn a_window_past_the_nanosecond_range_is_ignored() {
+        // The view_state fuzz target's round trip: both ends used to saturate to u64::MAX, an empty
+        // window whose link read back as a different one.
+        let s = ViewState::from_query("w=100000000000000000-200000000000000000");
+        assert_eq!(s.window, None);
+        assert_eq!(ViewState::from_query(&s.to_query()), s);
+        let max_us = u64::MAX / 1000;
+        let s = ViewState::from_query(&format!("w={}-{max_us}", max_us - 1));
+        assert_eq!(s.window, Some(((max_us - 1) * 1000, max_us * 1000)));
+        assert_eq!(ViewState::from_query(&s.to_query()), s);
+        assert_eq!(
+            ViewState::from_query(&format!("w=1-2&w={}-{}", max_us, max_us + 1)).window,
+            Some((1000, 2000))
+        );
     }
 }

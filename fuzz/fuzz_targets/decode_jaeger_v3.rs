@@ -1,0 +1,9 @@
+//! The Jaeger api_v3 JSON decoder, without sniffing: `formats::decode_as(Format::JaegerV3, …)`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tracepin::connectors::formats::{decode_as, Format};
+
+fuzz_target!(|data: &[u8]| {
+    tracepin_fuzz::check_decoded(decode_as(Format::JaegerV3, data));
+});

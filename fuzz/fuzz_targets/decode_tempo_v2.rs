@@ -1,0 +1,9 @@
+//! The Tempo v2 JSON decoder, without sniffing: `formats::decode_as(Format::TempoV2, …)`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tracepin::connectors::formats::{decode_as, Format};
+
+fuzz_target!(|data: &[u8]| {
+    tracepin_fuzz::check_decoded(decode_as(Format::TempoV2, data));
+});
