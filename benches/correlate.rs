@@ -506,5 +506,51 @@ fn bench_phases(_c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_phases, bench_correlate, bench_parse);
+/// A snapshot of a 100k-span trace with 1,000 errors: the file's size (printed) and the time to
+/// write and to read it back (checks included).
+fn bench_snapshot(c: &mut Criterion) {
+    use tracepin::server::snapshots::{decode, encode, new_id, Snapshot};
+    use tracepin::view::types::SnapshotMeta;
+    let (spans, events) = generate(100_000, 1_000);
+    let corr = correlate(spans, events, &Options::default());
+    let Some(timeline) = corr.timelines.into_iter().next() else {
+        return;
+    };
+    let snap = Snapshot {
+        meta: SnapshotMeta {
+            id: new_id(),
+            title: "bench".into(),
+            trace_id: timeline.trace.trace_id.to_string(),
+            frozen_at: "2026-12-05T08:00:00Z".into(),
+            frozen_by: "bench".into(),
+            expires_at: None,
+            size_bytes: 0,
+            view: String::new(),
+        },
+        timeline,
+        events: corr.events,
+        sources: vec!["bench".into()],
+        notices: Vec::new(),
+        annotations: Vec::new(),
+    };
+    let file = encode(&snap);
+    eprintln!(
+        "snapshot of 100k spans + 1,000 errors: {} bytes ({:.1} MiB) gzip",
+        file.len(),
+        file.len() as f64 / 1048576.0
+    );
+    let mut g = c.benchmark_group("snapshot_100k");
+    g.sample_size(10);
+    g.bench_function("encode", |b| b.iter(|| black_box(encode(&snap))));
+    g.bench_function("decode", |b| b.iter(|| black_box(decode(&file))));
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_phases,
+    bench_correlate,
+    bench_parse,
+    bench_snapshot
+);
 criterion_main!(benches);

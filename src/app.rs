@@ -38,7 +38,9 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/snapshots/import",
             axum::routing::post(crate::api::snapshots::import_file).layer(
-                axum::extract::DefaultBodyLimit::max(crate::server::snapshots::MAX_FILE_BYTES),
+                axum::extract::DefaultBodyLimit::max(
+                    crate::server::snapshots::MAX_FILE_BYTES + 64 * 1024,
+                ),
             ),
         )
         .leptos_routes(&state, pages, {

@@ -205,6 +205,39 @@ pub fn run_correlate(args: &CorrelateArgs, out: &mut dyn Write, err: &mut dyn Wr
     i32::from(inputs.files_failed > 0)
 }
 
+/// A snapshot file (`.tracepin.json.gz`, as exported from a snapshot's page) goes into the snapshot
+/// store: `Some(Ok(id))`, or `Some(Err(why))` when it is a snapshot that cannot be imported; `None`
+/// when the file is not a snapshot (it is then imported as trace or event data).
+fn import_snapshot(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    bytes: &[u8],
+) -> Option<Result<String, String>> {
+    use crate::server::snapshots::{decode, SnapshotError, SnapshotStore, SqliteSnapshots};
+    let named = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tracepin.json.gz") || n.ends_with(".tracepin.json"));
+    let snap =
+        match decode(bytes) {
+            Ok(s) => s,
+            Err(
+                SnapshotError::NotASnapshot | SnapshotError::Gzip(_) | SnapshotError::Malformed(_),
+            ) if !named => return None,
+            Err(SnapshotError::TooLarge(_)) if !named => return None,
+            Err(e) => return Some(Err(format!("not imported: {e}"))),
+        };
+    let store = match SqliteSnapshots::open(dir) {
+        Ok(s) => s,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match store.get(&snap.meta.id) {
+        Ok(Some(_)) => Err(format!("snapshot {} is already here", snap.meta.id)),
+        Ok(None) => store.put(&snap).map(|m| m.id),
+        Err(e) => Err(e),
+    })
+}
+
 /// Runs `tracepin import`: loads every file (directories walked) into the local store named by the
 /// configuration, reporting each file's problem on `err`; returns the exit code (0 all loaded, 1
 /// some failed, 2 nothing could be loaded or the store cannot be opened).
@@ -236,14 +269,38 @@ pub fn run_import(
         walk(path, 0, &mut files, &mut inputs, err);
     }
     let mut seen = BTreeSet::new();
-    let (mut spans, mut events) = (0usize, 0usize);
+    let (mut spans, mut events, mut snapshots) = (0usize, 0usize, 0usize);
     for file in files {
         if !seen.insert(file.clone()) {
             continue;
         }
-        let loaded = std::fs::read(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| crate::server::ingest::load::import_file(&store, &bytes));
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                report(err, &file, &e.to_string());
+                inputs.files_failed += 1;
+                continue;
+            }
+        };
+        match import_snapshot(dir, &file, &bytes) {
+            Some(Ok(id)) => {
+                inputs.files_read += 1;
+                snapshots += 1;
+                let _ = writeln!(
+                    out,
+                    "{}: snapshot {id} imported (open /s/{id})",
+                    file.display()
+                );
+                continue;
+            }
+            Some(Err(e)) => {
+                report(err, &file, &e);
+                inputs.files_failed += 1;
+                continue;
+            }
+            None => {}
+        }
+        let loaded = crate::server::ingest::load::import_file(&store, &bytes);
         match loaded {
             Ok(r) => {
                 inputs.files_read += 1;
@@ -259,7 +316,7 @@ pub fn run_import(
     store.close();
     let _ = writeln!(
         out,
-        "imported {} file(s) into {}: {spans} new span(s), {events} new event(s)",
+        "imported {} file(s) into {}: {spans} new span(s), {events} new event(s), {snapshots} snapshot(s)",
         inputs.files_read,
         dir.display()
     );

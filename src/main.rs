@@ -32,7 +32,8 @@ enum Command {
 
 #[derive(clap::Args, Debug, Clone)]
 struct ImportArgs {
-    /// Files or directories: OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes and events (gzip too).
+    /// Files or directories: OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes and events (gzip too),
+    /// and snapshot files (`.tracepin.json.gz`).
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
     /// Settings file (for `[store]` and `[correlate]`).

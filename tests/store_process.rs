@@ -270,3 +270,131 @@ fn import_loads_files_and_the_default_store_is_seeded_once() {
     seeded(true);
     seeded(false);
 }
+
+/// A snapshot of the demo's first trace with pins, as the library writes it.
+fn demo_snapshot() -> tracepin::server::snapshots::Snapshot {
+    use tracepin::view::types::{Annotation, AnnotationTarget, SnapshotMeta};
+    let d = tracepin::connectors::demo::load();
+    let c =
+        tracepin::correlate::correlate(d.spans, d.events, &tracepin::correlate::Options::default());
+    let timeline = c
+        .timelines
+        .iter()
+        .find(|t| !t.pins.is_empty())
+        .cloned()
+        .expect("the demo has a trace with pins");
+    tracepin::server::snapshots::Snapshot {
+        meta: SnapshotMeta {
+            id: tracepin::server::snapshots::new_id(),
+            title: "checkout review".into(),
+            trace_id: timeline.trace.trace_id.to_string(),
+            frozen_at: "2026-12-05T08:00:00Z".into(),
+            frozen_by: "ana".into(),
+            expires_at: None,
+            size_bytes: 0,
+            view: "v=1".into(),
+        },
+        timeline,
+        events: c.events,
+        sources: vec!["demo".into()],
+        notices: vec![],
+        annotations: vec![Annotation {
+            id: "n1".into(),
+            author: "ana".into(),
+            created_at: "2026-12-05T08:01:00Z".into(),
+            updated_at: None,
+            target: AnnotationTarget::Range {
+                start_ns: 0,
+                end_ns: 5_000_000,
+            },
+            text: "deploy rolled back here".into(),
+        }],
+    }
+}
+
+#[test]
+fn import_takes_snapshot_files_and_refuses_bad_ones_storing_nothing() {
+    use tracepin::server::snapshots::{encode, SnapshotStore, SqliteSnapshots};
+    let dir = TempDir::new("import-snap");
+    let data = dir.0.join("data");
+    std::fs::create_dir_all(&dir.0).expect("dir");
+    let snap = demo_snapshot();
+    let good = dir.0.join("review.tracepin.json.gz");
+    let file = encode(&snap);
+    std::fs::write(&good, &file).expect("write");
+    let data_arg = data.display().to_string();
+    let import = |path: &Path| {
+        command(
+            &["import", "--data", &data_arg, &path.display().to_string()],
+            &[],
+        )
+        .output()
+        .expect("runs")
+    };
+
+    let out = import(&good);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("snapshot {} imported", snap.meta.id)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 snapshot(s)"), "{stdout}");
+    let stored = SqliteSnapshots::open(&data)
+        .expect("open")
+        .get(&snap.meta.id)
+        .expect("read")
+        .expect("the snapshot is there");
+    assert_eq!(stored.timeline, snap.timeline);
+    assert_eq!(stored.annotations, snap.annotations);
+    assert_eq!(stored.events, snap.events);
+
+    // Again: already there, nothing changes.
+    let out = import(&good);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is already here"));
+
+    // Truncated, future version, inconsistent: each refused with its reason, nothing stored.
+    let truncated = dir.0.join("cut.tracepin.json.gz");
+    std::fs::write(&truncated, &file[..file.len() / 2]).expect("write");
+    let mut json: serde_json::Value = {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&file[..]), &mut s)
+            .expect("gunzip");
+        serde_json::from_str(&s).expect("json")
+    };
+    json["snapshot"]["meta"]["id"] = "BBBBBBBBBBBBBBBBBBBBBB".into();
+    let gz = |v: &serde_json::Value| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(v.to_string().as_bytes()).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let mut future = json.clone();
+    future["version"] = 2.into();
+    let future_file = dir.0.join("future.tracepin.json.gz");
+    std::fs::write(&future_file, gz(&future)).expect("write");
+    let mut broken = json.clone();
+    broken["snapshot"]["timeline"]["pins"][0]["event"] = 100_000.into();
+    let broken_file = dir.0.join("broken.tracepin.json.gz");
+    std::fs::write(&broken_file, gz(&broken)).expect("write");
+    for (path, reason) in [
+        (&truncated, "not a complete gzip file"),
+        (&future_file, "newer tracepin"),
+        (&broken_file, "inconsistent"),
+    ] {
+        let out = import(path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(reason), "{}: {err}", path.display());
+    }
+    let list = SqliteSnapshots::open(&data)
+        .expect("open")
+        .list()
+        .expect("list");
+    assert_eq!(list.len(), 1, "only the good file was stored");
+}

@@ -10,9 +10,21 @@ use super::AppError;
 use crate::domain::trace_id_lenient;
 use crate::server::AppState;
 
+/// `?snap=<id>`: export the frozen copy of a snapshot instead of asking the upstreams.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ExportQuery {
+    /// The snapshot id.
+    #[serde(default)]
+    pub snap: Option<String>,
+}
+
 /// The handler.
-pub async fn export(State(state): State<AppState>, Path(trace_id): Path<String>) -> Response {
-    match joined(&state, &trace_id).await {
+pub async fn export(
+    State(state): State<AppState>,
+    Path(trace_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Response {
+    match joined(&state, &trace_id, q.snap.as_deref()).await {
         Ok((id, json)) => {
             let mut res = Json(json).into_response();
             if let Ok(v) =
@@ -33,9 +45,21 @@ pub async fn export(State(state): State<AppState>, Path(trace_id): Path<String>)
 async fn joined(
     state: &AppState,
     raw: &str,
+    snap: Option<&str>,
 ) -> Result<(crate::domain::TraceId, serde_json::Value), AppError> {
     let id = trace_id_lenient(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let l = state.data.timeline(id, None).await?;
+    let l = match snap {
+        Some(s) => {
+            let l = super::snapshots::loaded(state, s).await?;
+            if l.timeline.trace.trace_id != id {
+                return Err(AppError::NotFound(
+                    "That snapshot is of another trace.".into(),
+                ));
+            }
+            l
+        }
+        None => state.data.timeline(id, None).await?,
+    };
     Ok((
         id,
         crate::view::timeline::export_json(&l.timeline, &l.events),

@@ -81,8 +81,20 @@ pub async fn freeze_snapshot(
     view: ViewState,
     title: String,
     name: String,
+    expires_days: Option<u32>,
 ) -> Result<SnapshotMeta, AppError> {
     use crate::server::snapshots::SnapshotService;
+    let expires_at =
+        match expires_days {
+            None | Some(0) => None,
+            Some(d) if d <= 3_650 => Some(crate::server::snapshots::rfc3339(
+                chrono::Utc::now() + chrono::Duration::days(i64::from(d)),
+            )),
+            Some(_) => return Err(AppError::BadRequest(
+                "Expiry is at most 3650 days; leave it empty to keep the snapshot until deleted."
+                    .into(),
+            )),
+        };
     let st = super::on_server::state()?;
     let svc = on_server::service(&st)?;
     let l = st.data.timeline(trace_id, None).await?;
@@ -97,7 +109,7 @@ pub async fn freeze_snapshot(
             .unwrap_or_else(|| format!("trace {trace_id}")),
         t => t.chars().filter(|c| !c.is_control()).take(200).collect(),
     };
-    let snap = SnapshotService::freeze(&l, view.to_query(), title, author, None);
+    let snap = SnapshotService::freeze(&l, view.to_query(), title, author, expires_at);
     svc.put(snap).await.map_err(AppError::Internal)
 }
 
@@ -265,41 +277,112 @@ pub async fn export_file(
     }
 }
 
-/// `POST /api/snapshots/import`: a `.tracepin.json.gz` file as the body. The snapshot keeps its id
-/// and notes; an id already present is refused (409). Nothing is stored from a bad file (400 with
-/// the reason).
+/// `POST /api/snapshots/import`: a `.tracepin.json.gz` file as the body, or as the `file` field of
+/// the upload form (`multipart/form-data`). The snapshot keeps its id and notes; an id already present
+/// is refused (409). Nothing is stored from a bad file (400 with the reason). The form gets a redirect:
+/// to the imported snapshot, or back to `/snapshots` with the reason shown.
 #[cfg(feature = "ssr")]
 pub async fn import_file(
     axum::extract::State(st): axum::extract::State<crate::server::AppState>,
-    body: axum::body::Bytes,
+    req: axum::extract::Request,
 ) -> axum::response::Response {
+    use axum::extract::FromRequest;
+    use axum::http::{header, StatusCode};
+    use axum::response::{IntoResponse, Redirect};
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let body: Result<axum::body::Bytes, (StatusCode, String)> = if is_form {
+        read_form_file(req, &st).await
+    } else {
+        axum::body::Bytes::from_request(req, &st)
+            .await
+            .map_err(|e| (e.status(), e.body_text()))
+    };
+    let outcome = match body {
+        Ok(b) => import_bytes(&st, b).await,
+        Err(e) => Err(e),
+    };
+    match (outcome, is_form) {
+        (Ok(meta), false) => (StatusCode::CREATED, axum::Json(meta)).into_response(),
+        (Ok(meta), true) => Redirect::to(&format!("/s/{}", meta.id)).into_response(),
+        (Err((code, msg)), false) => (code, format!("{msg}\n")).into_response(),
+        (Err((_, msg)), true) => Redirect::to(&format!(
+            "/snapshots?import_error={}",
+            crate::view::state::encode(&msg)
+        ))
+        .into_response(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn read_form_file(
+    req: axum::extract::Request,
+    st: &crate::server::AppState,
+) -> Result<axum::body::Bytes, (axum::http::StatusCode, String)> {
+    use axum::extract::FromRequest;
     use axum::http::StatusCode;
-    use axum::response::IntoResponse;
-    let svc = match on_server::service(&st) {
-        Ok(s) => s,
-        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    let too_big = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Not imported: the file is larger than {} MiB.",
+                crate::server::snapshots::MAX_FILE_BYTES >> 20
+            ),
+        )
     };
-    let parsed = tokio::task::spawn_blocking(move || crate::server::snapshots::decode(&body)).await;
-    let snap = match parsed {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            return (StatusCode::BAD_REQUEST, format!("Not imported: {e}.\n")).into_response()
-        }
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    };
-    match svc.get(&snap.meta.id).await {
-        Ok(Some(_)) => {
-            return (
-                StatusCode::CONFLICT,
-                format!("Not imported: snapshot {} is already here.\n", snap.meta.id),
+    let mut form = axum::extract::Multipart::from_request(req, st)
+        .await
+        .map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("Not imported: {}.", e.body_text()),
             )
-                .into_response()
+        })?;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                return field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        too_big()
+                    } else {
+                        (e.status(), format!("Not imported: {}.", e.body_text()))
+                    }
+                });
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "Not imported: the form had no file.".into(),
+                ))
+            }
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_big()),
+            Err(e) => return Err((e.status(), format!("Not imported: {}.", e.body_text()))),
         }
-        Ok(None) => {}
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
-    match svc.put(snap).await {
-        Ok(meta) => (StatusCode::CREATED, axum::Json(meta)).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+}
+
+/// Decodes and stores one snapshot file (off the runtime); the reason when it is refused.
+#[cfg(feature = "ssr")]
+async fn import_bytes(
+    st: &crate::server::AppState,
+    body: axum::body::Bytes,
+) -> Result<SnapshotMeta, (axum::http::StatusCode, String)> {
+    use axum::http::StatusCode;
+    let internal = |e: String| (StatusCode::INTERNAL_SERVER_ERROR, e);
+    let svc = on_server::service(st).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let snap = tokio::task::spawn_blocking(move || crate::server::snapshots::decode(&body))
+        .await
+        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("Not imported: {e}.")))?;
+    if svc.get(&snap.meta.id).await.map_err(internal)?.is_some() {
+        return Err((
+            StatusCode::CONFLICT,
+            format!("Not imported: snapshot {} is already here.", snap.meta.id),
+        ));
     }
+    svc.put(snap).await.map_err(internal)
 }

@@ -368,7 +368,7 @@ impl SnapshotStore for SqliteSnapshots {
         let mut stmt = conn
             .prepare(
                 "SELECT id, author, created_at, updated_at, target, text FROM annotations
-                 WHERE snapshot_id = ?1 ORDER BY created_at, id",
+                 WHERE snapshot_id = ?1 ORDER BY created_at, rowid",
             )
             .map_err(db_err)?;
         let notes = stmt
@@ -453,6 +453,129 @@ fn insert_annotation(conn: &Connection, snapshot: &str, a: &Annotation) -> Resul
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// The snapshot store as the server uses it: blocking work off the runtime, and the frozen
+/// timelines being viewed kept decoded for a few minutes (a page asks for rows, details and filters
+/// separately).
+pub struct SnapshotService {
+    store: std::sync::Arc<dyn SnapshotStore>,
+    loaded: moka::future::Cache<String, std::sync::Arc<super::Loaded>>,
+}
+
+impl SnapshotService {
+    /// Wraps a store.
+    pub fn new(store: std::sync::Arc<dyn SnapshotStore>) -> Self {
+        Self {
+            store,
+            loaded: moka::future::Cache::builder()
+                .max_capacity(16)
+                .time_to_idle(std::time::Duration::from_secs(300))
+                .build(),
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SnapshotStore) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| format!("snapshot store: {e}"))?
+    }
+
+    /// Stores a new snapshot.
+    pub async fn put(&self, s: Snapshot) -> Result<SnapshotMeta, String> {
+        self.blocking(move |st| st.put(&s)).await
+    }
+
+    /// One snapshot with its annotations.
+    pub async fn get(&self, id: &str) -> Result<Option<Snapshot>, String> {
+        let id = id.to_owned();
+        self.blocking(move |st| st.get(&id)).await
+    }
+
+    /// The frozen timeline, decoded once for every request of a page.
+    pub async fn loaded(&self, id: &str) -> Result<Option<std::sync::Arc<super::Loaded>>, String> {
+        if let Some(l) = self.loaded.get(id).await {
+            return Ok(Some(l));
+        }
+        let Some(s) = self.get(id).await? else {
+            return Ok(None);
+        };
+        let l = std::sync::Arc::new(super::Loaded {
+            timeline: s.timeline,
+            events: s.events.into(),
+            sources: s.sources,
+            notices: s.notices,
+        });
+        self.loaded.insert(id.to_owned(), l.clone()).await;
+        Ok(Some(l))
+    }
+
+    /// Every snapshot, newest first.
+    pub async fn list(&self) -> Result<Vec<SnapshotMeta>, String> {
+        self.blocking(|st| st.list()).await
+    }
+
+    /// Deletes one.
+    pub async fn delete(&self, id: &str) -> Result<bool, String> {
+        self.loaded.invalidate(id).await;
+        let id = id.to_owned();
+        self.blocking(move |st| st.delete(&id)).await
+    }
+
+    /// Adds a note.
+    pub async fn annotate(&self, snapshot: &str, a: Annotation) -> Result<(), String> {
+        let snapshot = snapshot.to_owned();
+        self.blocking(move |st| st.annotate(&snapshot, &a)).await
+    }
+
+    /// Edits a note of `author`'s.
+    pub async fn edit(
+        &self,
+        snapshot: &str,
+        id: &str,
+        author: &str,
+        text: &str,
+    ) -> Result<bool, String> {
+        let (snapshot, id, author, text) = (
+            snapshot.to_owned(),
+            id.to_owned(),
+            author.to_owned(),
+            text.to_owned(),
+        );
+        self.blocking(move |st| st.edit(&snapshot, &id, &author, &text))
+            .await
+    }
+
+    /// Freezes a loaded timeline with its view.
+    pub fn freeze(
+        l: &super::Loaded,
+        view: String,
+        title: String,
+        frozen_by: String,
+        expires_at: Option<String>,
+    ) -> Snapshot {
+        Snapshot {
+            meta: SnapshotMeta {
+                id: new_id(),
+                title,
+                trace_id: l.timeline.trace.trace_id.to_string(),
+                frozen_at: rfc3339(Utc::now()),
+                frozen_by,
+                expires_at,
+                size_bytes: 0,
+                view,
+            },
+            timeline: l.timeline.clone(),
+            events: l.events.to_vec(),
+            sources: l.sources.clone(),
+            notices: l.notices.clone(),
+            annotations: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -596,128 +719,5 @@ mod tests {
         assert!(clean_note(&"x".repeat(MAX_NOTE_CHARS + 1)).is_err());
         assert!(valid_id(&new_id()));
         assert!(!valid_id("../../etc/passwd"));
-    }
-}
-
-/// The snapshot store as the server uses it: blocking work off the runtime, and the frozen
-/// timelines being viewed kept decoded for a few minutes (a page asks for rows, details and filters
-/// separately).
-pub struct SnapshotService {
-    store: std::sync::Arc<dyn SnapshotStore>,
-    loaded: moka::future::Cache<String, std::sync::Arc<super::Loaded>>,
-}
-
-impl SnapshotService {
-    /// Wraps a store.
-    pub fn new(store: std::sync::Arc<dyn SnapshotStore>) -> Self {
-        Self {
-            store,
-            loaded: moka::future::Cache::builder()
-                .max_capacity(16)
-                .time_to_idle(std::time::Duration::from_secs(300))
-                .build(),
-        }
-    }
-
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&dyn SnapshotStore) -> Result<T, String> + Send + 'static,
-    ) -> Result<T, String> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| format!("snapshot store: {e}"))?
-    }
-
-    /// Stores a new snapshot.
-    pub async fn put(&self, s: Snapshot) -> Result<SnapshotMeta, String> {
-        self.blocking(move |st| st.put(&s)).await
-    }
-
-    /// One snapshot with its annotations.
-    pub async fn get(&self, id: &str) -> Result<Option<Snapshot>, String> {
-        let id = id.to_owned();
-        self.blocking(move |st| st.get(&id)).await
-    }
-
-    /// The frozen timeline, decoded once for every request of a page.
-    pub async fn loaded(&self, id: &str) -> Result<Option<std::sync::Arc<super::Loaded>>, String> {
-        if let Some(l) = self.loaded.get(id).await {
-            return Ok(Some(l));
-        }
-        let Some(s) = self.get(id).await? else {
-            return Ok(None);
-        };
-        let l = std::sync::Arc::new(super::Loaded {
-            timeline: s.timeline,
-            events: s.events.into(),
-            sources: s.sources,
-            notices: s.notices,
-        });
-        self.loaded.insert(id.to_owned(), l.clone()).await;
-        Ok(Some(l))
-    }
-
-    /// Every snapshot, newest first.
-    pub async fn list(&self) -> Result<Vec<SnapshotMeta>, String> {
-        self.blocking(|st| st.list()).await
-    }
-
-    /// Deletes one.
-    pub async fn delete(&self, id: &str) -> Result<bool, String> {
-        self.loaded.invalidate(id).await;
-        let id = id.to_owned();
-        self.blocking(move |st| st.delete(&id)).await
-    }
-
-    /// Adds a note.
-    pub async fn annotate(&self, snapshot: &str, a: Annotation) -> Result<(), String> {
-        let snapshot = snapshot.to_owned();
-        self.blocking(move |st| st.annotate(&snapshot, &a)).await
-    }
-
-    /// Edits a note of `author`'s.
-    pub async fn edit(
-        &self,
-        snapshot: &str,
-        id: &str,
-        author: &str,
-        text: &str,
-    ) -> Result<bool, String> {
-        let (snapshot, id, author, text) = (
-            snapshot.to_owned(),
-            id.to_owned(),
-            author.to_owned(),
-            text.to_owned(),
-        );
-        self.blocking(move |st| st.edit(&snapshot, &id, &author, &text))
-            .await
-    }
-
-    /// Freezes a loaded timeline with its view.
-    pub fn freeze(
-        l: &super::Loaded,
-        view: String,
-        title: String,
-        frozen_by: String,
-        expires_at: Option<String>,
-    ) -> Snapshot {
-        Snapshot {
-            meta: SnapshotMeta {
-                id: new_id(),
-                title,
-                trace_id: l.timeline.trace.trace_id.to_string(),
-                frozen_at: rfc3339(Utc::now()),
-                frozen_by,
-                expires_at,
-                size_bytes: 0,
-                view,
-            },
-            timeline: l.timeline.clone(),
-            events: l.events.to_vec(),
-            sources: l.sources.clone(),
-            notices: l.notices.clone(),
-            annotations: Vec::new(),
-        }
     }
 }

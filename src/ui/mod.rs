@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/lookup") view=LookupRoute ssr=SsrMode::Async/>
                     <Route path=path!("/issue/:id") view=IssueRoute ssr=SsrMode::Async/>
                     <Route path=path!("/event/:id") view=EventRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/s/:id") view=pages::snapshot::SnapshotRoute ssr=SsrMode::Async/>
+                    <Route path=path!("/snapshots") view=pages::snapshot::SnapshotsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::domain::TraceId;
 use crate::view::geometry::Window;
 use crate::view::state::{snapshot_url, trace_url, ViewState};
-use crate::view::types::{Rows, TimelineView};
+use crate::view::types::{Annotation, Rows, SnapshotPage, TimelineView};
 
 /// Shared state of one timeline page, provided as context to its components.
 #[derive(Clone, Copy)]
@@ -19,6 +19,10 @@ pub struct TraceCtx {
     pub trace: TraceId,
     /// The snapshot shown instead of the live trace (`/s/{id}`), if any.
     pub snapshot: StoredValue<Option<String>>,
+    /// The snapshot's page data (title, who froze it, the viewer), on `/s/{id}`.
+    pub snapshot_page: StoredValue<Option<SnapshotPage>>,
+    /// The snapshot's notes (empty on a live trace).
+    pub notes: RwSignal<Vec<Annotation>>,
     /// The page data from the server (header, pins, first rows).
     pub view: StoredValue<Arc<TimelineView>>,
     /// The rows known so far: the first-screen window, then all rows.

@@ -8,6 +8,7 @@
 
 pub mod filter;
 pub mod geometry;
+pub mod notes;
 pub mod rows;
 pub mod state;
 pub mod timeline;

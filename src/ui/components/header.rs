@@ -63,6 +63,7 @@ pub fn Header() -> impl IntoView {
                     />
                     <LookupHint verdict tried/>
                 </form>
+                <a href="/snapshots" class="text-sm text-slate-600 hover:underline dark:text-slate-300" data-testid="nav-snapshots">"Snapshots"</a>
                 <ThemeToggle/>
             </div>
         </header>

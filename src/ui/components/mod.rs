@@ -5,6 +5,7 @@ pub mod detail;
 pub mod header;
 pub mod keys;
 pub mod minimap;
+pub mod notes;
 pub mod theme;
 pub mod timeline_header;
 pub mod waterfall;

@@ -33,7 +33,12 @@ pub fn TimelineHeader() -> impl IntoView {
     let has_skew = v.skew_ns.iter().any(|o| *o != 0);
     let vs = ctx.vs;
     let trace_id = v.trace_id.clone();
-    let export = format!("/api/export/{}", v.trace_id);
+    let snap_id = ctx.snapshot.get_value();
+    let export = match &snap_id {
+        Some(id) => format!("/api/export/{}?snap={id}", v.trace_id),
+        None => format!("/api/export/{}", v.trace_id),
+    };
+    let freezing = RwSignal::new(false);
     let copied = RwSignal::new("");
 
     let filter_count = move || ctx.matches.with(|m| m.as_ref().map(|m| m.len()));
@@ -77,12 +82,29 @@ pub fn TimelineHeader() -> impl IntoView {
                     }>"Copy link"</button>
                     <button type="button" class="btn" data-testid="copy-markdown" title="Copy the selected error (or the trace) as Markdown"
                         on:click=move |_| {
-                            let md = ctx.markdown.get_untracked();
+                            let mut md = ctx.markdown.get_untracked();
+                            if let Some(page) = ctx.snapshot_page.get_value() {
+                                let link = format!("{}/s/{}", current_origin(), page.meta.id);
+                                let notes = ctx.notes.get_untracked();
+                                md.push_str("\n\n");
+                                md.push_str(&crate::view::notes::markdown(&page.meta, &link, &notes, |t| super::notes::label(ctx, t)));
+                            }
                             copy_text(md);
                             copied.set("Markdown copied");
                         }>"Copy as Markdown"</button>
                     <super::OpenIn links=v.open_in.clone()/>
                     <a class="btn" href=export download=format!("tracepin-{trace_id}.json") rel="external" data-testid="download-json">"Download JSON"</a>
+                    {match snap_id.clone() {
+                        Some(id) => view! {
+                            <a class="btn" href=format!("/api/snapshots/{id}/file") rel="external" data-testid="download-snapshot"
+                                title="One .tracepin.json.gz file with the trace, its errors, the view and the notes; another tracepin imports it">"Export snapshot"</a>
+                            <a class="btn" href="/snapshots" data-testid="all-snapshots">"All snapshots"</a>
+                        }.into_any(),
+                        None => view! {
+                            <button type="button" class="btn" data-testid="freeze" title="Keep this trace, its errors and this view in tracepin's store, with a link that outlives upstream retention"
+                                on:click=move |_| freezing.update(|f| *f = !*f)>"Freeze snapshot"</button>
+                        }.into_any(),
+                    }}
                     <button type="button" class="btn" on:click=move |_| ctx.show_help.update(|h| *h = !*h) title="Keyboard shortcuts (?)">"?"</button>
                     <span class="text-xs text-emerald-600" aria-live="polite">{move || copied.get()}</span>
                 </div>
@@ -104,6 +126,7 @@ pub fn TimelineHeader() -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ul>
+            {move || freezing.get().then(|| view! { <FreezeForm/> })}
             <Notices/>
             <div class="mt-3 flex flex-wrap items-center gap-2 text-sm">
                 <label class="sr-only" for="filter">"Filter spans"</label>
@@ -207,6 +230,94 @@ fn Help() -> impl IntoView {
         </div>
     })
     }
+}
+
+/// The form that freezes the trace as shown now, then opens the snapshot.
+#[component]
+fn FreezeForm() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let title = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(n) = web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .and_then(|s| s.get_item("tracepin.name").ok().flatten())
+        {
+            name.set(n);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let expires = match days.get_untracked().trim() {
+            "" => None,
+            d => match d.parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problem.set(Some(
+                        "Expiry is a whole number of days, or empty to keep it until deleted."
+                            .into(),
+                    ));
+                    return;
+                }
+            },
+        };
+        let vs = ctx.vs.get_untracked();
+        let (t, n) = (title.get_untracked(), name.get_untracked());
+        #[cfg(feature = "hydrate")]
+        if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = s.set_item("tracepin.name", &n);
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match crate::api::snapshots::freeze_snapshot(ctx.trace, vs, t, n, expires).await {
+                Ok(meta) => {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().set_href(&format!("/s/{}", meta.id));
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = meta;
+                }
+                Err(e) => {
+                    problem.set(Some(e.to_string()));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <form class="mt-3 flex flex-wrap items-end gap-2 rounded-md border border-violet-300 bg-violet-50 p-3 text-sm dark:border-violet-800 dark:bg-violet-950" data-testid="freeze-form" on:submit=submit>
+            <label class="flex flex-col text-xs">"Title"
+                <input type="text" maxlength="200" class="w-72 rounded border border-slate-300 bg-white px-1 py-0.5 text-sm dark:border-slate-700 dark:bg-slate-900" placeholder="the trace's root span"
+                    data-testid="freeze-title" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/></label>
+            <label class="flex flex-col text-xs">"Your name"
+                <input type="text" maxlength="60" class="w-40 rounded border border-slate-300 bg-white px-1 py-0.5 text-sm dark:border-slate-700 dark:bg-slate-900" placeholder="used when sign-in is off"
+                    data-testid="freeze-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+            <label class="flex flex-col text-xs">"Expires after (days)"
+                <input type="text" inputmode="numeric" class="w-24 rounded border border-slate-300 bg-white px-1 py-0.5 text-sm dark:border-slate-700 dark:bg-slate-900" placeholder="never"
+                    data-testid="freeze-days" prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/></label>
+            <button type="submit" class="btn" data-testid="freeze-submit" disabled=move || busy.get()>"Freeze"</button>
+            <span class="text-xs text-rose-600" role="alert" data-testid="freeze-problem">{move || problem.get()}</span>
+        </form>
+    }
+}
+
+fn current_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
 }
 
 fn current_url() -> String {

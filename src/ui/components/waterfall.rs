@@ -185,6 +185,19 @@ fn Axis() -> impl IntoView {
                 }}
                 {move || {
                     let w = ctx.window.get();
+                    ctx.notes.get().into_iter().filter_map(|n| match n.target {
+                        crate::view::types::AnnotationTarget::Range { start_ns, end_ns } => {
+                            let (a, b) = (w.pct(start_ns).clamp(0.0, 100.0), w.pct(end_ns).clamp(0.0, 100.0));
+                            (b > a || (a > 0.0 && a < 100.0)).then(|| view! {
+                                <span class="absolute inset-y-0 border-x border-violet-500 bg-violet-400/25" title=n.text.clone()
+                                    data-testid="note-range" style=format!("left:{a:.3}%;width:{:.3}%", (b - a).max(0.2))></span>
+                            })
+                        }
+                        _ => None,
+                    }).collect_view()
+                }}
+                {move || {
+                    let w = ctx.window.get();
                     ctx.breadcrumbs.get().into_iter().map(|(t, label)| view! {
                         <span class="absolute bottom-0 h-2 w-px bg-amber-500" title=label data-testid="breadcrumb-tick" style=format!("left:{:.3}%", w.pct(t))></span>
                     }).collect_view()
@@ -237,6 +250,29 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
         .pins_by_row
         .with_value(|m| m.get(&row).cloned().unwrap_or_default());
     let indent = i32::from(depth.min(40)) * 14;
+    // Snapshot notes on this span or on an error pinned to it.
+    let pin_events: Vec<String> = ctx.view.with_value(|v| {
+        pins.iter()
+            .filter_map(|i| v.pins.get(*i).map(|p| p.event_id.clone()))
+            .collect()
+    });
+    let span_hex_notes = span_hex.clone();
+    let row_notes = move || {
+        ctx.notes.with(|ns| {
+            ns.iter()
+                .filter(|n| match &n.target {
+                    crate::view::types::AnnotationTarget::Span { span_id } => {
+                        *span_id == span_hex_notes
+                    }
+                    crate::view::types::AnnotationTarget::Event { event_id } => {
+                        pin_events.contains(event_id)
+                    }
+                    crate::view::types::AnnotationTarget::Range { .. } => false,
+                })
+                .map(|n| format!("{}: {}", n.author, n.text))
+                .collect::<Vec<String>>()
+        })
+    };
     let title = format!(
         "{service_name} · {name} · {}",
         format_duration(i64::try_from(dur).unwrap_or(0))
@@ -357,6 +393,13 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 </span>
                 {is_error.then(|| view! { <span class="shrink-0 text-rose-600" title="span status: error">"●"</span> })}
                 {(flags & ROW_EXCEPTION != 0).then(|| view! { <span class="shrink-0 text-[10px] text-rose-500" title="recorded an exception event">"exc"</span> })}
+                {move || {
+                    let notes = row_notes();
+                    (!notes.is_empty()).then(|| view! {
+                        <span class="shrink-0 rounded bg-violet-100 px-1 text-[10px] font-semibold text-violet-800 dark:bg-violet-900 dark:text-violet-100"
+                            title=notes.join("\n") data-testid="note-badge">{format!("✎{}", notes.len())}</span>
+                    })
+                }}
             </div>
             <div class="relative h-full flex-1">
                 {move || geometry().map(|(left, width)| {

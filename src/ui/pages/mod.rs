@@ -3,4 +3,5 @@
 pub mod home;
 pub mod not_found;
 pub mod resolve;
+pub mod snapshot;
 pub mod trace;

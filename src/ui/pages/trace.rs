@@ -15,13 +15,14 @@ use crate::api::{get_timeline, AppError};
 use crate::domain::{trace_id_lenient, TraceId};
 use crate::ui::components::detail::DetailPanel;
 use crate::ui::components::minimap::Minimap;
+use crate::ui::components::notes::NotesPanel;
 use crate::ui::components::timeline_header::TimelineHeader;
 use crate::ui::components::waterfall::Waterfall;
 use crate::ui::trace_ctx::TraceCtx;
 use crate::view::geometry::Window;
 use crate::view::rows::{selected_row, visible_rows};
 use crate::view::state::ViewState;
-use crate::view::types::TimelineView;
+use crate::view::types::{SnapshotPage, TimelineView};
 
 /// The route component.
 #[component]
@@ -82,9 +83,18 @@ pub fn TraceProblem(error: AppError) -> impl IntoView {
 pub fn TimelinePage(
     trace: TraceId,
     view: TimelineView,
-    snapshot: Option<String>,
+    snapshot: Option<SnapshotPage>,
     start: Option<ViewState>,
 ) -> impl IntoView {
+    let notes = RwSignal::new(
+        snapshot
+            .as_ref()
+            .map(|p| p.annotations.clone())
+            .unwrap_or_default(),
+    );
+    let is_snapshot = snapshot.is_some();
+    let snapshot_page = StoredValue::new(snapshot.clone());
+    let snapshot = snapshot.map(|p| p.meta.id);
     let location = use_location();
     let mut vs0 = match start {
         Some(v) => v,
@@ -158,6 +168,8 @@ pub fn TimelinePage(
     let ctx = TraceCtx {
         trace,
         snapshot,
+        snapshot_page,
+        notes,
         view: view_sv,
         rows,
         full,
@@ -228,7 +240,8 @@ pub fn TimelinePage(
         crate::ui::components::keys::install(ctx);
         let shown_spans = view_sv.with_value(|v| u64::from(v.span_count));
         Effect::new(move |prev: Option<()>| {
-            if prev.is_some() {
+            // A snapshot is frozen: nothing new arrives for it.
+            if prev.is_some() || is_snapshot {
                 return;
             }
             let handle = set_interval_with_handle(
@@ -269,7 +282,10 @@ pub fn TimelinePage(
                 <div class="min-w-0 flex-1">
                     <Waterfall/>
                 </div>
-                <DetailPanel/>
+                <div class="flex flex-col gap-3 xl:w-[440px] xl:shrink-0">
+                    <DetailPanel/>
+                    {is_snapshot.then(|| view! { <NotesPanel/> })}
+                </div>
             </div>
         </div>
     }
