@@ -16,7 +16,8 @@
 // Data. Tempo and Jaeger serve the traces of fixtures/tempo/*.json plus every trace of every SDK scenario's
 // otlp.json, split per trace id (the scenarios listed in fixtures/scenarios.json; each scenario's spans are
 // moved by its `time_shift_ns`, 0 for a1 and e, -20 days for a2, b, c, d and f, the same shift derive.py
-// applied to their Sentry events). Sentry serves sentry.json and sentry-sdk.json as one org.
+// applied to their Sentry events), and the healthy runs of five of them (tests/fixtures/sdk-healthy/, the
+// same shift). Sentry serves sentry.json and sentry-sdk.json as one org.
 //
 // Tempo:
 //   GET /api/echo                 "echo"
@@ -219,6 +220,17 @@ for (const [name, sc] of Object.entries(scenarios.scenarios)) {
   for (const [id, trace] of scenarioTraces(dir, BigInt(sc.time_shift_ns ?? "0"))) {
     traceScenario.set(id, name);
     if (!traces.has(id)) traces.set(id, trace); // fixtures/tempo/ wins (a1 and e are there, unshifted)
+  }
+}
+
+// Healthy runs of the same scenarios (tests/fixtures/sdk-healthy/<scenario>/otlp.json, baselines for
+// "Compare with healthy traces"), moved by their scenario's time_shift_ns like its failing traces.
+const healthyDir = path.join(sdkDir, "..", "sdk-healthy");
+for (const [name, sc] of Object.entries(scenarios.scenarios)) {
+  const dir = path.join(healthyDir, name);
+  if (!fs.existsSync(path.join(dir, "otlp.json"))) continue;
+  for (const [id, trace] of scenarioTraces(dir, BigInt(sc.time_shift_ns ?? "0"))) {
+    if (!traces.has(id)) traces.set(id, trace);
   }
 }
 

@@ -1,5 +1,6 @@
 //! `GET /api/export/{trace_id}`: the joined timeline of one trace as JSON, the CLI's report plus the
-//! Sentry events of the trace, as a download.
+//! Sentry events of the trace, as a download. With `?cmp=auto` (or trace ids) the comparison with
+//! healthy traces is added under `"comparison"` (the CLI's `tracepin compare` JSON).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -16,6 +17,9 @@ pub struct ExportQuery {
     /// The snapshot id.
     #[serde(default)]
     pub snap: Option<String>,
+    /// Add the comparison with healthy traces: `auto` or trace ids.
+    #[serde(default)]
+    pub cmp: Option<String>,
 }
 
 /// The handler.
@@ -24,7 +28,7 @@ pub async fn export(
     Path(trace_id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ExportQuery>,
 ) -> Response {
-    match joined(&state, &trace_id, q.snap.as_deref()).await {
+    match joined(&state, &trace_id, q.snap.as_deref(), q.cmp.as_deref()).await {
         Ok((id, json)) => {
             let mut res = Json(json).into_response();
             if let Ok(v) =
@@ -46,8 +50,31 @@ async fn joined(
     state: &AppState,
     raw: &str,
     snap: Option<&str>,
+    cmp: Option<&str>,
 ) -> Result<(crate::domain::TraceId, serde_json::Value), AppError> {
     let id = trace_id_lenient(raw).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if let (Some(c), None) = (cmp.filter(|c| !c.is_empty()), snap) {
+        let with = crate::view::state::CompareWith::parse(c).ok_or_else(|| {
+            AppError::BadRequest(
+                "cmp: `auto` or trace ids (32 hex digits) separated by commas.".into(),
+            )
+        })?;
+        let c = state.data.compare(id, &with).await?;
+        let mut json = crate::view::timeline::export_json(&c.loaded.timeline, &c.loaded.events);
+        if let Some(obj) = json.as_object_mut() {
+            let mut report = crate::correlate::compare::report::to_json(
+                &c.loaded.timeline.trace,
+                &c.comparison,
+                &c.baseline_ids,
+            );
+            if let Some(r) = report.as_object_mut() {
+                r.insert("searched".into(), serde_json::json!(c.view.searched));
+                r.insert("problems".into(), serde_json::json!(c.view.problems));
+            }
+            obj.insert("comparison".into(), report);
+        }
+        return Ok((id, json));
+    }
     let l = match snap {
         Some(s) => {
             let l = super::snapshots::loaded(state, s).await?;

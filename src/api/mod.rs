@@ -120,6 +120,23 @@ pub async fn get_timeline_rows(trace_id: TraceId, snap: Option<String>) -> Resul
     on_server::blocking(move || crate::view::timeline::rows_of(&l.timeline)).await
 }
 
+/// The trace compared with healthy traces (`cmp`: `auto`, or trace ids separated by commas): marks,
+/// ghost rows, findings, and where the baselines came from or where tracepin looked for them.
+#[server(endpoint = "compare")]
+pub async fn get_compare(
+    trace_id: TraceId,
+    cmp: String,
+) -> Result<crate::view::compare::CompareView, AppError> {
+    let with = crate::view::state::CompareWith::parse(&cmp).ok_or_else(|| {
+        AppError::BadRequest(
+            "Compare with `auto` or with trace ids (32 hex digits) separated by commas.".into(),
+        )
+    })?;
+    let st = on_server::state()?;
+    let c = st.data.compare(trace_id, &with).await?;
+    Ok(c.view.clone())
+}
+
 /// Rows of a trace matching a filter.
 #[server(endpoint = "filter")]
 pub async fn get_filter_matches(

@@ -2,8 +2,9 @@
 //!
 //! Two scenarios are embedded in the binary so a fresh `make run` shows something true: the OTLP
 //! integration set-up (three errors in three services) and a nasty checkout incident (a dropped span,
-//! a retry loop, a +250 ms clock skew, a log after the server span ended). Decoded by the same
-//! `formats` code that reads files.
+//! a retry loop, a +250 ms clock skew, a log after the server span ended), each with twelve healthy
+//! runs of the same checkout made by the same SDKs in the hour before (`tests/fixtures/sdk-healthy`),
+//! so "Compare with healthy traces" has baselines. Decoded by the same `formats` code that reads files.
 
 use crate::domain::{ErrorEvent, Span};
 
@@ -16,6 +17,20 @@ macro_rules! sdk_file {
             include_bytes!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/fixtures/sdk/",
+                $path
+            ))
+            .as_slice(),
+        )
+    };
+}
+
+macro_rules! healthy_file {
+    ($path:literal) => {
+        (
+            concat!("healthy/", $path),
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/sdk-healthy/",
                 $path
             ))
             .as_slice(),
@@ -51,6 +66,8 @@ pub const FILES: &[(&str, &[u8])] = &[
     sdk_file!(
         "a1_otlp_integration/sentry-envelopes/0003-event-184efe8dd81a498ebaa1771f69648bed.envelope"
     ),
+    healthy_file!("e_nasty_multi_error/otlp.json"),
+    healthy_file!("a1_otlp_integration/otlp.json"),
 ];
 
 /// Decoded demo data.
@@ -85,8 +102,8 @@ mod tests {
     fn demo_decodes_completely() {
         let d = load();
         assert!(d.problems.is_empty(), "{:?}", d.problems);
-        // e: 28 + 15 spans; a1: four traces.
-        assert!(d.spans.len() > 43, "{}", d.spans.len());
+        // e: 28 + 15 spans; a1: four traces; 2 × 12 healthy runs of 17 or 18 spans.
+        assert!(d.spans.len() > 43 + 400, "{}", d.spans.len());
         assert_eq!(d.events.len(), 8);
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::domain::TraceId;
+use crate::view::compare::CompareView;
 use crate::view::geometry::Window;
 use crate::view::state::{snapshot_url, trace_url, ViewState};
 use crate::view::types::{Annotation, Rows, SnapshotPage, TimelineView};
@@ -57,6 +58,12 @@ pub struct TraceCtx {
     pub markdown: RwSignal<String>,
     /// Breadcrumbs of the selected error: (ns from trace start, label).
     pub breadcrumbs: RwSignal<Vec<(i64, String)>>,
+    /// The comparison with healthy traces, once it arrived (compare mode, `cmp=` in the URL).
+    pub compare: RwSignal<Option<Arc<CompareView>>>,
+    /// Compare mode: waiting for the comparison.
+    pub compare_loading: RwSignal<bool>,
+    /// Compare mode: why the comparison failed.
+    pub compare_problem: RwSignal<Option<String>>,
 }
 
 impl TraceCtx {
@@ -84,8 +91,11 @@ impl TraceCtx {
         let _ = (url, push);
     }
 
-    /// Selects a row (and shows its span rather than an error).
+    /// Selects a row (and shows its span rather than an error). Ghost rows are not spans: ignored.
     pub fn select_row(&self, row: u32) {
+        if crate::view::compare::is_ghost(row) {
+            return;
+        }
         let span = self
             .rows
             .with_untracked(|r| r.pos(row).map(|p| r.span_hex(p)));

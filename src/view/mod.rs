@@ -6,6 +6,7 @@
 //! Imports only `domain` and `correlate`. The server builds page data here (`timeline`), and the page
 //! recomputes visibility and selection with the very same functions (`rows`, `state`).
 
+pub mod compare;
 pub mod filter;
 pub mod geometry;
 pub mod notes;

@@ -1,10 +1,51 @@
 //! The view's state, kept in the URL so a link reopens the same view.
 //!
-//! `?v=1&span=<16hex>&event=<32hex>&w=<from_us>-<to_us>&q=<filter>&c=<8hex>.<8hex>&t=adj&path=errors`.
+//! `?v=1&span=<16hex>&event=<32hex>&w=<from_us>-<to_us>&q=<filter>&c=<8hex>.<8hex>&t=adj&path=errors`
+//! `&cmp=auto|<32hex>,<32hex>&diff=only` (compare with healthy traces, found or named; only differences).
 //! `v` is the format version: links without it are read as version 1; unknown keys are ignored so old
 //! links keep working. Collapsed subtrees are the first 8 hex digits of their span ids, `.`-separated.
 
-use crate::domain::{event_id_lenient, span_id_lenient};
+use crate::domain::{event_id_lenient, span_id_lenient, trace_id_lenient};
+
+/// Baselines a link may name (`cmp=<id>,…`); more are ignored.
+pub const MAX_NAMED_BASELINES: usize = 20;
+
+/// What the failing trace is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompareWith {
+    /// Healthy traces of the same root found by the trace backends' search (`cmp=auto`).
+    Auto,
+    /// These traces (`cmp=<32hex>,<32hex>`, lowercase, de-duplicated, at most [`MAX_NAMED_BASELINES`]).
+    Traces(Vec<String>),
+}
+
+impl CompareWith {
+    /// Reads `auto` or a list of trace ids (commas or whitespace; any spelling the lenient parser
+    /// takes). `None` when nothing usable is named.
+    pub fn parse(v: &str) -> Option<CompareWith> {
+        if v.trim().eq_ignore_ascii_case("auto") {
+            return Some(CompareWith::Auto);
+        }
+        let mut ids: Vec<String> = Vec::new();
+        for part in v.split(|c: char| c == ',' || c.is_whitespace()) {
+            if let Ok(id) = trace_id_lenient(part) {
+                let id = id.to_string();
+                if !ids.contains(&id) && ids.len() < MAX_NAMED_BASELINES {
+                    ids.push(id);
+                }
+            }
+        }
+        (!ids.is_empty()).then_some(CompareWith::Traces(ids))
+    }
+
+    /// The query value: `auto` or the ids joined by commas.
+    pub fn to_param(&self) -> String {
+        match self {
+            CompareWith::Auto => "auto".to_owned(),
+            CompareWith::Traces(ids) => ids.join(","),
+        }
+    }
+}
 
 /// Current format version.
 pub const VERSION: u32 = 1;
@@ -31,6 +72,10 @@ pub struct ViewState {
     pub adjusted: Option<bool>,
     /// Show only the paths from the root to errors.
     pub errors_only: bool,
+    /// Compare with healthy traces (`cmp=`).
+    pub cmp: Option<CompareWith>,
+    /// In compare mode, show only the rows that differ and their ancestors (`diff=only`).
+    pub diff_only: bool,
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -93,6 +138,8 @@ impl ViewState {
                 }
                 "t" if v == "adj" || v == "raw" => s.adjusted = Some(v == "adj"),
                 "path" => s.errors_only = v == "errors",
+                "cmp" => s.cmp = CompareWith::parse(v),
+                "diff" => s.diff_only = v == "only",
                 _ => {}
             }
         }
@@ -125,6 +172,12 @@ impl ViewState {
         }
         if self.errors_only {
             parts.push("path=errors".into());
+        }
+        if let Some(c) = &self.cmp {
+            parts.push(format!("cmp={}", c.to_param()));
+        }
+        if self.diff_only {
+            parts.push("diff=only".into());
         }
         parts.join("&")
     }
@@ -203,6 +256,10 @@ mod tests {
             collapsed: vec![0x0102_0304, 0xdead_beef],
             adjusted: Some(false),
             errors_only: true,
+            cmp: Some(CompareWith::Traces(vec![
+                "0af7651916cd43dd8448eb211c80319c".into(),
+            ])),
+            diff_only: true,
         };
         let q = s.to_query();
         assert!(q.starts_with("v=1&"), "{q}");
@@ -244,7 +301,13 @@ mod tests {
             event in proptest::option::of("[0-9a-f]{32}"),
             adjusted in proptest::option::of(proptest::prelude::any::<bool>()),
             errors_only in proptest::prelude::any::<bool>(),
+            cmp in proptest::option::of(proptest::collection::btree_set("[0-9a-f]{31}[1-9a-f]", 0..4)),
+            diff_only in proptest::prelude::any::<bool>(),
         ) {
+            let cmp = cmp.map(|ids| {
+                let ids: Vec<String> = ids.into_iter().collect();
+                if ids.is_empty() { CompareWith::Auto } else { CompareWith::Traces(ids) }
+            });
             let s = ViewState {
                 span,
                 event,
@@ -254,6 +317,8 @@ mod tests {
                 collapsed: collapsed.into_iter().collect(),
                 adjusted,
                 errors_only,
+                cmp,
+                diff_only,
             };
             let q = s.to_query();
             proptest::prop_assert_eq!(ViewState::from_query(&q), s.clone());
@@ -277,6 +342,36 @@ mod tests {
         assert_eq!(s.span, None);
         assert_eq!(s.window, None);
         assert_eq!(s.collapsed, vec![10]);
+    }
+
+    #[test]
+    fn comparisons_travel_in_the_link() {
+        let s = ViewState::from_query("v=1&cmp=AUTO&diff=only");
+        assert_eq!(s.cmp, Some(CompareWith::Auto));
+        assert!(s.diff_only);
+        // Any spelling of an id, junk dropped, duplicates once, at most 20.
+        let dashed = "0af76519-16cd-43dd-8448-eb211c80319c";
+        let s = ViewState::from_query(&format!(
+            "cmp={dashed}%2C+0AF7651916CD43DD8448EB211C80319C,nope,{}",
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        ));
+        assert_eq!(
+            s.cmp,
+            Some(CompareWith::Traces(vec![
+                "0af7651916cd43dd8448eb211c80319c".into(),
+                "4bf92f3577b34da6a3ce929d0e0e4736".into()
+            ]))
+        );
+        assert_eq!(
+            s.to_query(),
+            "v=1&cmp=0af7651916cd43dd8448eb211c80319c,4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(ViewState::from_query("cmp=nothing,here").cmp, None);
+        let many: Vec<String> = (1..=30).map(|i| format!("{i:032x}")).collect();
+        match ViewState::from_query(&format!("cmp={}", many.join(","))).cmp {
+            Some(CompareWith::Traces(ids)) => assert_eq!(ids.len(), MAX_NAMED_BASELINES),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::codec::{self, Resource, EVENT_ID_KEY};
 use super::{ReadError, Store};
-use crate::connectors::traces::{BackendKind, TraceSummaryRow};
+use crate::connectors::traces::{BackendKind, BaselineFound, BaselineQuery, TraceSummaryRow};
 use crate::correlate::keys::TraceKeys;
 use crate::domain::{ErrorEvent, EventId, Span, SpanId, TraceId};
 
@@ -228,6 +228,52 @@ impl Store {
                 }))
             })?;
             Ok(rows.filter_map(Result::ok).flatten().collect())
+        })
+        .await
+    }
+
+    /// Healthy traces of one root (compare mode): same root service and name, started in the window,
+    /// no error span and no error event; nearest the window's middle first, at most `limit`.
+    pub async fn search_baselines(&self, q: &BaselineQuery) -> Result<BaselineFound, ReadError> {
+        let q = q.clone();
+        let asked = format!(
+            "root `{}` `{}`, {} to {}, no error span or event",
+            q.service,
+            q.name,
+            crate::connectors::traces::unix_rfc3339(q.from_ns / 1_000_000_000),
+            crate::connectors::traces::unix_rfc3339(q.to_ns.div_ceil(1_000_000_000))
+        );
+        self.read(move |c| {
+            let from = i64::try_from(q.from_ns).unwrap_or(i64::MAX);
+            let to = i64::try_from(q.to_ns).unwrap_or(i64::MAX);
+            let mid = from / 2 + to / 2;
+            let limit = i64::try_from(q.limit.max(1)).unwrap_or(i64::MAX);
+            let with_errors: i64 = c.query_row(
+                "SELECT count(*) FROM traces WHERE root_service = ?1 AND root_name = ?2
+                   AND start_ns BETWEEN ?3 AND ?4 AND (error_spans > 0 OR event_count > 0)",
+                params![q.service, q.name, from, to],
+                |r| r.get(0),
+            )?;
+            let mut stmt = c.prepare_cached(
+                "SELECT trace_id, start_ns FROM traces WHERE root_service = ?1 AND root_name = ?2
+                   AND start_ns BETWEEN ?3 AND ?4 AND span_count > 0 AND error_spans = 0
+                   AND event_count = 0
+                 ORDER BY abs(start_ns - ?5), trace_id LIMIT ?6",
+            )?;
+            let traces = stmt
+                .query_map(params![q.service, q.name, from, to, mid, limit], |r| {
+                    let id: Vec<u8> = r.get(0)?;
+                    let start: i64 = r.get(1)?;
+                    Ok(TraceId::from_slice(&id).map(|t| (t, to_u64(start))))
+                })?
+                .filter_map(Result::ok)
+                .flatten()
+                .collect();
+            Ok(BaselineFound {
+                traces,
+                with_errors: usize::try_from(with_errors).unwrap_or(0),
+                asked,
+            })
         })
         .await
     }

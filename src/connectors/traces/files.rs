@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use super::jaeger::summarize;
-use super::{BackendKind, FetchError, FetchedTrace, TraceSummaryRow};
+use super::{BackendKind, BaselineFound, BaselineQuery, FetchError, FetchedTrace, TraceSummaryRow};
 use crate::connectors::formats::{self, Decoded};
 use crate::correlate::event::{named_trace_ids, otel_trace_id};
 use crate::correlate::keys::TraceKeys;
@@ -348,6 +348,44 @@ impl FilesSource {
         });
         rows.truncate(limit);
         rows
+    }
+
+    /// Healthy traces of one root in the index (compare mode): same root service and name, no error
+    /// span, started in the window; nearest the window's middle first, at most `limit`.
+    pub async fn search_baselines(&self, q: &BaselineQuery) -> BaselineFound {
+        self.wait_indexed().await;
+        let index = self.index();
+        let mut found = BaselineFound {
+            asked: format!(
+                "the index of {}: root `{}` `{}`, {} to {}, no error span",
+                self.shared.dir.display(),
+                q.service,
+                q.name,
+                super::unix_rfc3339(q.from_ns / 1_000_000_000),
+                super::unix_rfc3339(q.to_ns.div_ceil(1_000_000_000))
+            ),
+            ..BaselineFound::default()
+        };
+        for (id, t) in &index.traces {
+            if !q.fits(
+                t.root_service.as_deref(),
+                t.root_name.as_deref(),
+                t.start_ns,
+            ) {
+                continue;
+            }
+            if t.error_span_count > 0 {
+                found.with_errors += 1;
+            } else {
+                found.traces.push((*id, t.start_ns));
+            }
+        }
+        let mid = q.from_ns / 2 + q.to_ns / 2;
+        found
+            .traces
+            .sort_by_key(|(id, start)| (start.abs_diff(mid), *id));
+        found.traces.truncate(q.limit.max(1));
+        found
     }
 
     /// `Ok` when the directory is readable, with what the index holds.

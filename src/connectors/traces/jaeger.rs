@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::tempo::decode_body;
 use super::{
-    only_trace, BackendKind, FetchError, FetchedTrace, Limits, TimeHint, TraceCache,
-    TraceSummaryRow,
+    only_trace, BackendKind, BaselineFound, BaselineQuery, FetchError, FetchedTrace, Limits,
+    TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{DecodedTrace, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
@@ -274,6 +274,64 @@ impl JaegerClient {
         rows.sort_by_key(|r| std::cmp::Reverse(r.start_ns));
         rows.truncate(limit);
         Ok(rows)
+    }
+
+    /// Healthy traces of one root (compare mode): api_v3 `FindTraces` for the root's service and
+    /// operation over the window (`searchDepth` = `limit`); the answer holds whole traces, so the root
+    /// and the absence of error spans are checked here.
+    pub async fn search_baselines(&self, q: &BaselineQuery) -> Result<BaselineFound, FetchError> {
+        let path = "/api/v3/traces";
+        let (start, end) = q.window_secs();
+        let query = [
+            ("query.serviceName", q.service.clone()),
+            ("query.operationName", q.name.clone()),
+            ("query.startTimeMin", rfc3339(start)),
+            ("query.startTimeMax", rfc3339(end)),
+            ("query.searchDepth", q.limit.max(1).to_string()),
+        ];
+        let mut found = BaselineFound {
+            asked: format!(
+                "FindTraces service `{}`, operation `{}`, {} to {}, depth {}, root and errors checked here",
+                q.service,
+                q.name,
+                super::unix_rfc3339(start),
+                super::unix_rfc3339(end),
+                q.limit.max(1)
+            ),
+            ..BaselineFound::default()
+        };
+        let resp = self
+            .http
+            .get(path, &query, "application/json")
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        match resp.status.as_u16() {
+            200 => {}
+            404 => return Ok(found),
+            _ => return Err(FetchError::from_status(&self.name, path, &resp)),
+        }
+        let decoded = self.decode_answer(resp, Format::JaegerV3, path).await?;
+        let mut by_trace: HashMap<TraceId, Vec<Span>> = HashMap::new();
+        for s in decoded.spans {
+            by_trace.entry(s.trace_id).or_default().push(s);
+        }
+        for (id, spans) in by_trace {
+            let root = spans
+                .iter()
+                .find(|s| s.parent_span_id.is_none())
+                .or_else(|| spans.iter().min_by_key(|s| s.start_ns));
+            let Some(root) = root else { continue };
+            if !q.fits(Some(&root.service), Some(&root.name), root.start_ns) {
+                continue;
+            }
+            if spans.iter().any(Span::is_error) {
+                found.with_errors += 1;
+            } else {
+                found.traces.push((id, root.start_ns));
+            }
+        }
+        found.traces.sort_by_key(|(id, start)| (*start, *id));
+        Ok(found)
     }
 
     /// Traces with a span whose attribute (or process tag) `key` is `value`: api_v3 `FindTraces`

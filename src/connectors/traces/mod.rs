@@ -100,6 +100,50 @@ pub struct TraceSummaryRow {
     pub error_span_count: Option<usize>,
 }
 
+/// What healthy traces to look for (compare mode): the same root service and root span name, no
+/// error span, started inside a time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineQuery {
+    /// Service of the root span.
+    pub service: String,
+    /// Name of the root span.
+    pub name: String,
+    /// Window start, Unix ns.
+    pub from_ns: u64,
+    /// Window end, Unix ns.
+    pub to_ns: u64,
+    /// At most this many candidates per backend.
+    pub limit: usize,
+}
+
+impl BaselineQuery {
+    /// The window in whole seconds, widened outwards (`start`, `end`).
+    pub fn window_secs(&self) -> (u64, u64) {
+        (
+            self.from_ns / 1_000_000_000,
+            self.to_ns.div_ceil(1_000_000_000),
+        )
+    }
+
+    /// Does a trace with this root and start qualify (errors aside)?
+    pub fn fits(&self, service: Option<&str>, name: Option<&str>, start_ns: u64) -> bool {
+        service == Some(self.service.as_str())
+            && name == Some(self.name.as_str())
+            && (self.from_ns..=self.to_ns).contains(&start_ns)
+    }
+}
+
+/// What one backend found for a [`BaselineQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaselineFound {
+    /// Healthy candidates: (trace, start in Unix ns, 0 when unknown).
+    pub traces: Vec<(TraceId, u64)>,
+    /// Traces of the same root left out because they had an error.
+    pub with_errors: usize,
+    /// What was asked, in words (the query and window), for "where it looked".
+    pub asked: String,
+}
+
 /// Why a backend did not return a trace. The message names the backend and the URL path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
@@ -437,6 +481,16 @@ impl TraceBackend {
         }
     }
 
+    /// Healthy traces of the same root as a failing one (compare mode).
+    pub async fn search_baselines(&self, q: &BaselineQuery) -> Result<BaselineFound, FetchError> {
+        match self {
+            TraceBackend::Tempo(c) => c.search_baselines(q).await,
+            TraceBackend::Jaeger(c) => c.search_baselines(q).await,
+            TraceBackend::Files(f) => Ok(f.search_baselines(q).await),
+            TraceBackend::Store(s) => s.search_baselines(q).await.map_err(store_error),
+        }
+    }
+
     /// A cheap probe: `Ok(detail)` when the backend answers.
     pub async fn ready(&self) -> Result<String, String> {
         match self {
@@ -484,6 +538,19 @@ async fn fetch_stored(s: &Store, id: TraceId) -> Result<FetchedTrace, FetchError
             path: s.dir().display().to_string(),
         }),
     }
+}
+
+/// What [`Backends::search_baselines`] found.
+#[derive(Debug, Clone, Default)]
+pub struct BaselineSearch {
+    /// Candidates, nearest in time first: (trace, name of the backend that found it).
+    pub traces: Vec<(TraceId, String)>,
+    /// What each backend was asked, one sentence each.
+    pub asked: Vec<String>,
+    /// Traces of the same root left out because they had an error.
+    pub with_errors: usize,
+    /// Backends that failed.
+    pub failures: Vec<FetchError>,
 }
 
 /// Every configured trace backend.
@@ -647,6 +714,39 @@ impl Backends {
         (ids, errors)
     }
 
+    /// Healthy traces of the same root around a failing one, from every backend at once: the
+    /// candidates (nearest in time first, de-duplicated, each with the backend that found it), what
+    /// each backend was asked, how many were left out for errors, and the backends that failed.
+    pub async fn search_baselines(&self, q: &BaselineQuery, center_ns: u64) -> BaselineSearch {
+        let results =
+            futures::future::join_all(self.backends.iter().map(|b| b.search_baselines(q))).await;
+        let mut out = BaselineSearch {
+            failures: self.broken.clone(),
+            ..BaselineSearch::default()
+        };
+        let mut found: Vec<(TraceId, u64, String)> = Vec::new();
+        for (b, r) in self.backends.iter().zip(results) {
+            match r {
+                Ok(f) => {
+                    out.asked
+                        .push(format!("{} `{}`: {}", b.kind(), b.name(), f.asked));
+                    out.with_errors += f.with_errors;
+                    for (id, start) in f.traces {
+                        // A backend that ignored the window (a known start outside it) is not trusted.
+                        let outside = start != 0 && !(q.from_ns..=q.to_ns).contains(&start);
+                        if !outside && !found.iter().any(|(x, _, _)| *x == id) {
+                            found.push((id, start, b.name().to_owned()));
+                        }
+                    }
+                }
+                Err(e) => out.failures.push(e),
+            }
+        }
+        found.sort_by_key(|(id, start, _)| (start.abs_diff(center_ns), *id));
+        out.traces = found.into_iter().map(|(id, _, b)| (id, b)).collect();
+        out
+    }
+
     /// Probes every backend: `(name, Ok(detail) | Err(why))`.
     pub async fn ready(&self) -> Vec<(String, Result<String, String>)> {
         let results = futures::future::join_all(self.backends.iter().map(|b| b.ready())).await;
@@ -665,6 +765,13 @@ impl Backends {
         }
         out
     }
+}
+
+/// Unix seconds as RFC 3339 UTC (to the second), for messages.
+pub(crate) fn unix_rfc3339(secs: u64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| secs.to_string())
 }
 
 /// Keeps the spans of `id` (a backend may answer with more than one trace).

@@ -13,8 +13,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
-    only_trace, padded_trace_id, BackendKind, FetchError, FetchedTrace, Limits, TimeHint,
-    TraceCache, TraceSummaryRow,
+    only_trace, padded_trace_id, BackendKind, BaselineFound, BaselineQuery, FetchError,
+    FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{self, Decoded, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
@@ -332,6 +332,61 @@ impl TempoClient {
             .iter()
             .filter_map(|t| padded_trace_id(&t.trace_id))
             .collect())
+    }
+
+    /// Healthy traces of one root (compare mode): TraceQL `{ trace:rootService = … && trace:rootName
+    /// = … }` over the window, at most `limit`, minus those that also match `… && { status = error }`
+    /// (TraceQL cannot say "no span failed" in one query).
+    pub async fn search_baselines(&self, q: &BaselineQuery) -> Result<BaselineFound, FetchError> {
+        let path = format!("{}/api/search", self.prefix);
+        let (start, end) = q.window_secs();
+        let root = format!(
+            "{{ trace:rootService = {} && trace:rootName = {} }}",
+            go_string(&q.service),
+            go_string(&q.name)
+        );
+        let failing = format!("{root} && {{ status = error }}");
+        let ask = |traceql: String, limit: usize| {
+            vec![
+                ("q", traceql),
+                ("start", start.to_string()),
+                ("end", end.to_string()),
+                ("limit", limit.max(1).to_string()),
+                ("spss", "1".to_owned()),
+            ]
+        };
+        let all = self.search(&path, &ask(root.clone(), q.limit)).await?;
+        let with_errors = self.search(&path, &ask(failing, q.limit)).await?;
+        let bad: std::collections::HashSet<TraceId> = with_errors
+            .traces
+            .iter()
+            .filter_map(|t| padded_trace_id(&t.trace_id))
+            .collect();
+        let mut found = BaselineFound {
+            asked: format!(
+                "TraceQL `{root}` without `{{ status = error }}`, {} to {}, limit {}",
+                super::unix_rfc3339(start),
+                super::unix_rfc3339(end),
+                q.limit.max(1)
+            ),
+            ..BaselineFound::default()
+        };
+        for t in &all.traces {
+            let Some(id) = padded_trace_id(&t.trace_id) else {
+                continue;
+            };
+            if bad.contains(&id) {
+                found.with_errors += 1;
+                continue;
+            }
+            let start_ns = t
+                .start_time_unix_nano
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            found.traces.push((id, start_ns));
+        }
+        Ok(found)
     }
 
     /// Probes `/api/echo`.

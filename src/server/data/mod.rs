@@ -8,12 +8,16 @@
 //! a trace no backend has are listed with the reason. Errors are this module's own [`DataError`];
 //! `api` maps them for the browser.
 //!
-//! Split by purpose: `trace` (loading one trace, with its single-flight cache), `home` (the overview
+//! Split by purpose: `trace` (loading one trace, with its single-flight cache), `compare` (healthy
+//! baselines found and fetched, boundedly, and the diff), `home` (the overview
 //! lists), `issues` (Sentry's issue list and an issue's latest event).
 
+mod compare;
 mod home;
 mod issues;
 mod trace;
+
+pub use compare::{Compared, BASELINES, FETCH_AT_ONCE, WINDOW_NS};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,6 +82,8 @@ struct Live {
     store_problem: Option<String>,
     opts: correlate::Options,
     cache: trace::LoadedCache,
+    /// Comparisons with healthy traces, for a minute.
+    compares: compare::CompareCache,
     /// The trace each looked-up event belongs to (searches by correlation value are not free).
     event_traces: moka::future::Cache<EventId, Option<TraceId>>,
     /// Each issue's trace badge (its latest event's trace, none, or no such issue), for a minute.
@@ -154,6 +160,7 @@ impl DataStore {
                 store_problem,
                 opts,
                 cache: trace::LoadedCache::new(),
+                compares: compare::new_cache(),
                 event_traces: moka::future::Cache::builder()
                     .max_capacity(4096)
                     .time_to_live(std::time::Duration::from_secs(60))

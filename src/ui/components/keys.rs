@@ -95,7 +95,14 @@ fn focus_selected(ctx: TraceCtx) {
 #[cfg(feature = "hydrate")]
 fn step_row(ctx: TraceCtx, dir: i32) -> bool {
     use leptos::prelude::*;
-    let vis = ctx.visible.get_untracked();
+    // Ghost rows (compare mode) are not spans: the keys step over them.
+    let vis: Vec<u32> = ctx
+        .visible
+        .get_untracked()
+        .iter()
+        .copied()
+        .filter(|r| !crate::view::compare::is_ghost(*r))
+        .collect();
     if vis.is_empty() {
         return true;
     }

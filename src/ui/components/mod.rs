@@ -1,6 +1,7 @@
 //! Reusable components: the header with the lookup box, the theme toggle, and the timeline page's
 //! parts (header, minimap, waterfall, detail panel, keyboard).
 
+pub mod compare;
 pub mod detail;
 pub mod header;
 pub mod keys;

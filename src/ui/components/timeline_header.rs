@@ -34,9 +34,14 @@ pub fn TimelineHeader() -> impl IntoView {
     let vs = ctx.vs;
     let trace_id = v.trace_id.clone();
     let snap_id = ctx.snapshot.get_value();
-    let export = match &snap_id {
+    let export_base = match &snap_id {
         Some(id) => format!("/api/export/{}?snap={id}", v.trace_id),
         None => format!("/api/export/{}", v.trace_id),
+    };
+    // In compare mode the download carries the comparison too.
+    let export = move || match vs.with(|v| v.cmp.as_ref().map(|c| c.to_param())) {
+        Some(c) if !export_base.contains('?') => format!("{export_base}?cmp={c}"),
+        _ => export_base.clone(),
     };
     let freezing = RwSignal::new(false);
     let copied = RwSignal::new("");
@@ -89,6 +94,9 @@ pub fn TimelineHeader() -> impl IntoView {
                                 md.push_str("\n\n");
                                 md.push_str(&crate::view::notes::markdown(&page.meta, &link, &notes, |t| super::notes::label(ctx, t)));
                             }
+                            if let Some(c) = ctx.compare.get_untracked() {
+                                md.push_str(&crate::view::compare::markdown(&c));
+                            }
                             copy_text(md);
                             copied.set("Markdown copied");
                         }>"Copy as Markdown"</button>
@@ -101,6 +109,20 @@ pub fn TimelineHeader() -> impl IntoView {
                             <a class="btn" href="/snapshots" data-testid="all-snapshots">"All snapshots"</a>
                         }.into_any(),
                         None => view! {
+                            <button type="button" class="btn" data-testid="compare"
+                                title="Find healthy traces of the same request (same root service and span, no error, within an hour) and show what is different"
+                                aria-pressed=move || vs.with(|v| v.cmp.is_some()).to_string()
+                                on:click=move |_| {
+                                    vs.update(|v| {
+                                        if v.cmp.is_some() {
+                                            v.cmp = None;
+                                            v.diff_only = false;
+                                        } else {
+                                            v.cmp = Some(crate::view::state::CompareWith::Auto);
+                                        }
+                                    });
+                                    ctx.commit(true);
+                                }>{move || if vs.with(|v| v.cmp.is_some()) { "Exit comparison" } else { "Compare with healthy traces" }}</button>
                             <button type="button" class="btn" data-testid="freeze" title="Keep this trace, its errors and this view in tracepin's store, with a link that outlives upstream retention"
                                 on:click=move |_| freezing.update(|f| *f = !*f)>"Freeze snapshot"</button>
                         }.into_any(),

@@ -96,7 +96,11 @@ pub fn Waterfall() -> impl IntoView {
                     <For
                         each=move || range.get()
                         key=|(_, row)| *row
-                        children=move |(pos, row)| view! { <Row pos row/> }
+                        children=move |(pos, row)| if crate::view::compare::is_ghost(row) {
+                            view! { <GhostRow pos row/> }.into_any()
+                        } else {
+                            view! { <Row pos row/> }.into_any()
+                        }
                     />
                 </div>
             </div>
@@ -393,6 +397,24 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 </span>
                 {is_error.then(|| view! { <span class="shrink-0 text-rose-600" title="span status: error">"●"</span> })}
                 {(flags & ROW_EXCEPTION != 0).then(|| view! { <span class="shrink-0 text-[10px] text-rose-500" title="recorded an exception event">"exc"</span> })}
+                {move || ctx.compare.with(|c| c.as_ref().and_then(|c| c.mark_of(row)).map(|m| {
+                    let tone = if m.marks & crate::correlate::compare::ERRORED != 0 {
+                        "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100"
+                    } else if m.marks & crate::correlate::compare::REPEATED != 0 {
+                        "bg-orange-100 text-orange-800 dark:bg-orange-900 dark:text-orange-100"
+                    } else if m.marks & crate::correlate::compare::NEW != 0 {
+                        "bg-violet-100 text-violet-800 dark:bg-violet-900 dark:text-violet-100"
+                    } else {
+                        "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
+                    };
+                    let words = crate::correlate::compare::report::mark_words(m.marks).join(" ");
+                    view! {
+                        <span class=format!("shrink-0 truncate rounded px-1 text-[10px] font-semibold {tone}")
+                            title=m.detail.clone() data-testid="diff-badge" data-marks=words>
+                            {m.badges.join(" · ")}
+                        </span>
+                    }
+                }))}
                 {move || {
                     let notes = row_notes();
                     (!notes.is_empty()).then(|| view! {
@@ -419,6 +441,75 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 })}
                 {pin_markers}
                 {hidden}
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// A ghost row (compare mode): a call most healthy traces make that this trace never made, drawn
+/// where it would typically have run, dashed and greyed.
+#[component]
+fn GhostRow(pos: usize, row: u32) -> impl IntoView {
+    let ctx = TraceCtx::get();
+    let g = ctx.compare.with_untracked(|c| {
+        c.as_ref().and_then(|c| {
+            c.ghosts
+                .get(super::compare::ghost_index(row))
+                .cloned()
+                .map(|g| (g, c.baselines.len()))
+        })
+    });
+    let Some((g, total)) = g else {
+        return view! { <div></div> }.into_any();
+    };
+    let indent = i32::from(g.depth.min(40)) * 14;
+    let label = format!(
+        "{} · {} · missing: in {} of {} healthy traces{}",
+        g.service,
+        g.name,
+        g.presence,
+        total,
+        if g.usual > 1 {
+            format!(", usually {} calls", g.usual)
+        } else {
+            String::new()
+        }
+    );
+    let (start, dur) = (g.start, g.dur);
+    let geometry = move || {
+        bar(
+            start,
+            i64::try_from(dur).unwrap_or(0),
+            ctx.window.get(),
+            0.15,
+        )
+    };
+    view! {
+        <div
+            role="treeitem"
+            attr:aria-level=g.depth + 1
+            aria-disabled="true"
+            data-testid="ghost-row"
+            data-row=row
+            class="absolute left-0 right-0 flex items-center text-xs italic text-slate-400 dark:text-slate-500"
+            style=format!("top:{}px;height:{ROW_H}px", pos as i32 * ROW_H)
+            title=label.clone()
+        >
+            <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
+                <span class="w-4 shrink-0"></span>
+                <span class="h-3 w-1 shrink-0 rounded-sm border border-dashed border-slate-400"></span>
+                <span class="shrink-0">{g.service.clone()}</span>
+                <span class="truncate font-medium line-through decoration-slate-400/70">{g.name.clone()}</span>
+                <span class="shrink-0 rounded bg-slate-200 px-1 text-[10px] font-semibold not-italic text-slate-700 dark:bg-slate-700 dark:text-slate-100" data-testid="ghost-badge">
+                    {format!("missing · {}/{}", g.presence, total)}
+                </span>
+            </div>
+            <div class="relative h-full flex-1">
+                {move || geometry().map(|(left, width)| view! {
+                    <div class="absolute top-1/2 h-3 -translate-y-1/2 rounded-sm border border-dashed border-slate-400 dark:border-slate-500"
+                        style=format!("left:{left:.3}%;width:{width:.3}%")></div>
+                })}
             </div>
         </div>
     }

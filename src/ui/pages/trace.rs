@@ -13,6 +13,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::api::{get_timeline, AppError};
 use crate::domain::{trace_id_lenient, TraceId};
+use crate::ui::components::compare::ComparePanel;
 use crate::ui::components::detail::DetailPanel;
 use crate::ui::components::minimap::Minimap;
 use crate::ui::components::notes::NotesPanel;
@@ -128,15 +129,27 @@ pub fn TimelinePage(
     let pins_by_row = StoredValue::new(pins_by_row);
     let pin_rows = StoredValue::new(pin_rows);
 
+    let compare = RwSignal::new(None::<Arc<crate::view::compare::CompareView>>);
     let visible_memo = Memo::new(move |_| {
         if !full.get() {
             return window_visible.clone();
         }
         let m = matches.get();
+        let cmp = compare.get();
         vs.with(|v| {
             rows.with(|r| {
                 pin_rows.with_value(|p| {
-                    Arc::new(visible_rows(r, v, m.as_deref().map(|m| m.as_slice()), p))
+                    let vis = visible_rows(r, v, m.as_deref().map(|m| m.as_slice()), p);
+                    match (&cmp, v.cmp.is_some()) {
+                        (Some(c), true) => Arc::new(crate::view::compare::with_compare(
+                            r,
+                            &vis,
+                            c,
+                            v.diff_only,
+                            &v.collapsed,
+                        )),
+                        _ => Arc::new(vis),
+                    }
                 })
             })
         })
@@ -187,6 +200,9 @@ pub fn TimelinePage(
         full_window,
         markdown: RwSignal::new(String::new()),
         breadcrumbs: RwSignal::new(Vec::new()),
+        compare,
+        compare_loading: RwSignal::new(false),
+        compare_problem: RwSignal::new(None),
     };
     provide_context(ctx);
     if fell_back {
@@ -237,6 +253,43 @@ pub fn TimelinePage(
             }
             q
         });
+        // Compare mode follows `cmp=` in the URL: fetch the comparison when it changes (snapshots are
+        // frozen and never compared).
+        Effect::new(move |prev: Option<Option<String>>| {
+            let want = vs.with(|v| v.cmp.as_ref().map(|c| c.to_param()));
+            if is_snapshot || prev.as_ref() == Some(&want) {
+                return want;
+            }
+            match want.clone() {
+                None => {
+                    ctx.compare.set(None);
+                    ctx.compare_problem.set(None);
+                    ctx.compare_loading.set(false);
+                }
+                Some(param) => {
+                    ctx.compare_loading.set(true);
+                    ctx.compare_problem.set(None);
+                    leptos::task::spawn_local(async move {
+                        let result = crate::api::get_compare(trace, param.clone()).await;
+                        // Only the answer for what the URL asks now counts.
+                        if vs.with_untracked(|v| v.cmp.as_ref().map(|c| c.to_param()))
+                            != Some(param)
+                        {
+                            return;
+                        }
+                        ctx.compare_loading.set(false);
+                        match result {
+                            Ok(c) => ctx.compare.set(Some(Arc::new(c))),
+                            Err(e) => {
+                                ctx.compare.set(None);
+                                ctx.compare_problem.set(Some(e.to_string()));
+                            }
+                        }
+                    });
+                }
+            }
+            want
+        });
         crate::ui::components::keys::install(ctx);
         let shown_spans = view_sv.with_value(|v| u64::from(v.span_count));
         Effect::new(move |prev: Option<()>| {
@@ -277,6 +330,7 @@ pub fn TimelinePage(
                 </div>
             })}
             <TimelineHeader/>
+            {(!is_snapshot).then(|| view! { <ComparePanel/> })}
             <Minimap/>
             <div class="flex min-h-0 flex-col gap-3 xl:flex-row">
                 <div class="min-w-0 flex-1">
