@@ -305,8 +305,18 @@ const attr = (attrs, key) => {
   return a ? anyValue(a.value) : undefined;
 };
 
-/** Root span, start, end (ns, BigInt) of a trace. */
+/** Root span, start, end (ns, BigInt) of a trace, cached (trace-level TraceQL fields ask per span). */
+const shapeCache = new Map();
 function traceShape(traceId) {
+  let shape = shapeCache.get(traceId);
+  if (!shape) {
+    shape = computeShape(traceId);
+    shapeCache.set(traceId, shape);
+  }
+  return shape;
+}
+
+function computeShape(traceId) {
   const spans = flatSpans(traceId);
   const root = spans.find((x) => !x.s.parentSpanId) ?? null;
   let start = null;

@@ -830,6 +830,54 @@ impl SentryClient {
 
     /// The errors dataset for one search query, every page up to [`MAX_TRACE_PAGES`] (`true` when
     /// more pages were left out): `GET /organizations/{org}/events/?dataset=errors&query=…`.
+    /// Which of these traces have Sentry errors (compare mode keeps them out of the healthy
+    /// baselines): Discover over `dataset=errors` with `trace:[…]`, then `tags[otel.trace_id]:[…]`
+    /// for apps that link by hand, 25 ids a query, one page each (a trace with any error is enough).
+    pub async fn traces_with_errors(
+        &self,
+        ids: &[TraceId],
+    ) -> Result<std::collections::HashSet<TraceId>, SentryError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Page {
+            data: Vec<std::collections::HashMap<String, serde_json::Value>>,
+        }
+        let mut found = std::collections::HashSet::new();
+        let hex: Vec<String> = ids.iter().map(|t| t.to_hex()).collect();
+        let otel_field = query::tag_key(OTEL_TRACE_ID_TAG).unwrap_or_default();
+        let mut searches: Vec<(String, String)> = query::traces_in_batches(ids.iter().copied())
+            .into_iter()
+            .map(|q| (q, "trace".to_owned()))
+            .collect();
+        let (tagged, _) = query::tag_in_batches(OTEL_TRACE_ID_TAG, hex.iter().map(String::as_str));
+        searches.extend(tagged.into_iter().map(|q| (q, otel_field.clone())));
+        for (search, field) in searches {
+            let query = vec![
+                ("dataset", "errors".to_owned()),
+                ("field", "id".to_owned()),
+                ("field", field.clone()),
+                ("query", search),
+                ("statsPeriod", self.trace_stats_period.clone()),
+                ("per_page", "100".to_owned()),
+            ];
+            let url = self
+                .transport
+                .url(&["organizations", &self.org, "events"], &query)?;
+            let raw = self.transport.get(url.clone(), CacheClass::Short).await?;
+            let page: Page = decode(url.path(), &raw.body)?;
+            for row in page.data {
+                if let Some(t) = row
+                    .get(&field)
+                    .and_then(|v| v.as_str())
+                    .and_then(|v| crate::domain::trace_id_lenient(v).ok())
+                {
+                    found.insert(t);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     pub(crate) async fn refs_for_query(
         &self,
         search: &str,

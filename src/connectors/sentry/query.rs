@@ -95,6 +95,12 @@ pub fn ids_in_batches(ids: impl IntoIterator<Item = EventId>) -> Vec<String> {
     list_batches("id:", ids.into_iter().map(|i| i.to_string()).collect())
 }
 
+/// Queries asking for events of any of these traces: `trace:[t1, t2, …]`, batched like
+/// [`tag_in_batches`].
+pub fn traces_in_batches(ids: impl IntoIterator<Item = TraceId>) -> Vec<String> {
+    list_batches("trace:", ids.into_iter().map(|i| i.to_string()).collect())
+}
+
 fn list_batches(prefix: &str, written: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur: Vec<String> = Vec::new();

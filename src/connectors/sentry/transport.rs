@@ -359,14 +359,23 @@ impl Transport {
             self.respect_window(&path).await?;
             self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::debug!(path, "GET Sentry");
-            let resp = self
+            let sent = self
                 .http
                 .get(url.clone())
                 .bearer_auth(token)
                 .header(header::ACCEPT, "application/json")
                 .send()
-                .await
-                .map_err(|e| self.transport_error(&path, e))?;
+                .await;
+            let resp = match sent {
+                Ok(r) => r,
+                // A pooled connection the server closed while idle ("connection closed before
+                // message completed"): a GET is safe to send once more, on a new connection.
+                Err(e) if attempt == 1 && !e.is_timeout() && !e.is_connect() => {
+                    tracing::debug!(path, error = %e, "Sentry request failed on a reused connection; retrying once");
+                    continue;
+                }
+                Err(e) => return Err(self.transport_error(&path, e)),
+            };
             self.note_window(&path, resp.headers());
             let status = resp.status();
             if status == StatusCode::TOO_MANY_REQUESTS {

@@ -357,7 +357,7 @@ impl FilesSource {
         let index = self.index();
         let mut found = BaselineFound {
             asked: format!(
-                "the index of {}: root `{}` `{}`, {} to {}, no error span",
+                "the index of {}: root `{}` `{}`, {} to {}, no error span or event",
                 self.shared.dir.display(),
                 q.service,
                 q.name,
@@ -374,7 +374,7 @@ impl FilesSource {
             ) {
                 continue;
             }
-            if t.error_span_count > 0 {
+            if t.error_span_count > 0 || index.events_by_trace.contains_key(id) {
                 found.with_errors += 1;
             } else {
                 found.traces.push((*id, t.start_ns));

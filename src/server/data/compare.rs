@@ -5,8 +5,9 @@
 //! candidates of the same root service and root span name in ±[`WINDOW_NS`] of the failing trace
 //! (Tempo: two TraceQL searches; Jaeger: one FindTraces; files and the local store: their index),
 //! the nearest in time are fetched [`FETCH_AT_ONCE`] at a time through the backends' trace cache, and
-//! fetching stops once [`BASELINES`] healthy ones are in. The diff runs on the blocking pool; the
-//! result is kept a minute per (trace, comparison).
+//! fetching stops once [`BASELINES`] healthy ones are in. A candidate with an error span, or with a
+//! Sentry error (one batched Discover query per 25 candidates), is not healthy. The diff runs on the
+//! blocking pool; the result is kept a minute per (trace, comparison).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,8 +204,17 @@ impl DataStore {
                     })
                     .map(|t| (t.start_ns.abs_diff(center_ns), t))
                     .collect();
-                let with_errors = found.iter().filter(|(_, t)| has_error(t)).count();
-                found.retain(|(_, t)| !has_error(t));
+                // Traces holding a Sentry error are not healthy either.
+                let has_events = |t: &Trace| {
+                    d.by_trace.get(&t.trace_id).is_some_and(|l| {
+                        !l.timeline.pins.is_empty() || !l.timeline.unplaced.is_empty()
+                    })
+                };
+                let with_errors = found
+                    .iter()
+                    .filter(|(_, t)| has_error(t) || has_events(t))
+                    .count();
+                found.retain(|(_, t)| !has_error(t) && !has_events(t));
                 found.sort_by_key(|(d, t)| (*d, t.trace_id));
                 found.truncate(BASELINES);
                 let fetched = found
@@ -212,26 +222,48 @@ impl DataStore {
                     .map(|(_, t)| (t.trace_id, d.source.clone(), Ok(t.clone())))
                     .collect();
                 let asked = format!(
-                    "{}: root `{}` `{}` within an hour of this trace, no error span",
+                    "{}: root `{}` `{}` within an hour of this trace, no error span or event",
                     d.source, q.service, q.name
                 );
                 (fetched, vec![asked], Vec::new(), with_errors)
             }
             Inner::Live(l) => {
                 let search = l.backends.search_baselines(q, center_ns).await;
-                let problems: Vec<String> =
+                let mut problems: Vec<String> =
                     search.failures.iter().map(ToString::to_string).collect();
-                let candidates: Vec<(TraceId, Option<String>)> = search
+                let mut asked = search.asked;
+                let mut with_errors = search.with_errors;
+                let mut candidates: Vec<(TraceId, Option<String>)> = search
                     .traces
                     .into_iter()
                     .filter(|(t, _)| *t != id)
                     .map(|(t, b)| (t, Some(b)))
+                    .take(2 * BASELINES)
                     .collect();
+                // A trace with a Sentry error is not healthy either, whatever its spans say.
+                if let (Some(sentry), false) = (&l.sentry, candidates.is_empty()) {
+                    let ids: Vec<TraceId> = candidates.iter().map(|(t, _)| *t).collect();
+                    match sentry.traces_with_errors(&ids).await {
+                        Ok(bad) => {
+                            let before = candidates.len();
+                            candidates.retain(|(t, _)| !bad.contains(t));
+                            with_errors += before - candidates.len();
+                            asked.push(format!(
+                                "Sentry: errors of the {} candidate trace(s) (`trace:[…]`, `tags[otel.trace_id]:[…]`), {} left out",
+                                before,
+                                before - candidates.len()
+                            ));
+                        }
+                        Err(e) => problems.push(format!(
+                            "Sentry could not say which candidates had errors, so some baselines may have failed too: {e}"
+                        )),
+                    }
+                }
                 let hint = TimeHint {
                     around_ns: center_ns,
                 };
                 let fetched = self.fetch_all(candidates, Some(hint)).await;
-                (fetched, search.asked, problems, search.with_errors)
+                (fetched, asked, problems, with_errors)
             }
         }
     }
