@@ -546,11 +546,66 @@ fn bench_snapshot(c: &mut Criterion) {
     g.finish();
 }
 
+/// Compare mode: a 10k-span failing trace against 20 baselines of 10k spans each (durations varied
+/// per baseline). The failing trace lacks one order's "validate cart" (a ghost row), makes one
+/// inventory call twice (repeated) and carries 200 errors. Prints what it found.
+fn bench_compare(c: &mut Criterion) {
+    use tracepin::correlate::compare::{compare, compare_with, Baseline, CompareOptions};
+    let opts = CompareOptions::default();
+    let baselines: Vec<_> = (0..20u64)
+        .filter_map(|k| {
+            let (mut spans, _) = generate(10_000, 0);
+            for (i, s) in spans.iter_mut().enumerate() {
+                let d = s.end_ns - s.start_ns;
+                s.end_ns = s.start_ns + d + d * ((i as u64 + k * 7) % 11) / 100;
+            }
+            assemble(spans).into_iter().next()
+        })
+        .collect();
+    let refs: Vec<_> = baselines.iter().collect();
+    let (mut spans, events) = generate(10_000, 200);
+    if let Some(pos) = spans.iter().position(|s| s.name == "validate cart") {
+        spans.remove(pos);
+    }
+    if let Some(extra) = spans.iter().find(|s| s.name == "GET").cloned() {
+        let mut again = extra;
+        again.span_id = SpanId([0xfe; 8]);
+        spans.push(again);
+    }
+    let corr = correlate(spans, events, &Options::default());
+    let Some(failing) = corr.timelines.into_iter().next() else {
+        return;
+    };
+    let result = compare(&failing, &refs, &opts);
+    eprintln!(
+        "compare 10k spans with 20 × 10k: {} ghost row(s), {} marked row(s), {} finding(s); first divergence: {}",
+        result.ghosts.len(),
+        result.rows.iter().filter(|r| r.marks != 0).count(),
+        result.findings.len(),
+        result
+            .first_divergence
+            .as_ref()
+            .map(|d| d.text.as_str())
+            .unwrap_or("none")
+    );
+    let mut g = c.benchmark_group("compare_10k_x20");
+    g.sample_size(10);
+    g.bench_function("aggregate_and_diff", |b| {
+        b.iter(|| black_box(compare(&failing, &refs, &opts)))
+    });
+    let base = Baseline::of(&refs);
+    g.bench_function("diff_only", |b| {
+        b.iter(|| black_box(compare_with(&failing, &base, &opts)))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_phases,
     bench_correlate,
     bench_parse,
-    bench_snapshot
+    bench_snapshot,
+    bench_compare
 );
 criterion_main!(benches);

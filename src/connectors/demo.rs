@@ -79,6 +79,8 @@ pub struct DemoData {
     pub events: Vec<ErrorEvent>,
     /// Files that failed to decode (should be none; reported rather than hidden).
     pub problems: Vec<String>,
+    /// The healthy runs' traces: baselines for comparison, left out of the overview.
+    pub baselines: Vec<crate::domain::TraceId>,
 }
 
 /// Decodes the embedded files.
@@ -86,7 +88,16 @@ pub fn load() -> DemoData {
     let mut data = DemoData::default();
     for (name, bytes) in FILES {
         match decode(bytes) {
-            Ok(Decoded::Trace(t)) => data.spans.extend(t.spans),
+            Ok(Decoded::Trace(t)) => {
+                if name.starts_with("healthy/") {
+                    for s in &t.spans {
+                        if !data.baselines.contains(&s.trace_id) {
+                            data.baselines.push(s.trace_id);
+                        }
+                    }
+                }
+                data.spans.extend(t.spans)
+            }
             Ok(Decoded::Events { events, .. }) => data.events.extend(events),
             Err(e) => data.problems.push(format!("{name}: {e}")),
         }
@@ -105,5 +116,6 @@ mod tests {
         // e: 28 + 15 spans; a1: four traces; 2 × 12 healthy runs of 17 or 18 spans.
         assert!(d.spans.len() > 43 + 400, "{}", d.spans.len());
         assert_eq!(d.events.len(), 8);
+        assert_eq!(d.baselines.len(), 24, "twelve healthy runs of a1 and of e");
     }
 }

@@ -121,11 +121,19 @@ pub(super) async fn live_overview(l: &Live, source: String) -> Overview {
     }
 }
 
-pub(super) fn overview_of(c: &Correlation, source: String, notices: Vec<String>) -> Overview {
+pub(super) fn overview_of(
+    c: &Correlation,
+    source: String,
+    notices: Vec<String>,
+    hidden: &std::collections::HashSet<crate::domain::TraceId>,
+) -> Overview {
     let mut errors: Vec<ErrorSummary> = Vec::new();
     let mut traces = Vec::new();
     for tl in &c.timelines {
         let t = &tl.trace;
+        if hidden.contains(&t.trace_id) {
+            continue;
+        }
         let Some((root, _)) = t
             .spans
             .iter()

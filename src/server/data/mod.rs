@@ -69,6 +69,8 @@ struct Demo {
     correlation: Arc<Correlation>,
     notices: Vec<String>,
     by_trace: HashMap<TraceId, Arc<Loaded>>,
+    /// Healthy runs kept for comparison only: not listed in the overview.
+    baselines: std::collections::HashSet<TraceId>,
 }
 
 struct Live {
@@ -112,11 +114,15 @@ impl DataStore {
         let opts = correlate_options(config);
         if config.uses_demo() {
             let d = demo::load();
-            return Self::from_correlation(
+            let mut store = Self::from_correlation(
                 "built-in demo incident (real Sentry and OpenTelemetry SDK payloads)".into(),
                 correlate::correlate(d.spans, d.events, &opts),
                 d.problems,
             );
+            if let Inner::Demo(demo) = &mut store.inner {
+                demo.baselines = d.baselines.into_iter().collect();
+            }
+            return store;
         }
         let (sentry, sentry_problem) = match config.sentry.client() {
             Some(Ok(c)) => (Some(Arc::new(c)), None),
@@ -199,6 +205,7 @@ impl DataStore {
                 correlation: Arc::new(correlation),
                 notices,
                 by_trace,
+                baselines: std::collections::HashSet::new(),
             }),
         }
     }
@@ -464,9 +471,12 @@ impl DataStore {
     /// The home page's lists.
     pub async fn overview(&self) -> Overview {
         match &self.inner {
-            Inner::Demo(s) => {
-                home::overview_of(&s.correlation, s.source.clone(), s.notices.clone())
-            }
+            Inner::Demo(s) => home::overview_of(
+                &s.correlation,
+                s.source.clone(),
+                s.notices.clone(),
+                &s.baselines,
+            ),
             Inner::Live(l) => home::live_overview(l, self.source()).await,
         }
     }
