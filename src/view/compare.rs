@@ -37,6 +37,8 @@ pub struct RowMark {
     pub row: u32,
     /// `correlate::compare` marks (`SLOWER | NEW | REPEATED | ERRORED`).
     pub marks: u8,
+    /// The marks as words, most telling first (`errored`, `new`, `repeated`, `slower`).
+    pub words: Vec<String>,
     /// Short badges (`failed`, `new`, `call 3 of 3 (usually once)`, `2.8× p90`).
     pub badges: Vec<String>,
     /// Baseline figures for the tooltip.
@@ -147,6 +149,10 @@ pub fn compare_view(
             RowMark {
                 row: row_u32(r),
                 marks: d.marks,
+                words: report::mark_words(d.marks)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 badges: report::badges(d, dur),
                 detail,
             }
@@ -361,6 +367,7 @@ mod tests {
         RowMark {
             row,
             marks: 1,
+            words: vec!["slower".into()],
             badges: vec![],
             detail: String::new(),
         }

@@ -398,16 +398,13 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 {is_error.then(|| view! { <span class="shrink-0 text-rose-600" title="span status: error">"●"</span> })}
                 {(flags & ROW_EXCEPTION != 0).then(|| view! { <span class="shrink-0 text-[10px] text-rose-500" title="recorded an exception event">"exc"</span> })}
                 {move || ctx.compare.with(|c| c.as_ref().and_then(|c| c.mark_of(row)).map(|m| {
-                    let tone = if m.marks & crate::correlate::compare::ERRORED != 0 {
-                        "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100"
-                    } else if m.marks & crate::correlate::compare::REPEATED != 0 {
-                        "bg-orange-100 text-orange-800 dark:bg-orange-900 dark:text-orange-100"
-                    } else if m.marks & crate::correlate::compare::NEW != 0 {
-                        "bg-violet-100 text-violet-800 dark:bg-violet-900 dark:text-violet-100"
-                    } else {
-                        "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
+                    let tone = match m.words.first().map(String::as_str) {
+                        Some("errored") => "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100",
+                        Some("new") => "bg-violet-100 text-violet-800 dark:bg-violet-900 dark:text-violet-100",
+                        Some("repeated") => "bg-orange-100 text-orange-800 dark:bg-orange-900 dark:text-orange-100",
+                        _ => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
                     };
-                    let words = crate::correlate::compare::report::mark_words(m.marks).join(" ");
+                    let words = m.words.join(" ");
                     view! {
                         <span class=format!("shrink-0 truncate rounded px-1 text-[10px] font-semibold {tone}")
                             title=m.detail.clone() data-testid="diff-badge" data-marks=words>
