@@ -190,9 +190,14 @@ pub fn compare_view(
             ghost: f.ghost.map(row_u32),
         })
         .collect();
+    // The page labels it; the sentence need not say it again.
     let divergence = c.first_divergence.as_ref().map(|d| FindingView {
         kind: "divergence".to_owned(),
-        text: d.text.clone(),
+        text: d
+            .text
+            .strip_prefix("First divergence: ")
+            .unwrap_or(&d.text)
+            .to_owned(),
         rows: d.row.map(row_u32).into_iter().collect(),
         ghost: d.ghost.map(row_u32),
     });
