@@ -240,7 +240,6 @@ impl JaegerClient {
     ) -> Result<Vec<TraceSummaryRow>, FetchError> {
         let services = self.services().await?;
         let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
-        let path = "/api/v3/traces";
         let mut by_trace: HashMap<TraceId, Vec<Span>> = HashMap::new();
         for service in services.into_iter().take(MAX_SEARCH_SERVICES) {
             let query = [
@@ -252,18 +251,7 @@ impl JaegerClient {
                 ("query.startTimeMax", rfc3339(now.saturating_add(1))),
                 ("query.searchDepth", limit.max(1).to_string()),
             ];
-            let resp = self
-                .http
-                .get(path, &query, "application/json")
-                .await
-                .map_err(|e| FetchError::from_http(&self.name, e))?;
-            match resp.status.as_u16() {
-                200 => {}
-                404 => continue,
-                _ => return Err(FetchError::from_status(&self.name, path, &resp)),
-            }
-            let decoded = self.decode_answer(resp, Format::JaegerV3, path).await?;
-            for s in decoded.spans {
+            for s in self.find_traces(&query).await? {
                 by_trace.entry(s.trace_id).or_default().push(s);
             }
         }
@@ -276,11 +264,30 @@ impl JaegerClient {
         Ok(rows)
     }
 
+    /// api_v3 `FindTraces` (`GET /api/v3/traces`): the spans of the traces found; none on a 404
+    /// (Jaeger's "No traces found").
+    async fn find_traces(&self, query: &[(&str, String)]) -> Result<Vec<Span>, FetchError> {
+        let path = "/api/v3/traces";
+        let resp = self
+            .http
+            .get(path, query, "application/json")
+            .await
+            .map_err(|e| FetchError::from_http(&self.name, e))?;
+        match resp.status.as_u16() {
+            200 => {}
+            404 => return Ok(Vec::new()),
+            _ => return Err(FetchError::from_status(&self.name, path, &resp)),
+        }
+        Ok(self
+            .decode_answer(resp, Format::JaegerV3, path)
+            .await?
+            .spans)
+    }
+
     /// Healthy traces of one root (compare mode): api_v3 `FindTraces` for the root's service and
     /// operation over the window (`searchDepth` = `limit`); the answer holds whole traces, so the root
     /// and the absence of error spans are checked here.
     pub async fn search_baselines(&self, q: &BaselineQuery) -> Result<BaselineFound, FetchError> {
-        let path = "/api/v3/traces";
         let (start, end) = q.window_secs();
         let query = [
             ("query.serviceName", q.service.clone()),
@@ -300,19 +307,8 @@ impl JaegerClient {
             ),
             ..BaselineFound::default()
         };
-        let resp = self
-            .http
-            .get(path, &query, "application/json")
-            .await
-            .map_err(|e| FetchError::from_http(&self.name, e))?;
-        match resp.status.as_u16() {
-            200 => {}
-            404 => return Ok(found),
-            _ => return Err(FetchError::from_status(&self.name, path, &resp)),
-        }
-        let decoded = self.decode_answer(resp, Format::JaegerV3, path).await?;
         let mut by_trace: HashMap<TraceId, Vec<Span>> = HashMap::new();
-        for s in decoded.spans {
+        for s in self.find_traces(&query).await? {
             by_trace.entry(s.trace_id).or_default().push(s);
         }
         for (id, spans) in by_trace {
