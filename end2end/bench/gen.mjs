@@ -10,12 +10,21 @@ fs.mkdirSync(out, { recursive: true });
 let seed = 42;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
 const hex = (bytes) => Array.from({ length: bytes }, () => Math.floor(rand() * 256).toString(16).padStart(2, "0")).join("");
+// Span ids must be unique: the LCG's 8-byte draws repeat (100k draws gave 1,522 distinct ids), so
+// each id is a counter through an odd 64-bit multiplier (a bijection). The draw is still made so that
+// the rest of the random sequence, and so the tree, stays as before.
+let idCounter = 0n;
+const spanId = () => {
+  hex(8);
+  idCounter += 1n;
+  return ((idCounter * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn).toString(16).padStart(16, "0");
+};
 const services = ["frontend", "checkout-api", "payments", "inventory", "order-worker", "search", "email"];
 const traceId = hex(16);
 const base = 1763700000000000000n;
 const spans = [];
 // A wide, moderately deep tree: each span gets children until n spans exist.
-const queue = [{ id: hex(8), parent: null, start: 0, dur: 60_000_000_000, depth: 0, svc: 0 }];
+const queue = [{ id: spanId(), parent: null, start: 0, dur: 60_000_000_000, depth: 0, svc: 0 }];
 while (spans.length < n && queue.length) {
   const s = queue.shift();
   spans.push(s);
@@ -23,7 +32,7 @@ while (spans.length < n && queue.length) {
   let t = s.start + Math.floor(s.dur * 0.02);
   for (let k = 0; k < kids && spans.length + queue.length < n; k++) {
     const dur = Math.max(1000, Math.floor((s.dur / (kids + 1)) * (0.3 + rand() * 0.6)));
-    queue.push({ id: hex(8), parent: s.id, start: t, dur, depth: s.depth + 1, svc: rand() < 0.3 ? Math.floor(rand() * services.length) : s.svc });
+    queue.push({ id: spanId(), parent: s.id, start: t, dur, depth: s.depth + 1, svc: rand() < 0.3 ? Math.floor(rand() * services.length) : s.svc });
     t += Math.floor(dur * 1.05);
   }
 }
