@@ -89,11 +89,15 @@ fuzz-smoke: fuzz-tools ## every fuzz target for FUZZ_SMOKE_SECONDS (5) each, uno
 e2e:
 	cd end2end && npx playwright test
 
-bench: setup-test build ## criterion benches and the browser bench (figures printed, nothing asserted)
-	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
-	cargo bench --features ssr --bench ingest
+# The browser bench runs first: `cargo bench` rebuilds target/release/tracepin without the settings
+# cargo-leptos gives it (the wasm file name), and a page served by that binary never hydrates.
+bench: setup-test build ## the browser bench and criterion benches (figures printed, nothing asserted)
 	node end2end/bench/run.mjs 1000 10000 100000
 	BENCH_SOURCE=store node end2end/bench/run.mjs 100000
+	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
+	cargo bench --features ssr --bench ingest
+	@echo "rebuilding the server as cargo-leptos builds it (cargo bench replaced it)"
+	cargo leptos build --release
 
 fmt:
 	cargo fmt --all
