@@ -828,8 +828,6 @@ impl SentryClient {
         Ok(refs)
     }
 
-    /// The errors dataset for one search query, every page up to [`MAX_TRACE_PAGES`] (`true` when
-    /// more pages were left out): `GET /organizations/{org}/events/?dataset=errors&query=…`.
     /// Which of these traces have Sentry errors (compare mode keeps them out of the healthy
     /// baselines): Discover over `dataset=errors` with `trace:[…]`, then `tags[otel.trace_id]:[…]`
     /// for apps that link by hand, 25 ids a query, one page each (a trace with any error is enough).
@@ -878,6 +876,8 @@ impl SentryClient {
         Ok(found)
     }
 
+    /// The errors dataset for one search query, every page up to [`MAX_TRACE_PAGES`] (`true` when
+    /// more pages were left out): `GET /organizations/{org}/events/?dataset=errors&query=…`.
     pub(crate) async fn refs_for_query(
         &self,
         search: &str,
