@@ -107,7 +107,13 @@ async fn post(app: &Router, uri: &str, headers: &[(&str, &str)], body: Vec<u8>) 
     }
 }
 
+/// One page render at a time across the tests of this binary: Leptos's task spawner is
+/// process-wide, and two renders from two test runtimes at once can stall one of them (as in
+/// `tests/common`).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn get(app: &Router, uri: &str) -> Answer {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let res = app
         .clone()
         .oneshot(
