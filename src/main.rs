@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 
 use tracepin::server::{self, config::Overrides};
 
+/// mimalloc returns freed pages to the system, so the server's memory comes back after a large trace
+/// leaves the caches (glibc malloc kept most of it in per-thread arenas).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One timeline for Sentry errors and OpenTelemetry traces.
 #[derive(Parser, Debug)]
 #[command(name = "tracepin", version, about)]

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use crate::domain::{EventId, TraceId};
 use crate::view::state::ViewState;
 use crate::view::types::{
-    EventDetail, IssueFilters, IssueTrace, IssuesPage, LiveState, LookupPage, Overview, Rows,
+    EventDetail, IssueFilters, IssueTrace, IssuesPage, LiveState, LookupPage, Overview, RowsChunk,
     SpanDetail, TimelineView,
 };
 
@@ -96,15 +96,27 @@ pub async fn get_timeline(
     let live = snap.is_none();
     let (st, l) = on_server::loaded(trace_id, snap).await?;
     let lv = l.clone();
+    let large_from = st.config.server.large_trace_spans();
     let mut v = on_server::blocking(move || {
-        crate::view::timeline::view(
+        let rows = lv.rows();
+        let mut v = crate::view::timeline::view_with_rows(
             &lv.timeline,
+            &rows,
             &lv.events,
             &view,
             &lv.sources,
             &lv.notices,
             false,
-        )
+        );
+        if let Some(n) = crate::view::timeline::large_trace_notice(
+            lv.timeline.trace.spans.len(),
+            lv.approx_bytes(),
+            lv.timeline.pins.len(),
+            large_from,
+        ) {
+            v.notices.insert(0, n);
+        }
+        v
     })
     .await?;
     if live {
@@ -113,11 +125,24 @@ pub async fn get_timeline(
     Ok(v)
 }
 
-/// Every row of a trace, compact, for the virtualized waterfall.
+/// Rows of a trace, compact, for the virtualized waterfall: the chunk starting at row `from`
+/// ([`ROWS_CHUNK`](crate::view::types::ROWS_CHUNK) rows), so a large trace streams in pieces.
 #[server(endpoint = "timeline_rows")]
-pub async fn get_timeline_rows(trace_id: TraceId, snap: Option<String>) -> Result<Rows, AppError> {
+pub async fn get_timeline_rows(
+    trace_id: TraceId,
+    snap: Option<String>,
+    from: u32,
+) -> Result<RowsChunk, AppError> {
     let (_, l) = on_server::loaded(trace_id, snap).await?;
-    on_server::blocking(move || crate::view::timeline::rows_of(&l.timeline)).await
+    on_server::blocking(move || {
+        let rows = l.rows();
+        let from = from as usize;
+        rows.chunk(
+            from,
+            from.saturating_add(crate::view::types::ROWS_CHUNK as usize),
+        )
+    })
+    .await
 }
 
 /// The trace compared with healthy traces (`cmp`: `auto`, or trace ids separated by commas): marks,

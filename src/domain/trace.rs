@@ -215,7 +215,49 @@ mod shared_str {
     }
 }
 
+impl AttrValue {
+    /// Heap bytes this value owns (an estimate: lengths, not allocator rounding).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            AttrValue::Str(s) => s.len(),
+            AttrValue::Array(items) => items
+                .iter()
+                .map(|v| std::mem::size_of::<AttrValue>() + v.heap_bytes())
+                .sum(),
+            AttrValue::Bool(_) | AttrValue::Int(_) | AttrValue::Float(_) => 0,
+        }
+    }
+}
+
+fn attrs_bytes(attrs: &[KeyValue]) -> usize {
+    attrs
+        .iter()
+        .map(|kv| std::mem::size_of::<KeyValue>() + kv.key.len() + kv.value.heap_bytes())
+        .sum()
+}
+
 impl Span {
+    /// Memory this span holds, estimated: the struct and what it owns alone (resource attributes
+    /// and the scope are shared by many spans and not counted). What caches weigh entries by.
+    pub fn approx_bytes(&self) -> u64 {
+        let own = std::mem::size_of::<Span>()
+            + self.service.len()
+            + self.name.len()
+            + self.status.message.as_ref().map_or(0, String::len)
+            + attrs_bytes(&self.attributes)
+            + self
+                .events
+                .iter()
+                .map(|e| std::mem::size_of::<SpanEvent>() + e.name.len() + attrs_bytes(&e.attributes))
+                .sum::<usize>()
+            + self
+                .links
+                .iter()
+                .map(|l| std::mem::size_of::<SpanLink>() + attrs_bytes(&l.attributes))
+                .sum::<usize>();
+        own as u64
+    }
+
     /// Duration in nanoseconds (0 when end is before start).
     pub fn duration_ns(&self) -> u64 {
         self.end_ns.saturating_sub(self.start_ns)

@@ -68,6 +68,13 @@ pub struct ServerSection {
     pub request_timeout_secs: Option<u64>,
     /// Seconds a client has to send a request body (default 30).
     pub body_timeout_secs: Option<u64>,
+    /// Memory for loaded timelines, in MB (default 1024): the timeline cache is weighed by the
+    /// estimated bytes of its traces, and the least used leave first. A single trace larger than this
+    /// is still served, just not kept.
+    pub cache_mb: Option<u64>,
+    /// From how many spans a trace is called large on its page (default 200000): the page says how
+    /// many spans and how much memory, and that rows arrive in chunks. Nothing is cut.
+    pub large_trace_spans: Option<u64>,
 }
 
 impl ServerSection {
@@ -86,6 +93,16 @@ impl ServerSection {
     /// How long a request may take before it is answered 408.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.unwrap_or(60).max(1))
+    }
+
+    /// Bytes the timeline cache may hold.
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb.unwrap_or(1024).max(1).saturating_mul(1024 * 1024)
+    }
+
+    /// Spans from which a trace is called large.
+    pub fn large_trace_spans(&self) -> u64 {
+        self.large_trace_spans.unwrap_or(200_000).max(1)
     }
 
     /// How long a client has to send a request body.

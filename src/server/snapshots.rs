@@ -504,12 +504,12 @@ impl SnapshotService {
         let Some(s) = self.get(id).await? else {
             return Ok(None);
         };
-        let l = std::sync::Arc::new(super::Loaded {
-            timeline: s.timeline,
-            events: s.events.into(),
-            sources: s.sources,
-            notices: s.notices,
-        });
+        let l = std::sync::Arc::new(super::Loaded::new(
+            s.timeline,
+            s.events.into(),
+            s.sources,
+            s.notices,
+        ));
         self.loaded.insert(id.to_owned(), l.clone()).await;
         Ok(Some(l))
     }

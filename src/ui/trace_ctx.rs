@@ -64,6 +64,11 @@ pub struct TraceCtx {
     pub compare_loading: RwSignal<bool>,
     /// Compare mode: why the comparison failed.
     pub compare_problem: RwSignal<Option<String>>,
+    /// While rows stream in: `(arrived, total)`; `None` once every row is here (or before the first
+    /// chunk is asked for).
+    pub rows_arriving: RwSignal<Option<(u32, u32)>>,
+    /// Why the rows stopped arriving (the first screen stays).
+    pub rows_problem: RwSignal<Option<String>>,
 }
 
 impl TraceCtx {

@@ -343,7 +343,8 @@ mod tests {
         let n = 6;
         Rows {
             index: (0..n).collect(),
-            name: (0..n).map(|i| format!("s{i}")).collect(),
+            names: (0..n).map(|i| format!("s{i}")).collect(),
+            name: (0..n).collect(),
             service: vec![0; n as usize],
             depth: vec![0, 1, 2, 2, 1, 1],
             subtree_end: vec![6, 4, 3, 4, 5, 6],

@@ -142,7 +142,8 @@ mod tests {
         }
         Rows {
             index: (0..n as u32).collect(),
-            name: (0..n).map(|i| format!("s{i}")).collect(),
+            names: (0..n).map(|i| format!("s{i}")).collect(),
+            name: (0..n as u32).collect(),
             service: vec![0; n],
             depth: depths.to_vec(),
             subtree_end,

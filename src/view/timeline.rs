@@ -34,9 +34,11 @@ pub fn rows_of(tl: &Timeline) -> Rows {
     let t = &tl.trace;
     let services = services_of(tl);
     let n = t.spans.len();
+    let (names, name) = Rows::intern_names(t.spans.iter().map(|s| s.name.as_str()));
     let mut r = Rows {
         index: (0..n as u32).collect(),
-        name: Vec::with_capacity(n),
+        names,
+        name,
         service: Vec::with_capacity(n),
         depth: Vec::with_capacity(n),
         subtree_end: Vec::with_capacity(n),
@@ -46,7 +48,6 @@ pub fn rows_of(tl: &Timeline) -> Rows {
         span_id: Vec::with_capacity(n),
     };
     for (i, (s, node)) in t.spans.iter().zip(&t.nodes).enumerate() {
-        r.name.push(s.name.clone());
         let svc = services.iter().position(|x| *x == s.service).unwrap_or(0);
         r.service.push(u16::try_from(svc).unwrap_or(u16::MAX));
         r.depth.push(u16::try_from(node.depth).unwrap_or(u16::MAX));
@@ -79,13 +80,19 @@ fn subset(rows: &Rows, pick: &[u32]) -> Rows {
     sorted.sort_unstable();
     sorted.dedup();
     let mut out = Rows::default();
+    let mut local: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
     for &i in &sorted {
         let i = i as usize;
         if i >= rows.len() {
             continue;
         }
         out.index.push(rows.index[i]);
-        out.name.push(rows.name[i].clone());
+        let next = u32::try_from(out.names.len()).unwrap_or(u32::MAX);
+        let n = *local.entry(rows.name[i]).or_insert_with(|| {
+            out.names.push(rows.name_of(i).to_owned());
+            next
+        });
+        out.name.push(n);
         out.service.push(rows.service[i]);
         out.depth.push(rows.depth[i]);
         out.subtree_end.push(rows.subtree_end[i]);
@@ -113,6 +120,34 @@ pub fn filter_matches(tl: &Timeline, q: &str) -> Vec<u32> {
         .collect()
 }
 
+/// What the page says about a trace of `spans` spans (`from` or more): how large it is, that every
+/// row arrives, and how to reach its errors. `None` below `from`.
+pub fn large_trace_notice(spans: usize, bytes: u64, errors: usize, from: u64) -> Option<Notice> {
+    (spans as u64 >= from).then(|| Notice {
+        kind: "large".into(),
+        text: format!(
+            "Large trace: {} spans, about {} MB on the server. Nothing is left out: the first screen comes first, the other rows follow in chunks of {} (the waterfall says how many are still arriving), and `n` steps through its {} pinned error(s).",
+            thousands(spans as u64),
+            thousands(bytes.div_ceil(1_000_000)),
+            thousands(u64::from(crate::view::types::ROWS_CHUNK)),
+            thousands(errors as u64),
+        ),
+    })
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Rows holding pins, sorted.
 pub fn pin_rows(tl: &Timeline) -> Vec<u32> {
     let mut v: Vec<u32> = tl.pins.iter().map(|p| p.row as u32).collect();
@@ -130,8 +165,22 @@ pub fn view(
     upstream_notices: &[Notice],
     full: bool,
 ) -> TimelineView {
+    view_with_rows(tl, &rows_of(tl), events, vs, sources, upstream_notices, full)
+}
+
+/// [`view`] with every row already built ([`rows_of`] of the same timeline), as the server keeps
+/// them per loaded trace: a million-span trace's first screen then costs one pass over the rows, not
+/// building them.
+pub fn view_with_rows(
+    tl: &Timeline,
+    all: &Rows,
+    events: &[ErrorEvent],
+    vs: &ViewState,
+    sources: &[String],
+    upstream_notices: &[Notice],
+    full: bool,
+) -> TimelineView {
     let t = &tl.trace;
-    let all = rows_of(tl);
     let services = services_of(tl);
     let root = t
         .spans
@@ -275,10 +324,10 @@ pub fn view(
     }
 
     let (rows, window_visible, window_offset, visible_total) = if full {
-        (all, Vec::new(), 0, 0)
+        (all.clone(), Vec::new(), 0, 0)
     } else {
-        let vis = visible_rows(&all, vs, matches.as_deref(), &pin_rows(tl));
-        let sel = selected_row(&all, &pins, vs);
+        let vis = visible_rows(all, vs, matches.as_deref(), &pin_rows(tl));
+        let sel = selected_row(all, &pins, vs);
         let pos = sel
             .and_then(|r| vis.iter().position(|v| *v == r))
             .unwrap_or(0);
@@ -289,7 +338,7 @@ pub fn view(
         let mut pick = window.clone();
         pick.extend(pin_rows(tl));
         (
-            subset(&all, &pick),
+            subset(all, &pick),
             window,
             u32::try_from(from).unwrap_or(0),
             u32::try_from(vis.len()).unwrap_or(u32::MAX),

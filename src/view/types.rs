@@ -118,12 +118,16 @@ pub const ROW_EXCEPTION: u8 = 8;
 ///
 /// `index[i]` is the absolute row number (pre-order) of entry `i`; a full set has `index[i] == i`, a
 /// window sent with the first paint holds only some rows. Times are nanoseconds from the trace start.
+/// Span names are interned: `name[i]` indexes `names`, each distinct name once (a million-span trace
+/// repeats a few thousand names).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rows {
     /// Absolute row numbers, ascending.
     pub index: Vec<u32>,
-    /// Span names.
-    pub name: Vec<String>,
+    /// Distinct span names, in order of first appearance.
+    pub names: Vec<String>,
+    /// Span name of each entry: an index into `names`.
+    pub name: Vec<u32>,
     /// Service index into `TimelineView::services`.
     pub service: Vec<u16>,
     /// Depth in the tree.
@@ -146,6 +150,80 @@ impl Rows {
         self.index.len()
     }
 
+    /// Span name of entry `i` (empty when out of range).
+    pub fn name_of(&self, i: usize) -> &str {
+        self.name
+            .get(i)
+            .and_then(|n| self.names.get(*n as usize))
+            .map_or("", String::as_str)
+    }
+
+    /// Builds rows from names given per entry (tests and small sets).
+    pub fn intern_names<'a>(names: impl IntoIterator<Item = &'a str>) -> (Vec<String>, Vec<u32>) {
+        let mut table: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
+        let mut idx = Vec::new();
+        for n in names {
+            let next = u32::try_from(table.len()).unwrap_or(u32::MAX);
+            let i = *seen.entry(n).or_insert_with(|| {
+                table.push(n.to_owned());
+                next
+            });
+            idx.push(i);
+        }
+        (table, idx)
+    }
+
+    /// Entries `from..to` (clamped) as a chunk for streaming to the page. Names are those of the
+    /// whole set; the chunk carries the ones first used in it, `names_from` saying where they go.
+    pub fn chunk(&self, from: usize, to: usize) -> RowsChunk {
+        let to = to.min(self.len());
+        let from = from.min(to);
+        // Names are numbered by first appearance, so the names the earlier entries used are exactly
+        // `0..=max(name[..from])`, and this chunk's new ones follow them.
+        let known = self.name[..from].iter().max().map_or(0, |m| *m as usize + 1);
+        let upto = self.name[..to].iter().max().map_or(0, |m| *m as usize + 1).max(known);
+        RowsChunk {
+            total: u32::try_from(self.len()).unwrap_or(u32::MAX),
+            names_from: u32::try_from(known).unwrap_or(u32::MAX),
+            rows: Rows {
+                index: self.index[from..to].to_vec(),
+                names: self.names[known..upto].to_vec(),
+                name: self.name[from..to].to_vec(),
+                service: self.service[from..to].to_vec(),
+                depth: self.depth[from..to].to_vec(),
+                subtree_end: self.subtree_end[from..to].to_vec(),
+                start: self.start[from..to].to_vec(),
+                dur: self.dur[from..to].to_vec(),
+                flags: self.flags[from..to].to_vec(),
+                span_id: self.span_id[from..to].to_vec(),
+            },
+        }
+    }
+
+    /// Appends a chunk that follows the entries held (built from [`Rows::chunk`] in order). False,
+    /// with nothing changed, when it does not follow.
+    pub fn append_chunk(&mut self, c: RowsChunk) -> bool {
+        let next = self.index.last().map_or(0, |l| l + 1);
+        if c.rows.index.first().is_some_and(|f| *f != next)
+            || c.names_from as usize != self.names.len()
+        {
+            return false;
+        }
+        let mut r = c.rows;
+        self.names.append(&mut r.names);
+        self.index.append(&mut r.index);
+        self.name.append(&mut r.name);
+        self.service.append(&mut r.service);
+        self.depth.append(&mut r.depth);
+        self.subtree_end.append(&mut r.subtree_end);
+        self.start.append(&mut r.start);
+        self.dur.append(&mut r.dur);
+        self.flags.append(&mut r.flags);
+        self.span_id.append(&mut r.span_id);
+        true
+    }
+
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
@@ -166,6 +244,20 @@ impl Rows {
         self.index.binary_search(&row).ok()
     }
 }
+
+/// A run of rows streamed to the page: rows `rows.index`, of `total`, with the names they introduce.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RowsChunk {
+    /// Rows in the whole trace.
+    pub total: u32,
+    /// Where `rows.names` go in the whole set's name table (the names of earlier chunks come first).
+    pub names_from: u32,
+    /// The rows; `name` indexes the whole set's table.
+    pub rows: Rows,
+}
+
+/// Rows sent per chunk: a million-span trace arrives in ten requests of about 4 MB of JSON each.
+pub const ROWS_CHUNK: u32 = 100_000;
 
 /// An error pinned on a row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

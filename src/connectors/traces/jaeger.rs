@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::tempo::decode_body;
 use super::{
     only_trace, BackendKind, BaselineFound, BaselineQuery, FetchError, FetchedTrace, Limits,
-    TimeHint, TraceCache, TraceSummaryRow,
+    Caching, TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{DecodedTrace, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
@@ -117,7 +117,24 @@ impl JaegerClient {
         id: TraceId,
         hint: Option<TimeHint>,
     ) -> Result<FetchedTrace, FetchError> {
-        self.cache.get(id, self.fetch_uncached(id, hint)).await
+        self.fetch_with(id, hint, Caching::Reuse).await
+    }
+
+    /// Fetches one trace, through the cache or around it.
+    pub async fn fetch_with(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+        caching: Caching,
+    ) -> Result<FetchedTrace, FetchError> {
+        self.cache
+            .get(id, self.fetch_uncached(id, hint), caching)
+            .await
+    }
+
+    /// Drops expired cache entries now.
+    pub(crate) async fn housekeep(&self) {
+        self.cache.housekeep().await;
     }
 
     async fn fetch_uncached(

@@ -345,7 +345,22 @@ impl Limits {
     }
 }
 
-/// Per-backend cache of fetched traces with single-flight loading.
+/// Whether a fetch may use the backend's cache of fetched traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// Use it, and fill it: for traces fetched again and again (comparison baselines).
+    Reuse,
+    /// Go to the backend and keep nothing: the caller caches what it builds from the spans (the
+    /// timeline cache), so the spans are not held twice.
+    Fresh,
+}
+
+/// Memory the backend caches of fetched spans may hold, per backend (estimated, see
+/// [`Span::approx_bytes`]).
+pub const TRACE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Per-backend cache of fetched traces with single-flight loading, weighed by the estimated bytes of
+/// its spans.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceCache {
     cache: Option<Cache<TraceId, Arc<FetchedTrace>>>,
@@ -358,22 +373,38 @@ impl TraceCache {
         }
         let cache = Cache::builder()
             .time_to_live(ttl)
-            // Weighed in spans: about 2 million spans in memory per backend.
+            // Weighed in KiB of estimated span memory.
             .weigher(|_k, v: &Arc<FetchedTrace>| {
-                u32::try_from(v.spans.len().max(1)).unwrap_or(u32::MAX)
+                let bytes: u64 = v.spans.iter().map(Span::approx_bytes).sum();
+                u32::try_from(bytes / 1024 + 1).unwrap_or(u32::MAX)
             })
-            .max_capacity(2_000_000)
+            .max_capacity(TRACE_CACHE_BYTES / 1024)
             .build();
         Self { cache: Some(cache) }
     }
 
-    /// Returns the cached trace or runs `load` once for all concurrent callers.
-    pub(crate) async fn get<F>(&self, id: TraceId, load: F) -> Result<FetchedTrace, FetchError>
+    /// Drops expired entries now (moka otherwise does it only on later cache operations, so an idle
+    /// server would keep them).
+    pub(crate) async fn housekeep(&self) {
+        if let Some(c) = &self.cache {
+            c.run_pending_tasks().await;
+        }
+    }
+
+    /// Returns the cached trace or runs `load` once for all concurrent callers; with
+    /// [`Caching::Fresh`], runs `load` and keeps nothing.
+    pub(crate) async fn get<F>(
+        &self,
+        id: TraceId,
+        load: F,
+        caching: Caching,
+    ) -> Result<FetchedTrace, FetchError>
     where
         F: std::future::Future<Output = Result<FetchedTrace, FetchError>>,
     {
         match &self.cache {
             None => load.await,
+            Some(_) if caching == Caching::Fresh => load.await,
             Some(cache) => {
                 let filled = std::sync::atomic::AtomicBool::new(false);
                 let result = cache
@@ -428,15 +459,25 @@ impl TraceBackend {
         }
     }
 
-    /// Fetches one trace.
+    /// Fetches one trace (from the backend's cache when it has it).
     pub async fn fetch(
         &self,
         id: TraceId,
         hint: Option<TimeHint>,
     ) -> Result<FetchedTrace, FetchError> {
+        self.fetch_with(id, hint, Caching::Reuse).await
+    }
+
+    /// Fetches one trace, through the backend's cache or around it.
+    pub async fn fetch_with(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+        caching: Caching,
+    ) -> Result<FetchedTrace, FetchError> {
         match self {
-            TraceBackend::Tempo(c) => c.fetch(id, hint).await,
-            TraceBackend::Jaeger(c) => c.fetch(id, hint).await,
+            TraceBackend::Tempo(c) => c.fetch_with(id, hint, caching).await,
+            TraceBackend::Jaeger(c) => c.fetch_with(id, hint, caching).await,
             TraceBackend::Files(f) => f.fetch(id).await,
             TraceBackend::Store(s) => fetch_stored(s, id).await,
         }
@@ -645,8 +686,32 @@ impl Backends {
         id: TraceId,
         hint: Option<TimeHint>,
     ) -> Result<FetchedTrace, Vec<FetchError>> {
-        let mut pending: FuturesUnordered<_> =
-            self.backends.iter().map(|b| b.fetch(id, hint)).collect();
+        self.fetch_with(id, hint, Caching::Reuse).await
+    }
+
+    /// Drops the expired entries of every backend's cache now.
+    pub async fn housekeep(&self) {
+        for b in &self.backends {
+            match b {
+                TraceBackend::Tempo(c) => c.housekeep().await,
+                TraceBackend::Jaeger(c) => c.housekeep().await,
+                TraceBackend::Files(_) | TraceBackend::Store(_) => {}
+            }
+        }
+    }
+
+    /// [`Backends::fetch`], through the backends' caches or around them.
+    pub async fn fetch_with(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+        caching: Caching,
+    ) -> Result<FetchedTrace, Vec<FetchError>> {
+        let mut pending: FuturesUnordered<_> = self
+            .backends
+            .iter()
+            .map(|b| b.fetch_with(id, hint, caching))
+            .collect();
         let mut errors = self.broken.clone();
         while let Some(result) = pending.next().await {
             match result {

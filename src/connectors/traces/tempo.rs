@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{
     only_trace, padded_trace_id, BackendKind, BaselineFound, BaselineQuery, FetchError,
-    FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
+    Caching, FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{self, Decoded, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};
@@ -141,7 +141,24 @@ impl TempoClient {
         id: TraceId,
         hint: Option<TimeHint>,
     ) -> Result<FetchedTrace, FetchError> {
-        self.cache.get(id, self.fetch_uncached(id, hint)).await
+        self.fetch_with(id, hint, Caching::Reuse).await
+    }
+
+    /// Fetches one trace, through the cache or around it.
+    pub async fn fetch_with(
+        &self,
+        id: TraceId,
+        hint: Option<TimeHint>,
+        caching: Caching,
+    ) -> Result<FetchedTrace, FetchError> {
+        self.cache
+            .get(id, self.fetch_uncached(id, hint), caching)
+            .await
+    }
+
+    /// Drops expired cache entries now.
+    pub(crate) async fn housekeep(&self) {
+        self.cache.housekeep().await;
     }
 
     async fn fetch_uncached(

@@ -55,9 +55,51 @@ pub struct Loaded {
     pub sources: Vec<String>,
     /// Upstream problems and partial-trace notices.
     pub notices: Vec<Notice>,
+    /// Every row in columnar form, built once on first use and shared by the page's requests (the
+    /// first screen and each chunk of rows).
+    pub rows: std::sync::OnceLock<Arc<crate::view::types::Rows>>,
 }
 
 impl Loaded {
+    /// A loaded timeline (its rows are built on first use).
+    pub fn new(
+        timeline: Timeline,
+        events: Arc<[ErrorEvent]>,
+        sources: Vec<String>,
+        notices: Vec<Notice>,
+    ) -> Self {
+        Loaded {
+            timeline,
+            events,
+            sources,
+            notices,
+            rows: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every row, columnar (CPU work on a large trace: call it on the blocking pool).
+    pub fn rows(&self) -> Arc<crate::view::types::Rows> {
+        self.rows
+            .get_or_init(|| Arc::new(crate::view::timeline::rows_of(&self.timeline)))
+            .clone()
+    }
+
+    /// Memory the timeline holds, estimated: spans and what they own, tree rows, skew and
+    /// critical path per row, pins, and a flat 4 KiB per event. What the timeline cache weighs.
+    pub fn approx_bytes(&self) -> u64 {
+        let t = &self.timeline;
+        let spans: u64 = t
+            .trace
+            .spans
+            .iter()
+            .map(crate::domain::Span::approx_bytes)
+            .sum();
+        let per_row = std::mem::size_of::<crate::domain::Node>() + std::mem::size_of::<i64>();
+        let rows = (t.trace.nodes.len() * per_row + t.critical_path.len() * 8) as u64;
+        let pins = (t.pins.len() * std::mem::size_of::<correlate::Pin>()) as u64;
+        spans + rows + pins + self.events.len() as u64 * 4096
+    }
+
     /// True when a side failed: the page is served, but a retry soon may show more.
     pub fn is_degraded(&self) -> bool {
         self.notices.iter().any(|n| n.kind == "degraded")
@@ -165,7 +207,7 @@ impl DataStore {
                 sentry_problem,
                 store_problem,
                 opts,
-                cache: trace::LoadedCache::new(),
+                cache: trace::LoadedCache::new(config.server.cache_bytes()),
                 compares: compare::new_cache(),
                 event_traces: moka::future::Cache::builder()
                     .max_capacity(4096)
@@ -190,12 +232,12 @@ impl DataStore {
             .timelines
             .iter()
             .map(|t| {
-                let loaded = Loaded {
-                    timeline: t.clone(),
-                    events: events.clone(),
-                    sources: vec![source.clone()],
-                    notices: Vec::new(),
-                };
+                let loaded = Loaded::new(
+                    t.clone(),
+                    events.clone(),
+                    vec![source.clone()],
+                    Vec::new(),
+                );
                 (t.trace.trace_id, Arc::new(loaded))
             })
             .collect();
@@ -262,6 +304,17 @@ impl DataStore {
             for id in ids {
                 l.cache.forget(*id).await;
             }
+        }
+    }
+
+    /// Drops expired entries from the caches that hold traces (timelines, comparisons, the
+    /// backends' spans), so their memory comes back while the server is idle. `app::run` calls it
+    /// every few seconds.
+    pub async fn housekeep(&self) {
+        if let Inner::Live(l) = &self.inner {
+            l.cache.housekeep().await;
+            l.compares.run_pending_tasks().await;
+            l.backends.housekeep().await;
         }
     }
 

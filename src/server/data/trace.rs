@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 
 use super::{DataError, Live, Loaded};
-use crate::connectors::traces::{BackendKind, TimeHint};
+use crate::connectors::traces::{BackendKind, Caching, TimeHint};
 use crate::correlate::{self, Timeline};
 use crate::domain::{ErrorEvent, EventId, TraceId};
 use crate::view::types::Notice;
@@ -43,13 +43,24 @@ pub(super) struct LoadedCache {
 }
 
 impl LoadedCache {
-    pub(super) fn new() -> Self {
+    /// A cache holding at most `max_bytes` of timelines (estimated by [`Loaded::approx_bytes`]).
+    pub(super) fn new(max_bytes: u64) -> Self {
         Self {
             cache: Cache::builder()
-                .max_capacity(64)
+                // Weighed in KiB, so a u32 weight covers timelines of up to 4 TiB.
+                .weigher(|_k, v: &Arc<Loaded>| {
+                    u32::try_from(v.approx_bytes() / 1024 + 1).unwrap_or(u32::MAX)
+                })
+                .max_capacity(max_bytes / 1024)
                 .expire_after(Expiry)
                 .build(),
         }
+    }
+
+    /// Drops expired timelines now: moka does it only on later cache operations otherwise, so an
+    /// idle server would hold a large trace long after its time.
+    pub(super) async fn housekeep(&self) {
+        self.cache.run_pending_tasks().await;
     }
 
     pub(super) async fn forget(&self, id: TraceId) {
@@ -95,7 +106,8 @@ pub(super) async fn load(
             .iter()
             .map(|s| async move { (s.name(), s.events_for_trace(id).await) }),
     );
-    let (fetched, by_id) = tokio::join!(l.backends.fetch(id, hint), by_id);
+    // Around the backends' span caches: this timeline is what gets cached, and the spans move into it.
+    let (fetched, by_id) = tokio::join!(l.backends.fetch_with(id, hint, Caching::Fresh), by_id);
 
     let mut notices = Vec::new();
     let mut events = Events::default();
@@ -199,12 +211,7 @@ pub(super) async fn load(
     let mut timeline = c.timelines.swap_remove(index);
     // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
     timeline.unplaced.append(&mut c.unplaced);
-    Ok(Loaded {
-        timeline,
-        events: c.events.into(),
-        sources,
-        notices,
-    })
+    Ok(Loaded::new(timeline, c.events.into(), sources, notices))
 }
 
 /// A timeline without spans: every event of the trace listed as unplaced because the trace is missing.
@@ -225,12 +232,12 @@ fn errors_only(
             reason: correlate::UnplacedReason::TraceNotLoaded { trace_id: id },
         })
         .collect();
-    Loaded {
-        timeline: Timeline::without_spans(id, start, end, unplaced),
-        events: events.into(),
+    Loaded::new(
+        Timeline::without_spans(id, start, end, unplaced),
+        events.into(),
         sources,
         notices,
-    }
+    )
 }
 
 fn degraded(text: String) -> Notice {

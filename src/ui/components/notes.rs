@@ -50,7 +50,7 @@ fn span_label(ctx: TraceCtx, span_hex: &str) -> Option<String> {
             .view
             .with_value(|v| v.services.get(usize::from(r.service[p])).cloned())
             .unwrap_or_default();
-        Some(format!("{service} {}", r.name[p]))
+        Some(format!("{service} {}", r.name_of(p)))
     })
 }
 

@@ -84,6 +84,7 @@ pub fn Waterfall() -> impl IntoView {
 
     view! {
         <div class="overflow-hidden rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900" data-testid="waterfall">
+            <RowsStatus/>
             <Axis/>
             <div
                 node_ref=scroller
@@ -218,7 +219,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
     let data = ctx.rows.with_untracked(|r| {
         r.pos(row).map(|p| {
             (
-                r.name[p].clone(),
+                r.name_of(p).to_owned(),
                 r.service[p],
                 r.depth[p],
                 r.subtree_end[p],
@@ -511,4 +512,31 @@ fn GhostRow(pos: usize, row: u32) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// While a large trace's rows stream in: how many have arrived and how many are still coming; or why
+/// they stopped.
+#[component]
+fn RowsStatus() -> impl IntoView {
+    let ctx = TraceCtx::get();
+    move || {
+        if let Some(p) = ctx.rows_problem.get() {
+            return Some(view! {
+                <p class="border-b border-amber-300 bg-amber-50 px-3 py-1 text-xs text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100" role="status" data-testid="rows-problem">{p}</p>
+            }.into_any());
+        }
+        ctx.rows_arriving.get().map(|(have, total)| {
+            let pct = u64::from(have) * 100 / u64::from(total.max(1));
+            view! {
+                <p class="border-b border-slate-200 bg-slate-50 px-3 py-1 text-xs text-slate-600 dark:border-slate-800 dark:bg-slate-950 dark:text-slate-300" role="status" aria-live="polite" data-testid="rows-arriving">
+                    {format!(
+                        "Loading rows: {} of {} here ({pct}%), {} still arriving. Meanwhile the first screen is shown and `n` opens each error's details.",
+                        crate::view::timeline::thousands(u64::from(have)),
+                        crate::view::timeline::thousands(u64::from(total)),
+                        crate::view::timeline::thousands(u64::from(total.saturating_sub(have))),
+                    )}
+                </p>
+            }.into_any()
+        })
+    }
 }

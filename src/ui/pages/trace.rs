@@ -203,13 +203,16 @@ pub fn TimelinePage(
         compare,
         compare_loading: RwSignal::new(false),
         compare_problem: RwSignal::new(None),
+        rows_arriving: RwSignal::new(None),
+        rows_problem: RwSignal::new(None),
     };
     provide_context(ctx);
     if fell_back {
         ctx.commit(false);
     }
 
-    // After hydration: fetch every row, and follow back/forward through the URL.
+    // After hydration: fetch every row, chunk by chunk (the first screen stays until the last one is
+    // in; the waterfall says how many are still arriving), and follow back/forward through the URL.
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |prev: Option<()>| {
@@ -217,9 +220,38 @@ pub fn TimelinePage(
                 return;
             }
             leptos::task::spawn_local(async move {
-                if let Ok(all) = crate::api::get_timeline_rows(trace, snapshot.get_value()).await {
-                    rows.set(Arc::new(all));
-                    full.set(true);
+                let mut all = crate::view::types::Rows::default();
+                loop {
+                    let from = u32::try_from(all.len()).unwrap_or(u32::MAX);
+                    match crate::api::get_timeline_rows(trace, snapshot.get_value(), from).await {
+                        Ok(chunk) => {
+                            let total = chunk.total;
+                            let empty = chunk.rows.is_empty();
+                            if !all.append_chunk(chunk) || (empty && all.len() < total as usize) {
+                                ctx.rows_problem.set(Some(
+                                    "The rows changed while loading; reload the page to see them all."
+                                        .into(),
+                                ));
+                                ctx.rows_arriving.set(None);
+                                return;
+                            }
+                            let have = u32::try_from(all.len()).unwrap_or(u32::MAX);
+                            if have >= total {
+                                ctx.rows_arriving.set(None);
+                                rows.set(Arc::new(all));
+                                full.set(true);
+                                return;
+                            }
+                            ctx.rows_arriving.set(Some((have, total)));
+                        }
+                        Err(e) => {
+                            ctx.rows_arriving.set(None);
+                            ctx.rows_problem.set(Some(format!(
+                                "Only the first screen is shown: the other rows could not be loaded ({e}). Reload to try again."
+                            )));
+                            return;
+                        }
+                    }
                 }
             });
         });
