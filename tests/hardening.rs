@@ -409,3 +409,72 @@ async fn a_gzip_bomb_from_a_backend_stops_at_the_limit() {
     let text: String = err.iter().map(ToString::to_string).collect();
     assert!(text.contains("larger than 2 MB"), "{text}");
 }
+
+/// A trace over `[server] large_trace_spans` says so on its page (spans and memory, nothing cut),
+/// and its rows stream in chunks that add up to exactly every row, in order, names included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_trace_says_so_and_streams_every_row_in_chunks() {
+    let dir = TempDir::new("large");
+    let trace = "6c8efff798038103d269b633813fc61d";
+    let spans = (0..2_500)
+        .map(|i| otlp_span(trace, i, (i > 0).then(|| (i - 1) / 3), 1))
+        .collect();
+    std::fs::write(dir.0.join("large.json"), otlp_file(trace, spans)).expect("write");
+    let config = config_from(&format!(
+        "[server]\nlarge_trace_spans = 2000\n[files]\ndir = \"{}\"\n",
+        dir.0.display().to_string().replace('\\', "/")
+    ));
+    let app = router(AppState::new(options(), config));
+
+    let (status, body) = post_form(&app, "/api/timeline", format!("trace_id={trace}&view=")).await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let large = v["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|n| n["kind"] == "large")
+        .unwrap_or_else(|| panic!("no large-trace notice in {}", v["notices"]));
+    let text = large["text"].as_str().expect("text");
+    assert!(text.starts_with("Large trace: 2,500 spans, about "), "{text}");
+    assert!(text.contains("Nothing is left out"), "{text}");
+    // The first screen is a window, not the whole trace.
+    assert!(v["rows"]["index"].as_array().expect("rows").len() < 200);
+
+    // Every row at once, then the same in chunks of 1,000.
+    let chunk = |from: usize, limit: usize| {
+        let app = app.clone();
+        async move {
+            let (status, body) = post_form(
+                &app,
+                "/api/timeline_rows",
+                format!("trace_id={trace}&from={from}&limit={limit}"),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_str::<tracepin::view::types::RowsChunk>(&body).expect("chunk")
+        }
+    };
+    let whole = chunk(0, 100_000).await;
+    assert_eq!(whole.total, 2_500);
+    assert_eq!(whole.rows.len(), 2_500);
+    // 2,500 spans named op-0 … op-49: 50 names sent once each.
+    assert_eq!(whole.rows.names.len(), 50);
+    let mut acc = tracepin::view::types::Rows::default();
+    let mut parts = 0;
+    while acc.len() < 2_500 {
+        let c = chunk(acc.len(), 1_000).await;
+        assert_eq!(c.total, 2_500);
+        assert!(c.rows.len() <= 1_000);
+        assert!(acc.append_chunk(c), "chunk {parts} follows the previous one");
+        parts += 1;
+    }
+    assert_eq!(parts, 3);
+    assert_eq!(acc, whole.rows);
+    // Past the end: an empty chunk that still says how many rows there are.
+    let past = chunk(2_500, 1_000).await;
+    assert!(past.rows.is_empty());
+    assert_eq!(past.total, 2_500);
+    // A limit above the chunk size is clamped, not refused.
+    assert_eq!(chunk(0, 10_000_000).await.rows.len(), 2_500);
+}

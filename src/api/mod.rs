@@ -125,22 +125,24 @@ pub async fn get_timeline(
     Ok(v)
 }
 
-/// Rows of a trace, compact, for the virtualized waterfall: the chunk starting at row `from`
-/// ([`ROWS_CHUNK`](crate::view::types::ROWS_CHUNK) rows), so a large trace streams in pieces.
+/// Rows of a trace, compact, for the virtualized waterfall: the chunk starting at row `from`, of
+/// `limit` rows (at most and by default [`ROWS_CHUNK`](crate::view::types::ROWS_CHUNK)), so a large
+/// trace streams in pieces.
 #[server(endpoint = "timeline_rows")]
 pub async fn get_timeline_rows(
     trace_id: TraceId,
     snap: Option<String>,
-    from: u32,
+    #[server(default)] from: u32,
+    #[server(default)] limit: Option<u32>,
 ) -> Result<RowsChunk, AppError> {
     let (_, l) = on_server::loaded(trace_id, snap).await?;
+    let limit = limit
+        .unwrap_or(crate::view::types::ROWS_CHUNK)
+        .clamp(1, crate::view::types::ROWS_CHUNK) as usize;
     on_server::blocking(move || {
         let rows = l.rows();
         let from = from as usize;
-        rows.chunk(
-            from,
-            from.saturating_add(crate::view::types::ROWS_CHUNK as usize),
-        )
+        rows.chunk(from, from.saturating_add(limit))
     })
     .await
 }

@@ -733,3 +733,82 @@ pub struct SnapshotPage {
     /// and notes are signed with a typed name.
     pub user: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rows_named(names: &[&str]) -> Rows {
+        let n = names.len();
+        let (table, name) = Rows::intern_names(names.iter().copied());
+        Rows {
+            index: (0..n as u32).collect(),
+            names: table,
+            name,
+            service: vec![0; n],
+            depth: vec![0; n],
+            subtree_end: (1..=n as u32).collect(),
+            start: (0..n as u64).collect(),
+            dur: vec![1; n],
+            flags: vec![0; n],
+            span_id: (0..n as u64).collect(),
+        }
+    }
+
+    #[test]
+    fn names_are_interned_in_order_of_first_use() {
+        let r = rows_named(&["a", "b", "a", "c", "b"]);
+        assert_eq!(r.names, vec!["a", "b", "c"]);
+        assert_eq!(r.name, vec![0, 1, 0, 2, 1]);
+        assert_eq!(r.name_of(3), "c");
+        assert_eq!(r.name_of(99), "");
+    }
+
+    #[test]
+    fn a_chunk_carries_only_the_names_it_introduces() {
+        let r = rows_named(&["a", "b", "a", "c", "b", "d"]);
+        let c = r.chunk(2, 4);
+        assert_eq!((c.total, c.names_from), (6, 2));
+        assert_eq!(c.rows.index, vec![2, 3]);
+        assert_eq!(c.rows.names, vec!["c"]);
+        assert_eq!(c.rows.name, vec![0, 2]);
+        // Past the end: empty, still saying how many rows there are.
+        let end = r.chunk(10, 20);
+        assert!(end.rows.is_empty());
+        assert_eq!(end.total, 6);
+    }
+
+    #[test]
+    fn a_chunk_out_of_order_is_refused_and_changes_nothing() {
+        let r = rows_named(&["a", "b", "c", "d"]);
+        let mut acc = Rows::default();
+        assert!(!acc.append_chunk(r.chunk(2, 4)));
+        assert!(acc.is_empty() && acc.names.is_empty());
+        assert!(acc.append_chunk(r.chunk(0, 2)));
+        assert!(!acc.append_chunk(r.chunk(0, 2)), "the same chunk twice");
+        assert!(acc.append_chunk(r.chunk(2, 4)));
+        assert_eq!(acc, r);
+    }
+
+    proptest! {
+        /// Chunks of any size, appended in order, give back exactly the whole set.
+        #[test]
+        fn chunks_rebuild_the_whole(names in proptest::collection::vec(0u8..12, 0..200), size in 1usize..40) {
+            let owned: Vec<String> = names.iter().map(|n| format!("op{n}")).collect();
+            let r = rows_named(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let mut acc = Rows::default();
+            let mut from = 0;
+            loop {
+                let c = r.chunk(from, from + size);
+                prop_assert_eq!(c.total as usize, r.len());
+                if c.rows.is_empty() {
+                    break;
+                }
+                prop_assert!(acc.append_chunk(c));
+                from = acc.len();
+            }
+            prop_assert_eq!(acc, r);
+        }
+    }
+}
