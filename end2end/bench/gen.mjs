@@ -36,6 +36,33 @@ while (spans.length < n && queue.length) {
     t += Math.floor(dur * 1.05);
   }
 }
+// GEN_ATTRS=rich gives each span the attributes a real instrumented service records (HTTP, database,
+// thread, code location: about 1 KB of OTLP JSON a span, as large as Jaeger JSON of real traces);
+// the default is one attribute, as the earlier figures were taken.
+const rich = process.env.GEN_ATTRS === "rich";
+const str = (key, v) => ({ key, value: { stringValue: v } });
+const int = (key, v) => ({ key, value: { intValue: String(v) } });
+function attributes(s) {
+  const route = `/op/${s.depth}`;
+  if (!rich) return [str("http.route", route)];
+  return [
+    str("http.route", route),
+    str("http.request.method", ["GET", "POST", "PUT"][s.depth % 3]),
+    str("url.full", `https://${services[s.svc]}.internal.example.com${route}?page=${s.depth % 7}&limit=50`),
+    int("http.response.status_code", 200),
+    str("server.address", `${services[s.svc]}.internal.example.com`),
+    int("server.port", 8080),
+    str("network.protocol.version", "1.1"),
+    str("user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"),
+    str("db.system", "postgresql"),
+    str("db.query.text", `SELECT id, status, total, created_at FROM orders WHERE customer_id = $1 AND depth = ${s.depth} LIMIT 50`),
+    int("thread.id", 1000 + (s.depth % 16)),
+    str("thread.name", `worker-${s.depth % 16}`),
+    str("code.function", `handle_op_${s.depth}`),
+    str("code.filepath", `/app/${services[s.svc]}/handlers/op_${s.depth}.py`),
+    str("transaction_id", `tx-${s.id.slice(0, 12)}`),
+  ];
+}
 const bySvc = new Map();
 for (const s of spans) {
   const list = bySvc.get(s.svc) ?? [];
@@ -45,7 +72,7 @@ for (const s of spans) {
     kind: 1 + (s.depth % 5),
     startTimeUnixNano: String(base + BigInt(s.start)),
     endTimeUnixNano: String(base + BigInt(s.start + s.dur)),
-    attributes: [{ key: "http.route", value: { stringValue: `/op/${s.depth}` } }],
+    attributes: attributes(s),
     status: rand() < 0.01 ? { code: 2, message: "failed" } : {},
   });
   bySvc.set(s.svc, list);
@@ -57,8 +84,8 @@ const doc = {
   })),
 };
 fs.writeFileSync(path.join(out, "trace.otlp.json"), JSON.stringify(doc));
-// 1 error per 1000 spans (at least 5), each pinned by contexts.trace.
-const errors = Math.max(5, Math.floor(n / 1000));
+// 1 error per 1000 spans (at least 5; GEN_ERRORS sets another count), each pinned by contexts.trace.
+const errors = Number(process.env.GEN_ERRORS ?? Math.max(5, Math.floor(n / 1000)));
 for (let i = 0; i < errors; i++) {
   const s = spans[Math.floor(rand() * spans.length)];
   const id = hex(16);

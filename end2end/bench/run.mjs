@@ -110,18 +110,29 @@ async function load(browser, url, n, walk, errors) {
       [...document.querySelectorAll("[data-testid=waterfall-row]")].some((r) => Number(r.dataset.row) === n - 1), n, { timeout: 10000 })
       .then(() => true, () => false)
       .then((lastRow) => { walked = { lastRow, errors: 0, of: errors }; });
-    // Every error with `n`: each press selects the next pinned row and scrolls it into view.
-    await page.evaluate(() => { document.querySelector("[data-testid=waterfall-scroller]").scrollTop = 0; });
-    await page.locator("body").click({ position: { x: 5, y: 5 } });
+    // Every error with `n`: each press selects the next error (the URL's `event=` changes) and its
+    // row must be in the DOM, holding a pin, inside the scroller's view. The walk ends when it comes
+    // back to an error already seen.
+    await page.evaluate(() => {
+      document.querySelector("[data-testid=waterfall-scroller]").scrollTop = 0;
+      if (document.activeElement) document.activeElement.blur();
+    });
     const seen = new Set();
+    let last = null;
     for (let i = 0; i < errors + 1; i++) {
       await page.keyboard.press("n");
-      const row = await page.waitForFunction(() => {
+      const ev = await page.waitForFunction((prev) => {
+        const e = new URL(location.href).searchParams.get("event");
+        if (!e || e === prev) return null;
+        const s = document.querySelector("[data-testid=waterfall-scroller]");
         const r = document.querySelector("[data-testid=waterfall-row][data-selected=true]");
-        return r && r.querySelector("[data-testid=error-pin]") ? r.dataset.row : null;
-      }, null, { timeout: 10000 }).then((h) => h.jsonValue(), () => null);
-      if (row === null || seen.has(row)) break;
-      seen.add(row);
+        if (!r || !r.querySelector("[data-testid=error-pin]")) return null;
+        const a = r.getBoundingClientRect(), b = s.getBoundingClientRect();
+        return a.top >= b.top - 1 && a.bottom <= b.bottom + 1 ? e : null;
+      }, last, { timeout: 10000 }).then((h) => h.jsonValue(), () => null);
+      if (ev === null || seen.has(ev)) break;
+      seen.add(ev);
+      last = ev;
     }
     walked.errors = seen.size;
   }
@@ -202,7 +213,7 @@ max_response_mb = 2048
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-console.log(`\nsource: ${source}; cold = first load with nothing cached on the server, warm = median of the next two; memory = the largest of the three loads`);
+console.log(`\nsource: ${source}; span attributes: ${process.env.GEN_ATTRS === "rich" ? "rich (15 a span)" : "one a span"}; cold = first load with nothing cached on the server, warm = median of the next two; memory = the largest of the three loads`);
 console.log("\n| spans | first row cold / warm (ms) | all rows cold / warm (ms) | page memory: JS heap + WASM (MB) | longest task while scrolling (ms, 0 = none over 50) | slowest scroll step (ms) | HTML (KB) | rows in DOM | server RSS idle / peak / after loads / after expiry (MB) | source OTLP JSON (MB) | walk: last row, errors reached with n |");
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) {

@@ -39,17 +39,17 @@ pub fn trace_keys(spans: &[Span], tag_keys: &[String]) -> TraceKeys {
     for s in spans {
         let span_events = s.events.iter().flat_map(|e| e.attributes.iter());
         for kv in s.attributes.iter().chain(span_events) {
-            if EVENT_ID_ATTRS.contains(&kv.key.as_str()) {
+            if EVENT_ID_ATTRS.contains(&&*kv.key) {
                 if let Some(id) = kv.value.as_str().and_then(parse_event_id_attr) {
                     keys.event_ids.insert(id);
                 }
             }
         }
         for kv in &s.attributes {
-            if tag_keys.contains(&kv.key) {
+            if tag_keys.iter().any(|t| **t == *kv.key) {
                 if let Some(v) = kv.value.as_str().filter(|v| !v.is_empty()) {
                     keys.tags
-                        .entry(kv.key.clone())
+                        .entry(kv.key.to_string())
                         .or_default()
                         .insert(v.to_owned());
                 }

@@ -279,7 +279,7 @@ impl<'a> SpanFinder<'a> {
                     // that names the Sentry event it was reported as).
                     let span_events = span.events.iter().flat_map(|e| e.attributes.iter());
                     for kv in span.attributes.iter().chain(span_events) {
-                        if !EVENT_ID_ATTRS.contains(&kv.key.as_str()) {
+                        if !EVENT_ID_ATTRS.contains(&&*kv.key) {
                             continue;
                         }
                         if let Some(id) = kv.value.as_str().and_then(parse_event_id_attr) {
@@ -302,8 +302,8 @@ impl<'a> SpanFinder<'a> {
                 let Ok(row) = u32::try_from(row) else { break };
                 for kv in &span.attributes {
                     if let Some(v) = kv.value.as_str() {
-                        if self.tag_keys.contains(&kv.key) {
-                            map.entry(kv.key.as_str())
+                        if self.tag_keys.iter().any(|t| **t == *kv.key) {
+                            map.entry(&*kv.key)
                                 .or_default()
                                 .entry(v)
                                 .or_default()

@@ -55,15 +55,16 @@ impl AttrValue {
 /// One key/value attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyValue {
-    /// Attribute key, e.g. `http.request.method`.
-    pub key: String,
+    /// Attribute key, e.g. `http.request.method`. Shared: decoders give every span using a key the
+    /// same copy (a trace repeats a few dozen keys on every span).
+    pub key: Arc<str>,
     /// Attribute value.
     pub value: AttrValue,
 }
 
 impl KeyValue {
     /// A string attribute.
-    pub fn str(key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn str(key: impl Into<Arc<str>>, value: impl Into<String>) -> Self {
         Self {
             key: key.into(),
             value: AttrValue::Str(value.into()),
@@ -73,7 +74,7 @@ impl KeyValue {
 
 /// Looks up an attribute by key in a list.
 pub fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a AttrValue> {
-    attrs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
+    attrs.iter().find(|kv| &*kv.key == key).map(|kv| &kv.value)
 }
 
 /// OpenTelemetry span kind.
@@ -232,7 +233,7 @@ impl AttrValue {
 fn attrs_bytes(attrs: &[KeyValue]) -> usize {
     attrs
         .iter()
-        .map(|kv| std::mem::size_of::<KeyValue>() + kv.key.len() + kv.value.heap_bytes())
+        .map(|kv| std::mem::size_of::<KeyValue>() + kv.value.heap_bytes())
         .sum()
 }
 

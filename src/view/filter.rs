@@ -214,7 +214,7 @@ fn term_matches(t: &Term, s: &Span, lower: &Lowered) -> bool {
             .attributes
             .iter()
             .chain(s.resource.iter())
-            .any(|kv| kv.key == *k && kv.value.as_text().to_lowercase() == *v),
+            .any(|kv| *kv.key == **k && kv.value.as_text().to_lowercase() == *v),
         Term::Text(v) => {
             lower.name.contains(v.as_str())
                 || lower.service.contains(v.as_str())

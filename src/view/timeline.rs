@@ -409,7 +409,7 @@ fn first_shown<T, U>(
 
 fn kvs(list: &[KeyValue], what: &str, hidden: &mut Vec<String>) -> Vec<(String, String)> {
     first_shown(list, what, hidden, |kv| {
-        (shown_text(kv.key.clone()), shown_text(text(&kv.value)))
+        (shown_text(kv.key.to_string()), shown_text(text(&kv.value)))
     })
 }
 

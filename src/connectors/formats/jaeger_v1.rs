@@ -216,7 +216,7 @@ impl TagWire {
             (_, v) => v,
         };
         KeyValue {
-            key: self.key,
+            key: super::intern::key(&self.key),
             value,
         }
     }
@@ -281,7 +281,7 @@ fn us_to_ns(us: u64) -> u64 {
 
 /// Takes the tag `key` out of `tags`, if present.
 fn take(tags: &mut Vec<KeyValue>, key: &str) -> Option<AttrValue> {
-    let i = tags.iter().position(|kv| kv.key == key)?;
+    let i = tags.iter().position(|kv| &*kv.key == key)?;
     Some(tags.remove(i).value)
 }
 

@@ -12,6 +12,7 @@
 
 mod ids;
 pub mod ingest;
+pub mod intern;
 mod jaeger_v1;
 mod jaeger_v3;
 mod json;

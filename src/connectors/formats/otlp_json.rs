@@ -691,8 +691,8 @@ impl ToDomain for LinkWire {
 /// One attribute; the value is decoded straight into the domain's [`AttrValue`].
 #[derive(Debug, Deserialize)]
 pub(super) struct KvWire {
-    #[serde(default, deserialize_with = "nullable")]
-    key: String,
+    #[serde(default, deserialize_with = "super::intern::deserialize_key")]
+    key: Arc<str>,
     #[serde(default)]
     value: AnyValueWire,
 }
@@ -1034,7 +1034,7 @@ impl<'de> Deserialize<'de> for AnyValueWire {
 pub(super) fn service_name(resource: &[KeyValue]) -> String {
     resource
         .iter()
-        .find(|kv| kv.key == "service.name")
+        .find(|kv| &*kv.key == "service.name")
         .and_then(|kv| kv.value.as_str())
         .filter(|s| !s.is_empty())
         .unwrap_or(UNKNOWN_SERVICE)

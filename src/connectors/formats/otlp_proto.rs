@@ -172,7 +172,7 @@ fn attr_value(v: Option<&AnyValue>) -> AttrValue {
 fn kvs(list: &[PbKeyValue]) -> Vec<KeyValue> {
     list.iter()
         .map(|kv| KeyValue {
-            key: kv.key.clone(),
+            key: super::intern::key(&kv.key),
             value: attr_value(kv.value.as_ref()),
         })
         .collect()

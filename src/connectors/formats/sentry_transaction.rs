@@ -136,7 +136,7 @@ fn span_of(
     }
     for (k, v) in &s.data {
         attributes.push(KeyValue {
-            key: k.clone(),
+            key: k.as_str().into(),
             value: attr_value(v),
         });
     }

@@ -111,7 +111,15 @@ pub(super) fn span(
     resource: &Resource,
     data: &[u8],
 ) -> Result<Span, String> {
-    let s: SpanIn = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+    let mut s: SpanIn = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+    // Share each attribute key with every other span using it, as the decoders do.
+    for kv in s
+        .a
+        .iter_mut()
+        .chain(s.ev.iter_mut().flat_map(|e| e.attributes.iter_mut()))
+    {
+        kv.key = crate::connectors::formats::intern::key(&kv.key);
+    }
     Ok(Span {
         trace_id,
         span_id,
@@ -215,9 +223,9 @@ fn default_group(e: &ErrorEvent) -> String {
 /// and `("sentry.event_id", id)` for every event id it or its span events claim.
 pub(super) fn span_keys(s: &Span, correlation_keys: &[String], out: &mut Vec<(String, String)>) {
     for kv in &s.attributes {
-        if correlation_keys.contains(&kv.key) {
+        if correlation_keys.iter().any(|c| **c == *kv.key) {
             if let Some(v) = kv.value.as_str().filter(|v| !v.is_empty()) {
-                out.push((kv.key.clone(), v.to_owned()));
+                out.push((kv.key.to_string(), v.to_owned()));
             }
         }
     }
@@ -226,7 +234,7 @@ pub(super) fn span_keys(s: &Span, correlation_keys: &[String], out: &mut Vec<(St
         .iter()
         .chain(s.events.iter().flat_map(|e| e.attributes.iter()));
     for kv in claims {
-        if EVENT_ID_ATTRS.contains(&kv.key.as_str()) {
+        if EVENT_ID_ATTRS.contains(&&*kv.key) {
             if let Some(id) = kv.value.as_str().and_then(parse_event_id_attr) {
                 out.push((EVENT_ID_KEY.to_owned(), id.to_string()));
             }

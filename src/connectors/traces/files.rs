@@ -655,8 +655,8 @@ fn index_file(
                 let mut attrs: Vec<(String, String)> = spans
                     .iter()
                     .flat_map(|s| s.attributes.iter())
-                    .filter(|kv| attr_keys.contains(&kv.key))
-                    .filter_map(|kv| Some((kv.key.clone(), kv.value.as_str()?.to_owned())))
+                    .filter(|kv| attr_keys.iter().any(|k| **k == *kv.key))
+                    .filter_map(|kv| Some((kv.key.to_string(), kv.value.as_str()?.to_owned())))
                     .collect();
                 attrs.sort();
                 attrs.dedup();

@@ -142,7 +142,7 @@ pub fn spans(text: &str) -> Vec<Span> {
                 i += 1;
                 let (k, v) = toks[i].split_once('=').expect("attr k=v");
                 span.attributes.push(KeyValue {
-                    key: k.to_owned(),
+                    key: k.into(),
                     value: value(v),
                 });
             } else if t == "exc" {
