@@ -436,7 +436,10 @@ async fn a_large_trace_says_so_and_streams_every_row_in_chunks() {
         .find(|n| n["kind"] == "large")
         .unwrap_or_else(|| panic!("no large-trace notice in {}", v["notices"]));
     let text = large["text"].as_str().expect("text");
-    assert!(text.starts_with("Large trace: 2,500 spans, about "), "{text}");
+    assert!(
+        text.starts_with("Large trace: 2,500 spans, about "),
+        "{text}"
+    );
     assert!(text.contains("Nothing is left out"), "{text}");
     // The first screen is a window, not the whole trace.
     assert!(v["rows"]["index"].as_array().expect("rows").len() < 200);
@@ -466,7 +469,10 @@ async fn a_large_trace_says_so_and_streams_every_row_in_chunks() {
         let c = chunk(acc.len(), 1_000).await;
         assert_eq!(c.total, 2_500);
         assert!(c.rows.len() <= 1_000);
-        assert!(acc.append_chunk(c), "chunk {parts} follows the previous one");
+        assert!(
+            acc.append_chunk(c),
+            "chunk {parts} follows the previous one"
+        );
         parts += 1;
     }
     assert_eq!(parts, 3);

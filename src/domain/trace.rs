@@ -249,7 +249,9 @@ impl Span {
             + self
                 .events
                 .iter()
-                .map(|e| std::mem::size_of::<SpanEvent>() + e.name.len() + attrs_bytes(&e.attributes))
+                .map(|e| {
+                    std::mem::size_of::<SpanEvent>() + e.name.len() + attrs_bytes(&e.attributes)
+                })
                 .sum::<usize>()
             + self
                 .links

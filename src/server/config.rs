@@ -97,7 +97,10 @@ impl ServerSection {
 
     /// Bytes the timeline cache may hold.
     pub fn cache_bytes(&self) -> u64 {
-        self.cache_mb.unwrap_or(1024).max(1).saturating_mul(1024 * 1024)
+        self.cache_mb
+            .unwrap_or(1024)
+            .max(1)
+            .saturating_mul(1024 * 1024)
     }
 
     /// Spans from which a trace is called large.

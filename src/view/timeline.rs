@@ -165,7 +165,15 @@ pub fn view(
     upstream_notices: &[Notice],
     full: bool,
 ) -> TimelineView {
-    view_with_rows(tl, &rows_of(tl), events, vs, sources, upstream_notices, full)
+    view_with_rows(
+        tl,
+        &rows_of(tl),
+        events,
+        vs,
+        sources,
+        upstream_notices,
+        full,
+    )
 }
 
 /// [`view`] with every row already built ([`rows_of`] of the same timeline), as the server keeps

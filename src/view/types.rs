@@ -181,8 +181,15 @@ impl Rows {
         let from = from.min(to);
         // Names are numbered by first appearance, so the names the earlier entries used are exactly
         // `0..=max(name[..from])`, and this chunk's new ones follow them.
-        let known = self.name[..from].iter().max().map_or(0, |m| *m as usize + 1);
-        let upto = self.name[..to].iter().max().map_or(0, |m| *m as usize + 1).max(known);
+        let known = self.name[..from]
+            .iter()
+            .max()
+            .map_or(0, |m| *m as usize + 1);
+        let upto = self.name[..to]
+            .iter()
+            .max()
+            .map_or(0, |m| *m as usize + 1)
+            .max(known);
         RowsChunk {
             total: u32::try_from(self.len()).unwrap_or(u32::MAX),
             names_from: u32::try_from(known).unwrap_or(u32::MAX),

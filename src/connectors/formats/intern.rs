@@ -38,7 +38,9 @@ pub fn key(k: &str) -> Arc<str> {
 }
 
 /// Serde: an attribute key read as borrowed text where the input allows, then shared; `null` is "".
-pub(super) fn deserialize_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+pub(super) fn deserialize_key<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Arc<str>, D::Error> {
     struct V;
     impl<'de> serde::de::Visitor<'de> for V {
         type Value = Arc<str>;

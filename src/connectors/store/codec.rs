@@ -113,10 +113,9 @@ pub(super) fn span(
 ) -> Result<Span, String> {
     let mut s: SpanIn = serde_json::from_slice(data).map_err(|e| e.to_string())?;
     // Share each attribute key with every other span using it, as the decoders do.
-    for kv in s
-        .a
-        .iter_mut()
-        .chain(s.ev.iter_mut().flat_map(|e| e.attributes.iter_mut()))
+    for kv in
+        s.a.iter_mut()
+            .chain(s.ev.iter_mut().flat_map(|e| e.attributes.iter_mut()))
     {
         kv.key = crate::connectors::formats::intern::key(&kv.key);
     }

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::tempo::decode_body;
 use super::{
-    only_trace, BackendKind, BaselineFound, BaselineQuery, FetchError, FetchedTrace, Limits,
-    Caching, TimeHint, TraceCache, TraceSummaryRow,
+    only_trace, BackendKind, BaselineFound, BaselineQuery, Caching, FetchError, FetchedTrace,
+    Limits, TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{DecodedTrace, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};

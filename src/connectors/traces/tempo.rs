@@ -13,8 +13,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{
-    only_trace, padded_trace_id, BackendKind, BaselineFound, BaselineQuery, FetchError,
-    Caching, FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
+    only_trace, padded_trace_id, BackendKind, BaselineFound, BaselineQuery, Caching, FetchError,
+    FetchedTrace, Limits, TimeHint, TraceCache, TraceSummaryRow,
 };
 use crate::connectors::formats::{self, Decoded, Format};
 use crate::connectors::http::{HttpClient, HttpResponse};

@@ -232,12 +232,8 @@ impl DataStore {
             .timelines
             .iter()
             .map(|t| {
-                let loaded = Loaded::new(
-                    t.clone(),
-                    events.clone(),
-                    vec![source.clone()],
-                    Vec::new(),
-                );
+                let loaded =
+                    Loaded::new(t.clone(), events.clone(), vec![source.clone()], Vec::new());
                 (t.trace.trace_id, Arc::new(loaded))
             })
             .collect();

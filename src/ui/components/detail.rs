@@ -60,46 +60,20 @@ pub fn DetailPanel() -> impl IntoView {
         move |(event, row)| load(trace_id, event, row, ctx.snapshot.get_value()),
     );
 
-    Effect::new(move |_| {
-        if let Some(Ok(d)) = detail.get() {
-            match d {
-                Detail::Event(e) => {
-                    ctx.markdown.set(e.markdown.clone());
-                    ctx.breadcrumbs.set(
-                        e.breadcrumbs
-                            .iter()
-                            .filter_map(|(t, cat, msg, _)| t.map(|t| (t, format!("{cat}: {msg}"))))
-                            .collect(),
-                    );
-                }
-                Detail::Span(s) => {
-                    ctx.markdown.set(format!(
-                        "**{}** `{}` ({})\n\n- Span: `{}` in trace `{}`\n- Started {}, took {}\n- Path: {}\n",
-                        s.service,
-                        s.name,
-                        s.status,
-                        s.span_id,
-                        ctx.view.with_value(|v| v.trace_id.clone()),
-                        s.start,
-                        format_duration(i64::try_from(s.duration_ns).unwrap_or(0)),
-                        s.path.join(" → "),
-                    ));
-                    ctx.breadcrumbs.set(Vec::new());
-                }
-                Detail::Nothing => {
-                    ctx.markdown.set(String::new());
-                    ctx.breadcrumbs.set(Vec::new());
-                }
-            }
-        }
-    });
-
     view! {
         <aside class="w-full shrink-0 overflow-auto rounded-lg border border-slate-200 bg-white p-4 text-sm dark:border-slate-800 dark:bg-slate-900 xl:h-[calc(100vh-308px)] xl:w-[440px]"
             data-testid="detail-panel" aria-live="polite">
             <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match detail.await {
+                    // What the header's "Copy as Markdown" and the axis's breadcrumbs show follow the
+                    // detail. Set here, where it resolves: reading the resource in an effect would
+                    // register it with the page's own Suspense, which then hid the whole page (and
+                    // lost the waterfall's scroll position) on every selection.
+                    let d = detail.await;
+                    if let Ok(d) = &d {
+                        follow_detail(ctx, d);
+                    }
+                    match d {
                         Ok(Detail::Nothing) => EitherOf4::A(view! {
                             <div class="text-slate-500">
                                 <p class="font-medium text-slate-700 dark:text-slate-200">"Select a span or an error"</p>
@@ -297,5 +271,38 @@ pub fn EventView(e: EventDetail) -> impl IntoView {
             {(!e.tags.is_empty()).then(|| view! { {section("Tags")} {kv_table(e.tags.clone(), "event-tags")} })}
             {hidden_note(e.hidden.clone())}
         </div>
+    }
+}
+
+/// Sets what follows the shown detail: the Markdown to copy and the breadcrumbs on the axis.
+fn follow_detail(ctx: TraceCtx, d: &Detail) {
+    match d {
+        Detail::Event(e) => {
+            ctx.markdown.set(e.markdown.clone());
+            ctx.breadcrumbs.set(
+                e.breadcrumbs
+                    .iter()
+                    .filter_map(|(t, cat, msg, _)| t.map(|t| (t, format!("{cat}: {msg}"))))
+                    .collect(),
+            );
+        }
+        Detail::Span(s) => {
+            ctx.markdown.set(format!(
+                "**{}** `{}` ({})\n\n- Span: `{}` in trace `{}`\n- Started {}, took {}\n- Path: {}\n",
+                s.service,
+                s.name,
+                s.status,
+                s.span_id,
+                ctx.view.with_value(|v| v.trace_id.clone()),
+                s.start,
+                format_duration(i64::try_from(s.duration_ns).unwrap_or(0)),
+                s.path.join(" → "),
+            ));
+            ctx.breadcrumbs.set(Vec::new());
+        }
+        Detail::Nothing => {
+            ctx.markdown.set(String::new());
+            ctx.breadcrumbs.set(Vec::new());
+        }
     }
 }

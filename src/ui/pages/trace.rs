@@ -223,7 +223,9 @@ pub fn TimelinePage(
                 let mut all = crate::view::types::Rows::default();
                 loop {
                     let from = u32::try_from(all.len()).unwrap_or(u32::MAX);
-                    match crate::api::get_timeline_rows(trace, snapshot.get_value(), from, None).await {
+                    match crate::api::get_timeline_rows(trace, snapshot.get_value(), from, None)
+                        .await
+                    {
                         Ok(chunk) => {
                             let total = chunk.total;
                             let empty = chunk.rows.is_empty();
