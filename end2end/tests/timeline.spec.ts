@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { liveURL } from "./live";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -206,4 +207,39 @@ test("copy link, copy as Markdown and download JSON", async ({ page, context }) 
   const pin = json.timelines[0].pins.find((p: any) => p.event_id === ev.event_id);
   expect(pin).toMatchObject({ span_id: ev.span_id, matched_by: "span_id" });
   expect(json.events.length).toBe(5);
+});
+
+test("n scrolls the waterfall to every error of a trace taller than the screen", async ({ page }) => {
+  // Scenario f: hundreds of spans, 20 errors spread over them; at this height most are off-screen.
+  const exp = expected("f_large_trace");
+  const trace = exp.events[0].trace_id;
+  const placed = exp.events.filter((e: any) => e.span_exported && e.trace_id === trace);
+  expect(placed.length).toBeGreaterThan(10);
+  await page.setViewportSize({ width: 1280, height: 700 });
+  // Served by the tracepin on the fake Tempo + Sentry, which has every SDK scenario.
+  await page.goto(`${liveURL}/trace/${trace}`);
+  await ready(page);
+  const scroller = page.getByTestId("waterfall-scroller");
+  const rows = await page.getByTestId("waterfall-row").count();
+  expect(await scroller.evaluate((s) => s.scrollHeight > 3 * s.clientHeight)).toBe(true);
+  const seen = new Set<string>();
+  let scrolled = false;
+  for (let i = 0; i < placed.length; i++) {
+    await page.keyboard.press("n");
+    const row = selectedRow(page);
+    await expect(row).toHaveCount(1);
+    const ev = new URL(page.url()).searchParams.get("event")!;
+    await expect(row.locator(`[data-testid=error-pin][data-event-id*="${ev}"]`)).toHaveCount(1);
+    // Inside the scroller's visible part, not merely in the DOM.
+    const inView = await row.evaluate((r) => {
+      const s = document.querySelector("[data-testid=waterfall-scroller]")!.getBoundingClientRect();
+      const b = r.getBoundingClientRect();
+      return b.top >= s.top - 1 && b.bottom <= s.bottom + 1;
+    });
+    expect(inView, `error ${ev} is scrolled into view`).toBe(true);
+    scrolled ||= (await scroller.evaluate((s) => s.scrollTop)) > 0;
+    seen.add(ev);
+  }
+  expect(seen.size).toBe(placed.length);
+  expect(scrolled, `some error lies below the first ${rows} rendered rows`).toBe(true);
 });
