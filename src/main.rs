@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 
 use tracepin::server::{self, config::Overrides};
 
-/// mimalloc returns freed pages to the system, so the server's memory comes back after a large trace
-/// leaves the caches (glibc malloc kept most of it in per-thread arenas).
+/// jemalloc, whose background thread gives freed pages back to the system on a timer (about 10 s),
+/// so the server's memory comes back after a large trace leaves the caches (glibc malloc kept most of
+/// it in per-thread arenas; mimalloc kept the pages of threads that went idle).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// One timeline for Sentry errors and OpenTelemetry traces.
 #[derive(Parser, Debug)]
@@ -84,6 +85,9 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
+    // Purge freed pages from a background thread, not only when a thread next allocates: an idle
+    // server gives a large trace's memory back. Without it jemalloc still works, only lazier.
+    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Correlate(args)) => {
