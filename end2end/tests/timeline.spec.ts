@@ -51,10 +51,15 @@ test("clicking a pin opens the error with its stack trace; n walks through every
   expect(pins.length).toBe(5);
   await page.keyboard.press("Escape");
   const seen = new Set<string>();
+  let shown = "";
   for (let i = 0; i < pins.length; i++) {
     await page.keyboard.press("n");
-    const id = await page.getByTestId("event-detail").getAttribute("data-event-id");
+    // The URL names the next error at once; the panel keeps the previous one until it has loaded.
+    await expect(page).not.toHaveURL(new RegExp(`event=${shown || "none"}(&|$)`));
+    const id = new URL(page.url()).searchParams.get("event");
     expect(id).toBeTruthy();
+    await expect(page.getByTestId("event-detail")).toHaveAttribute("data-event-id", id!);
+    shown = id!;
     seen.add(id!);
   }
   expect([...seen].sort()).toEqual([...pins].sort());
