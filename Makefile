@@ -92,8 +92,10 @@ e2e:
 # The browser bench runs first: `cargo bench` rebuilds target/release/tracepin without the settings
 # cargo-leptos gives it (the wasm file name), and a page served by that binary never hydrates.
 bench: setup-test build ## the browser bench and criterion benches (figures printed, nothing asserted)
-	node end2end/bench/run.mjs 1000 10000 100000
+	node end2end/bench/run.mjs 1000 10000 100000 1000000
+	GEN_ATTRS=rich BENCH_SOURCE=jaeger node end2end/bench/run.mjs 100000
 	BENCH_SOURCE=store node end2end/bench/run.mjs 100000
+	end2end/bench/cli.sh 1000000 10000
 	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
 	cargo bench --features ssr --bench ingest
 	@echo "rebuilding the server as cargo-leptos builds it (cargo bench replaced it)"
