@@ -126,7 +126,7 @@ pub fn large_trace_notice(spans: usize, bytes: u64, errors: usize, from: u64) ->
     (spans as u64 >= from).then(|| Notice {
         kind: "large".into(),
         text: format!(
-            "Large trace: {} spans, about {} MB on the server. Nothing is left out: the first screen comes first, the other rows follow in chunks of {} (the waterfall says how many are still arriving), and `n` steps through its {} pinned error(s).",
+            "Large trace: {} spans, about {} MB on the server. Nothing is left out: the first screen comes first, the other rows follow in chunks of {} (the waterfall says how many are still arriving), and the n key steps through its {} pinned error(s).",
             thousands(spans as u64),
             thousands(bytes.div_ceil(1_000_000)),
             thousands(u64::from(crate::view::types::ROWS_CHUNK)),

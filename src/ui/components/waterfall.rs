@@ -530,7 +530,7 @@ fn RowsStatus() -> impl IntoView {
             view! {
                 <p class="border-b border-slate-200 bg-slate-50 px-3 py-1 text-xs text-slate-600 dark:border-slate-800 dark:bg-slate-950 dark:text-slate-300" role="status" aria-live="polite" data-testid="rows-arriving">
                     {format!(
-                        "Loading rows: {} of {} here ({pct}%), {} still arriving. Meanwhile the first screen is shown and `n` opens each error's details.",
+                        "Loading rows: {} of {} here ({pct}%), {} still arriving. Meanwhile the first screen is shown and the n key opens each error's details.",
                         crate::view::timeline::thousands(u64::from(have)),
                         crate::view::timeline::thousands(u64::from(total)),
                         crate::view::timeline::thousands(u64::from(total.saturating_sub(have))),
