@@ -115,11 +115,15 @@ pub async fn run(leptos_options: LeptosOptions, config: Config) -> std::io::Resu
     }
     // Expired traces leave the caches even when no request comes to trigger it.
     let data = state.data.clone();
+    let snapshots = state.snapshots.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
             tick.tick().await;
             data.housekeep().await;
+            if let Some(s) = &snapshots {
+                s.housekeep().await;
+            }
         }
     });
     // Check every upstream once at startup (token scopes, reachability) and say what is wrong.

@@ -455,6 +455,9 @@ fn insert_annotation(conn: &Connection, snapshot: &str, a: &Annotation) -> Resul
     Ok(())
 }
 
+/// Memory the decoded snapshot timelines may hold (estimated).
+pub const SNAPSHOT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The snapshot store as the server uses it: blocking work off the runtime, and the frozen
 /// timelines being viewed kept decoded for a few minutes (a page asks for rows, details and filters
 /// separately).
@@ -468,11 +471,21 @@ impl SnapshotService {
     pub fn new(store: std::sync::Arc<dyn SnapshotStore>) -> Self {
         Self {
             store,
+            // Weighed in KiB of estimated memory, like the live timeline cache.
             loaded: moka::future::Cache::builder()
-                .max_capacity(16)
+                .weigher(|_k, v: &std::sync::Arc<super::Loaded>| {
+                    u32::try_from(v.approx_bytes() / 1024 + 1).unwrap_or(u32::MAX)
+                })
+                .max_capacity(SNAPSHOT_CACHE_BYTES / 1024)
                 .time_to_idle(std::time::Duration::from_secs(300))
                 .build(),
         }
+    }
+
+    /// Drops the decoded timelines nobody has viewed for five minutes (moka does it only on later
+    /// cache operations otherwise).
+    pub async fn housekeep(&self) {
+        self.loaded.run_pending_tasks().await;
     }
 
     async fn blocking<T: Send + 'static>(
