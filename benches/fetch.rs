@@ -21,7 +21,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
 
-use tracepin::connectors::traces::Backends;
+use tracepin::connectors::traces::{Backends, Caching};
 use tracepin::domain::TraceId;
 use tracepin::server::config::{Config, Overrides};
 
@@ -221,7 +221,7 @@ fn bench_fetch(c: &mut Criterion) {
             group.bench_function(label, |b| {
                 b.iter(|| {
                     let backend = &backends.backends()[idx];
-                    let t = rt.block_on(backend.fetch(id, None));
+                    let t = rt.block_on(backend.fetch(id, None, Caching::Fresh));
                     black_box(t.map(|t| t.spans.len()).unwrap_or(0))
                 })
             });

@@ -108,16 +108,13 @@ pub async fn get_timeline(
             &lv.notices,
             false,
         );
-        let spans = lv.timeline.trace.spans.len();
-        if spans as u64 >= large_from {
-            // Weighing the trace is a pass over every span: only for the large ones.
-            let bytes = lv.approx_bytes();
-            let pins = lv.timeline.pins.len();
-            if let Some(n) =
-                crate::view::timeline::large_trace_notice(spans, bytes, pins, large_from)
-            {
-                v.notices.insert(0, n);
-            }
+        if let Some(n) = crate::view::timeline::large_trace_notice(
+            lv.timeline.trace.spans.len(),
+            lv.approx_bytes(),
+            lv.timeline.pins.len(),
+            large_from,
+        ) {
+            v.notices.insert(0, n);
         }
         v
     })

@@ -50,6 +50,18 @@ impl AttrValue {
             _ => None,
         }
     }
+
+    /// Heap bytes this value owns (an estimate: lengths, not allocator rounding).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            AttrValue::Str(s) => s.len(),
+            AttrValue::Array(items) => items
+                .iter()
+                .map(|v| std::mem::size_of::<AttrValue>() + v.heap_bytes())
+                .sum(),
+            AttrValue::Bool(_) | AttrValue::Int(_) | AttrValue::Float(_) => 0,
+        }
+    }
 }
 
 /// One key/value attribute.
@@ -213,20 +225,6 @@ mod shared_str {
         d: D,
     ) -> Result<Option<Arc<str>>, D::Error> {
         Option::<String>::deserialize(d).map(|s| s.map(Arc::from))
-    }
-}
-
-impl AttrValue {
-    /// Heap bytes this value owns (an estimate: lengths, not allocator rounding).
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            AttrValue::Str(s) => s.len(),
-            AttrValue::Array(items) => items
-                .iter()
-                .map(|v| std::mem::size_of::<AttrValue>() + v.heap_bytes())
-                .sum(),
-            AttrValue::Bool(_) | AttrValue::Int(_) | AttrValue::Float(_) => 0,
-        }
     }
 }
 

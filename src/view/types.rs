@@ -158,7 +158,7 @@ impl Rows {
             .map_or("", String::as_str)
     }
 
-    /// Builds rows from names given per entry (tests and small sets).
+    /// The name table and per-entry indices for names given per entry, numbered by first use.
     pub fn intern_names<'a>(names: impl IntoIterator<Item = &'a str>) -> (Vec<String>, Vec<u32>) {
         let mut table: Vec<String> = Vec::new();
         let mut seen: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
@@ -185,7 +185,7 @@ impl Rows {
             .iter()
             .max()
             .map_or(0, |m| *m as usize + 1);
-        let upto = self.name[..to]
+        let upto = self.name[from..to]
             .iter()
             .max()
             .map_or(0, |m| *m as usize + 1)

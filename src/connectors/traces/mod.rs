@@ -459,25 +459,16 @@ impl TraceBackend {
         }
     }
 
-    /// Fetches one trace (from the backend's cache when it has it).
-    pub async fn fetch(
-        &self,
-        id: TraceId,
-        hint: Option<TimeHint>,
-    ) -> Result<FetchedTrace, FetchError> {
-        self.fetch_with(id, hint, Caching::Reuse).await
-    }
-
     /// Fetches one trace, through the backend's cache or around it.
-    pub async fn fetch_with(
+    pub async fn fetch(
         &self,
         id: TraceId,
         hint: Option<TimeHint>,
         caching: Caching,
     ) -> Result<FetchedTrace, FetchError> {
         match self {
-            TraceBackend::Tempo(c) => c.fetch_with(id, hint, caching).await,
-            TraceBackend::Jaeger(c) => c.fetch_with(id, hint, caching).await,
+            TraceBackend::Tempo(c) => c.fetch(id, hint, caching).await,
+            TraceBackend::Jaeger(c) => c.fetch(id, hint, caching).await,
             TraceBackend::Files(f) => f.fetch(id).await,
             TraceBackend::Store(s) => fetch_stored(s, id).await,
         }
@@ -710,7 +701,7 @@ impl Backends {
         let mut pending: FuturesUnordered<_> = self
             .backends
             .iter()
-            .map(|b| b.fetch_with(id, hint, caching))
+            .map(|b| b.fetch(id, hint, caching))
             .collect();
         let mut errors = self.broken.clone();
         while let Some(result) = pending.next().await {

@@ -135,17 +135,8 @@ impl TempoClient {
         &self.name
     }
 
-    /// Fetches one trace (cached, single-flight).
+    /// Fetches one trace: through the cache (single-flight) or, with [`Caching::Fresh`], around it.
     pub async fn fetch(
-        &self,
-        id: TraceId,
-        hint: Option<TimeHint>,
-    ) -> Result<FetchedTrace, FetchError> {
-        self.fetch_with(id, hint, Caching::Reuse).await
-    }
-
-    /// Fetches one trace, through the cache or around it.
-    pub async fn fetch_with(
         &self,
         id: TraceId,
         hint: Option<TimeHint>,

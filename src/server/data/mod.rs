@@ -58,6 +58,9 @@ pub struct Loaded {
     /// Every row in columnar form, built once on first use and shared by the page's requests (the
     /// first screen and each chunk of rows).
     pub rows: std::sync::OnceLock<Arc<crate::view::types::Rows>>,
+    /// [`Loaded::approx_bytes`], worked out once (the cache's weigher and the large-trace notice
+    /// both ask).
+    bytes: std::sync::OnceLock<u64>,
 }
 
 impl Loaded {
@@ -74,6 +77,7 @@ impl Loaded {
             sources,
             notices,
             rows: std::sync::OnceLock::new(),
+            bytes: std::sync::OnceLock::new(),
         }
     }
 
@@ -87,6 +91,10 @@ impl Loaded {
     /// Memory the timeline holds, estimated: spans and what they own, tree rows, skew and
     /// critical path per row, pins, and a flat 4 KiB per event. What the timeline cache weighs.
     pub fn approx_bytes(&self) -> u64 {
+        *self.bytes.get_or_init(|| self.weigh())
+    }
+
+    fn weigh(&self) -> u64 {
         let t = &self.timeline;
         let spans: u64 = t
             .trace
