@@ -263,7 +263,8 @@ pub struct RowsChunk {
     pub rows: Rows,
 }
 
-/// Rows sent per chunk: a million-span trace arrives in ten requests of about 4 MB of JSON each.
+/// Rows sent per chunk: a million-span trace arrives in ten requests of about 6 MB of JSON each
+/// (1.9 MB gzipped, measured on the bench generator's traces).
 pub const ROWS_CHUNK: u32 = 100_000;
 
 /// An error pinned on a row.
