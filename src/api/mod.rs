@@ -98,7 +98,9 @@ pub async fn get_timeline(
     let lv = l.clone();
     let large_from = st.config.server.large_trace_spans();
     let mut v = on_server::blocking(move || {
+        let started = std::time::Instant::now();
         let rows = lv.rows();
+        let rows_took = started.elapsed();
         let mut v = crate::view::timeline::view_with_rows(
             &lv.timeline,
             &rows,
@@ -116,6 +118,13 @@ pub async fn get_timeline(
         ) {
             v.notices.insert(0, n);
         }
+        tracing::debug!(
+            trace_id = %trace_id,
+            rows = rows.len(),
+            rows_ms = u64::try_from(rows_took.as_millis()).unwrap_or(u64::MAX),
+            view_ms = u64::try_from((started.elapsed() - rows_took).as_millis()).unwrap_or(u64::MAX),
+            "first screen built"
+        );
         v
     })
     .await?;

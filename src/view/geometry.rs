@@ -30,6 +30,19 @@ impl Window {
     }
 }
 
+/// Error ticks of the minimap (a 1000-unit wide box), from each error's position in percent: one
+/// tick per half unit, sorted, so errors that would be drawn on top of each other share one line.
+pub fn tick_positions(pcts: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut at: Vec<i64> = pcts
+        .into_iter()
+        .filter(|p| p.is_finite())
+        .map(|p| (p * 20.0).round() as i64)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    at.into_iter().map(|h| h as f64 / 2.0).collect()
+}
+
 /// Left and width of a bar in percent, clipped to the window; `None` when entirely outside.
 /// Bars keep a minimum visible width of `min_pct` so instant spans stay visible.
 pub fn bar(start: i64, dur: i64, w: Window, min_pct: f64) -> Option<(f64, f64)> {
@@ -134,6 +147,17 @@ pub fn cluster(positions: &[f64], min_gap: f64) -> Vec<Cluster> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_that_would_overlap_share_one_line() {
+        // 12.3% and 12.31% are 0.1 unit apart in the 1000-unit box: one tick; 50% stands alone.
+        let t = tick_positions([50.0, 12.3, 12.31, f64::NAN, 12.3]);
+        assert_eq!(t, vec![123.0, 500.0]);
+        // A thousand errors spread evenly over the trace keep a tick each.
+        let t = tick_positions((0..1000).map(|i| f64::from(i) / 10.0));
+        assert_eq!(t.len(), 1000);
+        assert!(tick_positions([]).is_empty());
+    }
 
     #[test]
     fn bars_clip_and_keep_min_width() {

@@ -22,7 +22,7 @@ pub const WINDOW_ROWS: usize = 80;
 fn services_of(tl: &Timeline) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for s in &tl.trace.spans {
-        if !seen.contains(&s.service) {
+        if seen.last() != Some(&s.service) && !seen.contains(&s.service) {
             seen.push(s.service.clone());
         }
     }
@@ -47,8 +47,12 @@ pub fn rows_of(tl: &Timeline) -> Rows {
         flags: vec![0; n],
         span_id: Vec::with_capacity(n),
     };
+    // Neighbouring spans mostly share a service: the previous one is tried first.
+    let mut svc = 0;
     for (i, (s, node)) in t.spans.iter().zip(&t.nodes).enumerate() {
-        let svc = services.iter().position(|x| *x == s.service).unwrap_or(0);
+        if services.get(svc) != Some(&s.service) {
+            svc = services.iter().position(|x| *x == s.service).unwrap_or(0);
+        }
         r.service.push(u16::try_from(svc).unwrap_or(u16::MAX));
         r.depth.push(u16::try_from(node.depth).unwrap_or(u16::MAX));
         r.subtree_end.push(node.subtree_end);

@@ -283,7 +283,13 @@ impl FilesSource {
                 match read_trace_spans(&path) {
                     Ok(mut s) => {
                         s.retain(|s| s.trace_id == id);
-                        spans.append(&mut s);
+                        // The first file's spans are taken as they are: appending them to an empty
+                        // list would copy every span once more (240 MB at a million spans).
+                        if spans.is_empty() {
+                            spans = s;
+                        } else {
+                            spans.append(&mut s);
+                        }
                     }
                     Err(message) => errors.push(FetchError::Decode {
                         backend: NAME.to_owned(),

@@ -81,6 +81,16 @@ impl Loaded {
         }
     }
 
+    /// Builds the columnar rows and weighs the timeline now, the two side by side on two threads
+    /// (CPU work on a large trace: call it on the blocking pool). Loading does this before the
+    /// timeline is cached, so neither the cache's weigher nor the first page request waits for it.
+    pub fn prepare(&self) {
+        std::thread::scope(|s| {
+            s.spawn(|| self.rows());
+            self.approx_bytes();
+        });
+    }
+
     /// Every row, columnar (CPU work on a large trace: call it on the blocking pool).
     pub fn rows(&self) -> Arc<crate::view::types::Rows> {
         self.rows

@@ -106,8 +106,13 @@ pub(super) async fn load(
             .iter()
             .map(|s| async move { (s.name(), s.events_for_trace(id).await) }),
     );
+    let started = Instant::now();
     // Around the backends' span caches: this timeline is what gets cached, and the spans move into it.
-    let (fetched, by_id) = tokio::join!(l.backends.fetch_with(id, hint, Caching::Fresh), by_id);
+    let fetch = async {
+        let r = l.backends.fetch_with(id, hint, Caching::Fresh).await;
+        (r, started.elapsed())
+    };
+    let ((fetched, fetch_took), by_id) = tokio::join!(fetch, by_id);
 
     let mut notices = Vec::new();
     let mut events = Events::default();
@@ -200,18 +205,41 @@ pub(super) async fn load(
     let backend = fetched.backend;
     let opts = l.opts.clone();
     let spans = fetched.spans;
-    let mut c = tokio::task::spawn_blocking(move || correlate::correlate(spans, events, &opts))
-        .await
-        .map_err(|e| DataError::Upstream(format!("Correlating trace {id} stopped: {e}")))?;
-    let Some(index) = c.timelines.iter().position(|t| t.trace.trace_id == id) else {
+    let (span_count, event_count) = (spans.len(), events.len());
+    let events_took = started.elapsed();
+    let prepared = tokio::task::spawn_blocking(move || {
+        let mut c = correlate::correlate(spans, events, &opts);
+        let correlated = started.elapsed();
+        let index = c.timelines.iter().position(|t| t.trace.trace_id == id)?;
+        let mut timeline = c.timelines.swap_remove(index);
+        // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
+        timeline.unplaced.append(&mut c.unplaced);
+        let loaded = Loaded::new(timeline, c.events.into(), sources, notices);
+        loaded.prepare();
+        Some((loaded, correlated))
+    })
+    .await
+    .map_err(|e| DataError::Upstream(format!("Correlating trace {id} stopped: {e}")))?;
+    let Some((loaded, correlated)) = prepared else {
         return Err(DataError::NotFound(format!(
             "Trace {id} was not found in what {backend} returned."
         )));
     };
-    let mut timeline = c.timelines.swap_remove(index);
-    // Events that belong to no loaded trace are this trace's unplaced errors here (e.g. a decoy id).
-    timeline.unplaced.append(&mut c.unplaced);
-    Ok(Loaded::new(timeline, c.events.into(), sources, notices))
+    tracing::info!(
+        trace_id = %id,
+        spans = span_count,
+        events = event_count,
+        fetch_ms = ms(fetch_took),
+        errors_ms = ms(events_took.saturating_sub(fetch_took)),
+        correlate_ms = ms(correlated.saturating_sub(events_took)),
+        rows_ms = ms(started.elapsed().saturating_sub(correlated)),
+        "trace loaded"
+    );
+    Ok(loaded)
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A timeline without spans: every event of the trace listed as unplaced because the trace is missing.

@@ -42,13 +42,17 @@ pub fn Minimap() -> impl IntoView {
                 .collect_view()
         })
     };
+    // One tick per position (`tick_positions`): a thousand errors of a large trace would otherwise
+    // put a thousand lines, mostly on top of each other, in the page before its first row.
     let ticks = move || {
         ctx.view.with_value(|v| {
-            v.pins
-                .iter()
-                .map(|p| {
-                    let x = domain.get().pct(if ctx.adjusted.get() { p.at_adjusted } else { p.at }) * 10.0;
-                    view! { <line x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2="60" stroke="#e11d48" stroke-width="2" data-testid="minimap-error-tick"/> }
+            let d = domain.get();
+            let adjusted = ctx.adjusted.get();
+            let at = v.pins.iter().map(|p| d.pct(if adjusted { p.at_adjusted } else { p.at }));
+            crate::view::geometry::tick_positions(at)
+                .into_iter()
+                .map(|x| {
+                    view! { <line x1=format!("{x:.1}") x2=format!("{x:.1}") y1="0" y2="60" stroke="#e11d48" stroke-width="2" data-testid="minimap-error-tick"/> }
                 })
                 .collect_view()
         })
