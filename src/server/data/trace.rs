@@ -189,11 +189,7 @@ pub(super) async fn load(
             });
         }
     };
-    let from = match fetched.kind {
-        BackendKind::Store => fetched.backend.clone(),
-        kind => format!("{kind} {}", fetched.backend),
-    };
-    sources.insert(0, format!("spans: {from}"));
+    sources.insert(0, spans_source(fetched.kind, &fetched.backend));
     if let Some(p) = &fetched.partial {
         notices.push(Notice {
             kind: "partial".into(),
@@ -320,5 +316,34 @@ impl Events {
             })
             .collect();
         (self.list, sources)
+    }
+}
+
+/// Where the spans came from, as the page's "Sources" line says it: the kind and the configured
+/// name ("spans: tempo production"), the name alone when it says the kind already (the files
+/// backend is called "files") or for the local store.
+fn spans_source(kind: BackendKind, backend: &str) -> String {
+    if kind == BackendKind::Store || kind.as_str() == backend {
+        format!("spans: {backend}")
+    } else {
+        format!("spans: {kind} {backend}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sources_line_names_a_backend_once() {
+        assert_eq!(
+            spans_source(BackendKind::Tempo, "production"),
+            "spans: tempo production"
+        );
+        assert_eq!(spans_source(BackendKind::Files, "files"), "spans: files");
+        assert_eq!(
+            spans_source(BackendKind::Store, "local store"),
+            "spans: local store"
+        );
     }
 }
