@@ -100,7 +100,6 @@ pub async fn get_timeline(
     let mut v = on_server::blocking(move || {
         let started = std::time::Instant::now();
         let rows = lv.rows();
-        let rows_took = started.elapsed();
         let mut v = crate::view::timeline::view_with_rows(
             &lv.timeline,
             &rows,
@@ -121,8 +120,7 @@ pub async fn get_timeline(
         tracing::debug!(
             trace_id = %trace_id,
             rows = rows.len(),
-            rows_ms = u64::try_from(rows_took.as_millis()).unwrap_or(u64::MAX),
-            view_ms = u64::try_from((started.elapsed() - rows_took).as_millis()).unwrap_or(u64::MAX),
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "first screen built"
         );
         v

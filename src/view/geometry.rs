@@ -30,17 +30,14 @@ impl Window {
     }
 }
 
-/// Error ticks of the minimap (a 1000-unit wide box), from each error's position in percent: one
-/// tick per half unit, sorted, so errors that would be drawn on top of each other share one line.
+/// Error ticks of the minimap (a 1000-unit wide box), from each error's position in percent: errors
+/// closer than half a unit share one tick ([`cluster`]), drawn on the half unit, sorted.
 pub fn tick_positions(pcts: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut at: Vec<i64> = pcts
+    let pcts: Vec<f64> = pcts.into_iter().filter(|p| p.is_finite()).collect();
+    cluster(&pcts, 0.05)
         .into_iter()
-        .filter(|p| p.is_finite())
-        .map(|p| (p * 20.0).round() as i64)
-        .collect();
-    at.sort_unstable();
-    at.dedup();
-    at.into_iter().map(|h| h as f64 / 2.0).collect()
+        .map(|c| (c.pct * 20.0).round() / 2.0)
+        .collect()
 }
 
 /// Left and width of a bar in percent, clipped to the window; `None` when entirely outside.
