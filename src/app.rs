@@ -1,7 +1,7 @@
 //! The application: the one place that assembles every layer into a router and serves it.
 //!
 //! `router(state)` joins the server's probes, the JSON export (`api`), the Leptos pages and server
-//! functions (`ui`, `api`) and the static files, behind the server's layers (auth outermost); the
+//! functions (`ui`, `api`), the compiled site files (`/pkg/`, from memory) and the other static files, behind the server's layers (auth outermost); the
 //! ingest endpoints (when the local store is on) are merged *outside* those layers, since SDKs
 //! authenticate with DSN keys. It is a plain function, so tests drive it with `oneshot` or bind it on
 //! `127.0.0.1:0`. `run` refuses unsafe ingest settings, seeds a new default store with the demo,
@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let app = routes::probes()
+        .route("/pkg/{file}", get(crate::server::assets::serve))
         .route("/api/export/{trace_id}", get(crate::api::export::export))
         .route(
             "/api/snapshots/{id}/file",
@@ -86,6 +87,8 @@ pub async fn run(leptos_options: LeptosOptions, config: Config) -> std::io::Resu
         }
     }
     let app = router(state.clone());
+    // The site files are read and gzipped once, before the first page asks for them.
+    tokio::spawn(std::sync::Arc::clone(&state.assets).warm());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let otlp_listener = match otlp_addr {

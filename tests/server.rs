@@ -1312,3 +1312,89 @@ async fn sentry_calls_from_badges_and_probes_are_bounded_and_cached() {
         token_checks.load(Ordering::SeqCst)
     );
 }
+
+/// The site files come from memory: gzipped once (not again for every page view), with an ETag a
+/// browser revalidates against, and read again when the build replaces them on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn site_files_are_served_gzipped_once_with_an_etag_and_follow_a_rebuild() {
+    use std::io::Read;
+    let root = std::env::temp_dir().join(format!("tracepin-site-{}", std::process::id()));
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("temp dir");
+    let first: Vec<u8> = (0..100_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    std::fs::write(pkg.join("tracepin.wasm"), &first).expect("write");
+    let options = LeptosOptions::builder()
+        .output_name("tracepin")
+        .site_root(root.to_string_lossy().into_owned())
+        .build();
+    let app = router(AppState::new(options, config_from("")));
+    let fetch = |accept: Option<&'static str>, etag: Option<String>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::builder().uri("/pkg/tracepin.wasm");
+            if let Some(a) = accept {
+                req = req.header(header::ACCEPT_ENCODING, a);
+            }
+            if let Some(e) = etag {
+                req = req.header(header::IF_NONE_MATCH, e);
+            }
+            let res = app
+                .oneshot(req.body(Body::empty()).expect("request"))
+                .await
+                .expect("response");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = res.into_body().collect().await.expect("body").to_bytes();
+            (status, headers, body.to_vec())
+        }
+    };
+    let gunzip = |bytes: &[u8]| {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .expect("valid gzip");
+        out
+    };
+
+    let (status, headers, body) = fetch(Some("gzip, deflate, br, zstd"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert!(
+        body.len() < first.len() / 2,
+        "gzipped: {} bytes",
+        body.len()
+    );
+    assert_eq!(gunzip(&body), first);
+    let etag = headers[header::ETAG].to_str().expect("etag").to_owned();
+
+    let (status, headers, body) = fetch(None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(body, first);
+
+    let (status, _, body) = fetch(Some("gzip"), Some(etag.clone())).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+
+    // A rebuild replaces the file: the next request gets the new bytes under a new tag.
+    let second: Vec<u8> = first.iter().rev().copied().chain([7u8; 64]).collect();
+    std::fs::write(pkg.join("tracepin.wasm"), &second).expect("rewrite");
+    let (status, headers, body) = fetch(Some("gzip"), Some(etag.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(headers[header::ETAG].to_str().expect("etag"), etag);
+    assert_eq!(gunzip(&body), second);
+
+    for path in ["/pkg/missing.wasm", "/pkg/..%2FCargo.toml", "/pkg/.hidden"] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -1,4 +1,4 @@
-//! Server: configuration (composing each connector's own config), shared state, data loading,
+//! Server: the compiled site files, configuration (composing each connector's own config), shared state, data loading,
 //! resolving what a person pasted, "Open in …" links, access control, response headers, readiness,
 //! metrics, the server's own routes, the connection-limited accept loop, and ingest (OTLP and Sentry
 //! SDK traffic into the local store) (server only).
@@ -6,6 +6,7 @@
 //! Imports `domain`, `correlate`, `connectors` and `view`; never `api` or `ui` (the router that joins
 //! them all is `crate::app`).
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod data;

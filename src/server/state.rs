@@ -23,6 +23,8 @@ pub struct AppState {
     pub ready: ReadyCache,
     /// Incident snapshots, when there is a data directory (`[store] path`, `TRACEPIN_DATA`, `--data`).
     pub snapshots: Option<Arc<super::snapshots::SnapshotService>>,
+    /// The compiled site files (`/pkg/…`), kept in memory with their gzip form.
+    pub assets: Arc<super::assets::Assets>,
 }
 
 impl AppState {
@@ -41,7 +43,11 @@ impl AppState {
                 }
             }
         });
+        let assets = Arc::new(super::assets::Assets::new(
+            std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir),
+        ));
         Self {
+            assets,
             leptos_options,
             config,
             data,
