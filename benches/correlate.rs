@@ -60,8 +60,8 @@ fn span(
         trace_id,
         span_id,
         parent_span_id: parent,
-        service: service.to_owned(),
-        name: name.to_owned(),
+        service: service.into(),
+        name: name.into(),
         kind,
         start_ns: BASE_NS + start,
         end_ns: BASE_NS + end,
@@ -299,7 +299,7 @@ fn generate(n_spans: usize, n_events: usize) -> (Vec<Span>, Vec<ErrorEvent>) {
 fn to_otlp_json(spans: &[Span]) -> String {
     let mut by_service: std::collections::BTreeMap<&str, Vec<&Span>> = Default::default();
     for s in spans {
-        by_service.entry(s.service.as_str()).or_default().push(s);
+        by_service.entry(&*s.service).or_default().push(s);
     }
     let mut out = String::from("{\"resourceSpans\":[");
     for (i, (service, list)) in by_service.iter().enumerate() {
@@ -564,8 +564,8 @@ fn bench_compare(c: &mut Criterion) {
         .collect();
     let refs: Vec<_> = baselines.iter().collect();
     let (mut spans, events) = generate(10_000, 200);
-    spans.retain(|s| s.name != "validate cart");
-    if let Some(extra) = spans.iter().find(|s| s.name == "GET").cloned() {
+    spans.retain(|s| &*s.name != "validate cart");
+    if let Some(extra) = spans.iter().find(|s| &*s.name == "GET").cloned() {
         let mut again = extra;
         again.span_id = SpanId([0xfe; 8]);
         spans.push(again);

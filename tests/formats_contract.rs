@@ -153,7 +153,7 @@ fn sdk_otlp_json_matches_expected_traces() {
                 .spans
                 .iter()
                 .filter(|s| s.trace_id.to_string() == id)
-                .map(|s| s.service.as_str())
+                .map(|s| &*s.service)
                 .collect();
             let want: BTreeSet<&str> = et["services"]
                 .as_array()
@@ -447,7 +447,7 @@ fn upstream_opentelemetry_proto_example() {
         hex_opt(s.parent_span_id).as_deref(),
         Some("eee19b7ec3c1b173")
     );
-    assert_eq!(s.service, "my.service");
+    assert_eq!(&*s.service, "my.service");
     assert_eq!(s.scope.as_deref(), Some("my.library"));
     assert_eq!(s.kind, SpanKind::Server);
     assert_eq!(s.duration_ns(), 1_000_000_000);
@@ -468,7 +468,7 @@ fn upstream_jaeger_api_v3_get_trace() {
         (s.kind, s.status.code),
         (SpanKind::Server, StatusCode::Error)
     );
-    assert_eq!(s.service, "unknown_service");
+    assert_eq!(&*s.service, "unknown_service");
 }
 
 #[test]
@@ -514,9 +514,9 @@ fn upstream_jaeger_ui_trace_with_references_and_typed_tags() {
         tagged.attr("blob"),
         Some(&AttrValue::Str("AAAwOQ==".into()))
     );
-    assert_eq!(tagged.service, "service-x");
+    assert_eq!(&*tagged.service, "service-x");
     let refs = &t.spans[3];
-    assert_eq!(refs.name, "reference-test");
+    assert_eq!(&*refs.name, "reference-test");
     assert_eq!(
         hex_opt(refs.parent_span_id).as_deref(),
         Some("0000000000000002")
@@ -530,7 +530,7 @@ fn upstream_jaeger_ui_trace_with_references_and_typed_tags() {
         refs.links[0].trace_id.to_string(),
         "000000000000000000000000000000ff"
     );
-    assert_eq!(refs.service, "service-y");
+    assert_eq!(&*refs.service, "service-y");
 }
 
 #[test]
@@ -541,7 +541,7 @@ fn upstream_jaeger_memory_store_otlp_with_errors_events_links() {
         assert_eq!(s.status.code, StatusCode::Error);
         assert_eq!(s.events.len(), 2);
         assert_eq!(s.links.len(), 2);
-        assert_eq!(s.service, "service-x");
+        assert_eq!(&*s.service, "service-x");
     }
     let kinds: Vec<SpanKind> = t.spans.iter().map(|s| s.kind).collect();
     assert_eq!(
@@ -560,7 +560,7 @@ fn upstream_tempo_batches_test_input() {
     let t = trace("upstream/tempo/tempopb_trace.v1_batches.json");
     assert_eq!(t.format, Format::TempoV1);
     assert_eq!(t.spans.len(), 1);
-    assert_eq!(t.spans[0].service, "my.service");
+    assert_eq!(&*t.spans[0].service, "my.service");
 }
 
 #[test]
@@ -876,8 +876,8 @@ fn quirk_otlp_base64_ids_from_tempo_or_message_to_dict() {
 #[test]
 fn quirk_otlp_service_name_fallback() {
     let doc = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#);
-    assert_eq!(one_span(&doc).service, "unknown_service");
-    assert_eq!(one_span(&otlp(&format!("{{{IDS}}}"))).service, "svc");
+    assert_eq!(&*one_span(&doc).service, "unknown_service");
+    assert_eq!(&*one_span(&otlp(&format!("{{{IDS}}}"))).service, "svc");
 }
 
 #[test]
@@ -976,7 +976,7 @@ fn quirk_jaeger_v1_error_tag_logs_and_process_tags() {
         s.events[0].attributes[0],
         KeyValue::str("exception.type", "CardDeclined")
     );
-    assert_eq!(s.service, "payments");
+    assert_eq!(&*s.service, "payments");
     assert_eq!(
         *s.resource,
         [
@@ -1346,4 +1346,46 @@ fn malformed_truncated_envelope_and_protobuf() {
         err.to_string().starts_with("invalid OTLP protobuf"),
         "{err}"
     );
+}
+
+/// A trace repeats its services, span names and attribute values on thousands of spans: each
+/// decoder keeps one copy of each per payload (and the payload's table goes with the decode).
+#[test]
+fn repeated_services_names_and_values_are_one_copy_per_payload() {
+    use std::sync::Arc;
+    use tracepin::domain::AttrValue;
+    let span = |id: &str| {
+        format!(
+            r#"{{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"{id}","name":"SELECT orders","attributes":[{{"key":"db.system","value":{{"stringValue":"postgresql"}}}}]}}"#
+        )
+    };
+    let doc = otlp(&format!(
+        "{},{}",
+        span("eee19b7ec3c1b174"),
+        span("eee19b7ec3c1b175")
+    ));
+    let jaeger = r#"{"data":[{"traceID":"5b8efff798038103d269b633813fc60c","spans":[
+        {"traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b174","operationName":"SELECT orders","processID":"p1","startTime":1,"duration":1,"tags":[{"key":"db.system","type":"string","value":"postgresql"}]},
+        {"traceID":"5b8efff798038103d269b633813fc60c","spanID":"eee19b7ec3c1b175","operationName":"SELECT orders","processID":"p1","startTime":1,"duration":1,"tags":[{"key":"db.system","type":"string","value":"postgresql"}]}],
+        "processes":{"p1":{"serviceName":"svc","tags":[]}}}]}"#;
+    for (what, payload) in [("OTLP JSON", doc.as_str()), ("Jaeger v1", jaeger)] {
+        let t = as_trace(decode(payload.as_bytes()).expect("decodes"), what);
+        let [a, b] = &t.spans[..] else {
+            panic!("{what}: two spans, got {:?}", t.spans)
+        };
+        assert_eq!((&*a.name, &*a.service), ("SELECT orders", "svc"), "{what}");
+        assert!(Arc::ptr_eq(&a.service, &b.service), "{what}: service");
+        assert!(Arc::ptr_eq(&a.name, &b.name), "{what}: name");
+        match (a.attr("db.system"), b.attr("db.system")) {
+            (Some(AttrValue::Str(x)), Some(AttrValue::Str(y))) => {
+                assert_eq!(&**x, "postgresql");
+                assert!(Arc::ptr_eq(x, y), "{what}: value");
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    // Two payloads do not share: nothing is kept once a decode ends.
+    let first = as_trace(decode(doc.as_bytes()).expect("decodes"), "first");
+    let second = as_trace(decode(doc.as_bytes()).expect("decodes"), "second");
+    assert!(!Arc::ptr_eq(&first.spans[0].name, &second.spans[0].name));
 }

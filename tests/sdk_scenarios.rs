@@ -142,7 +142,7 @@ fn check_scenario(dir: &Path) -> String {
                     "{name}: {eid} pinned in the wrong trace"
                 );
                 assert_eq!(
-                    span.service, service,
+                    &*span.service, service,
                     "{name}: {eid} pinned to {} \"{}\" of another service",
                     span.span_id, span.name
                 );

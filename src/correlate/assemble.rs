@@ -259,14 +259,14 @@ fn repair_times(span: &mut Span, fallback: u64, diags: &mut Diags) {
 fn placeholder(trace_id: TraceId, missing: SpanId, orphans: &[usize], spans: &[Span]) -> Span {
     let mut start = u64::MAX;
     let mut end = 0u64;
-    let mut service = String::new();
+    let mut service: std::sync::Arc<str> = std::sync::Arc::from("");
     let mut earliest = u64::MAX;
     for s in orphans.iter().filter_map(|&i| spans.get(i)) {
         start = start.min(s.start_ns);
         end = end.max(s.end_ns);
         if s.start_ns < earliest {
             earliest = s.start_ns;
-            service.clone_from(&s.service);
+            service = std::sync::Arc::clone(&s.service);
         }
     }
     if start == u64::MAX {
@@ -277,7 +277,7 @@ fn placeholder(trace_id: TraceId, missing: SpanId, orphans: &[usize], spans: &[S
         span_id: missing,
         parent_span_id: None,
         service,
-        name: MISSING_PARENT_NAME.to_owned(),
+        name: std::sync::Arc::from(MISSING_PARENT_NAME),
         kind: SpanKind::Unspecified,
         start_ns: start,
         end_ns: end.max(start),

@@ -16,8 +16,9 @@ use super::ids::{SpanId, TraceId};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AttrValue {
-    /// A string.
-    Str(String),
+    /// A string; decoders share one copy of a value that repeats within a payload
+    /// (`connectors::formats::intern`).
+    Str(Arc<str>),
     /// A boolean.
     Bool(bool),
     /// A 64-bit integer.
@@ -32,7 +33,7 @@ impl AttrValue {
     /// The value as text, for display and for comparing with Sentry tags (which are strings).
     pub fn as_text(&self) -> String {
         match self {
-            AttrValue::Str(s) => s.clone(),
+            AttrValue::Str(s) => s.to_string(),
             AttrValue::Bool(b) => b.to_string(),
             AttrValue::Int(i) => i.to_string(),
             AttrValue::Float(f) => f.to_string(),
@@ -51,10 +52,11 @@ impl AttrValue {
         }
     }
 
-    /// Heap bytes this value owns (an estimate: lengths, not allocator rounding).
+    /// Heap bytes this value owns (an estimate: lengths, not allocator rounding; a string shared by
+    /// several values counts its share).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            AttrValue::Str(s) => s.len(),
+            AttrValue::Str(s) => shared_len(s),
             AttrValue::Array(items) => items
                 .iter()
                 .map(|v| std::mem::size_of::<AttrValue>() + v.heap_bytes())
@@ -76,7 +78,7 @@ pub struct KeyValue {
 
 impl KeyValue {
     /// A string attribute.
-    pub fn str(key: impl Into<Arc<str>>, value: impl Into<String>) -> Self {
+    pub fn str(key: impl Into<Arc<str>>, value: impl Into<Arc<str>>) -> Self {
         Self {
             key: key.into(),
             value: AttrValue::Str(value.into()),
@@ -163,10 +165,10 @@ pub struct Span {
     pub span_id: SpanId,
     /// Parent span, `None` for a root.
     pub parent_span_id: Option<SpanId>,
-    /// `service.name` of the span's resource (or Jaeger process).
-    pub service: String,
-    /// Operation name.
-    pub name: String,
+    /// `service.name` of the span's resource (or Jaeger process); shared by the spans of a resource.
+    pub service: Arc<str>,
+    /// Operation name; decoders share one copy of a name that repeats within a payload.
+    pub name: Arc<str>,
     /// Span kind.
     pub kind: SpanKind,
     /// Start, Unix nanoseconds.
@@ -228,6 +230,11 @@ mod shared_str {
     }
 }
 
+/// A shared string's share of its bytes: its length over the number of holders.
+fn shared_len(s: &Arc<str>) -> usize {
+    s.len() / Arc::strong_count(s).max(1)
+}
+
 fn attrs_bytes(attrs: &[KeyValue]) -> usize {
     attrs
         .iter()
@@ -240,8 +247,8 @@ impl Span {
     /// and the scope are shared by many spans and not counted). What caches weigh entries by.
     pub fn approx_bytes(&self) -> u64 {
         let own = std::mem::size_of::<Span>()
-            + self.service.len()
-            + self.name.len()
+            + shared_len(&self.service)
+            + shared_len(&self.name)
             + self.status.message.as_ref().map_or(0, String::len)
             + attrs_bytes(&self.attributes)
             + self

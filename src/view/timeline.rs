@@ -19,11 +19,11 @@ use super::format_ns;
 /// Rows sent around the selection for the first paint.
 pub const WINDOW_ROWS: usize = 80;
 
-fn services_of(tl: &Timeline) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
+fn services_of(tl: &Timeline) -> Vec<std::sync::Arc<str>> {
+    let mut seen: Vec<std::sync::Arc<str>> = Vec::new();
     for s in &tl.trace.spans {
         if seen.last() != Some(&s.service) && !seen.contains(&s.service) {
-            seen.push(s.service.clone());
+            seen.push(std::sync::Arc::clone(&s.service));
         }
     }
     seen
@@ -34,7 +34,7 @@ pub fn rows_of(tl: &Timeline) -> Rows {
     let t = &tl.trace;
     let services = services_of(tl);
     let n = t.spans.len();
-    let (names, name) = Rows::intern_names(t.spans.iter().map(|s| s.name.as_str()));
+    let (names, name) = Rows::intern_names(t.spans.iter().map(|s| &*s.name));
     let mut r = Rows {
         index: (0..n as u32).collect(),
         names,
@@ -360,13 +360,13 @@ pub fn view_with_rows(
     TimelineView {
         open_in: Vec::new(),
         trace_id: t.trace_id.to_string(),
-        root_service: root.map(|s| s.service.clone()).unwrap_or_default(),
-        root_name: root.map(|s| s.name.clone()).unwrap_or_default(),
+        root_service: root.map(|s| s.service.to_string()).unwrap_or_default(),
+        root_name: root.map(|s| s.name.to_string()).unwrap_or_default(),
         start_ns: t.start_ns,
         duration_ns: t.end_ns.saturating_sub(t.start_ns),
         span_count: u32::try_from(t.span_count()).unwrap_or(u32::MAX),
         row_count: u32::try_from(t.spans.len()).unwrap_or(u32::MAX),
-        services,
+        services: services.iter().map(|s| s.to_string()).collect(),
         sources: sources.to_vec(),
         notices,
         pins,
@@ -465,8 +465,8 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
         row: row as u32,
         span_id: s.span_id.to_string(),
         parent_span_id: s.parent_span_id.map(|p| p.to_string()),
-        name: s.name.clone(),
-        service: s.service.clone(),
+        name: s.name.to_string(),
+        service: s.service.to_string(),
         kind: kind_name(s.kind).into(),
         status: match s.status.code {
             StatusCode::Unset => "unset",
@@ -486,7 +486,7 @@ pub fn span_detail(tl: &Timeline, row: usize) -> Option<SpanDetail> {
             .path_to(row)
             .iter()
             .filter_map(|i| t.spans.get(*i))
-            .map(|x| x.name.clone())
+            .map(|x| x.name.to_string())
             .collect(),
         placeholder: node.origin == RowOrigin::MissingParent,
     })

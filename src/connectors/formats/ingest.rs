@@ -49,6 +49,7 @@ pub fn gunzip_body(bytes: &[u8], limit: u64) -> Result<Vec<u8>, FormatError> {
 
 /// Decodes an OTLP/HTTP trace export body (already decompressed).
 pub fn decode_otlp_body(bytes: &[u8], encoding: OtlpEncoding) -> Result<SpanBatch, FormatError> {
+    let _sharing = super::intern::sharing();
     match encoding {
         OtlpEncoding::Protobuf => {
             let (spans, rejected) = otlp_proto::decode_export(bytes)?;
@@ -241,6 +242,7 @@ impl EnvelopeBatch {
 
 /// Decodes an envelope item by item. `project` (from the URL) names the project when the DSN does not.
 pub fn decode_envelope(bytes: &[u8], project: Option<&str>) -> Result<EnvelopeBatch, FormatError> {
+    let _sharing = super::intern::sharing();
     let items = sentry_envelope::split(bytes)?;
     let mut ctx = items.context;
     if ctx.project.is_none() {
@@ -321,7 +323,7 @@ mod tests {
             {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203333","name":"good2"}]}]}]}"#;
         let b = decode_otlp_body(body, OtlpEncoding::Json).expect("decodes");
         assert_eq!(b.spans.len(), 2);
-        assert_eq!(b.spans[0].service, "api");
+        assert_eq!(&*b.spans[0].service, "api");
         assert_eq!(b.spans[1].scope.as_deref(), Some("s"));
         assert_eq!(b.rejected.len(), 1);
         assert!(

@@ -140,7 +140,7 @@ struct ScalarWire(AttrValue);
 
 impl Default for ScalarWire {
     fn default() -> Self {
-        ScalarWire(AttrValue::Str(String::new()))
+        ScalarWire(AttrValue::Str(super::intern::text("")))
     }
 }
 
@@ -153,10 +153,10 @@ impl<'de> Deserialize<'de> for ScalarWire {
                 f.write_str("a tag value")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarWire, E> {
-                Ok(ScalarWire(AttrValue::Str(v.to_owned())))
+                Ok(ScalarWire(AttrValue::Str(super::intern::text(v))))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<ScalarWire, E> {
-                Ok(ScalarWire(AttrValue::Str(v)))
+                Ok(ScalarWire(AttrValue::Str(super::intern::text(&v))))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarWire, E> {
                 Ok(ScalarWire(AttrValue::Bool(v)))
@@ -167,7 +167,7 @@ impl<'de> Deserialize<'de> for ScalarWire {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarWire, E> {
                 Ok(ScalarWire(match i64::try_from(v) {
                     Ok(i) => AttrValue::Int(i),
-                    Err(_) => AttrValue::Str(v.to_string()),
+                    Err(_) => AttrValue::Str(v.to_string().into()),
                 }))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarWire, E> {
@@ -185,7 +185,7 @@ impl<'de> Deserialize<'de> for ScalarWire {
             }
             fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<ScalarWire, A::Error> {
                 let v = serde_json::Value::deserialize(MapAccessDeserializer::new(a))?;
-                Ok(ScalarWire(AttrValue::Str(v.to_string())))
+                Ok(ScalarWire(AttrValue::Str(v.to_string().into())))
             }
         }
         d.deserialize_any(V)
@@ -211,7 +211,7 @@ impl TagWire {
                 _ => AttrValue::Str(s),
             },
             ("string", v @ (AttrValue::Int(_) | AttrValue::Float(_) | AttrValue::Bool(_))) => {
-                AttrValue::Str(v.as_text())
+                AttrValue::Str(super::intern::text(&v.as_text()))
             }
             (_, v) => v,
         };
@@ -294,27 +294,27 @@ fn truthy(v: &AttrValue) -> bool {
     }
 }
 
-fn resource_of(process: &ProcessWire) -> (String, Arc<[KeyValue]>) {
-    let service = if process.service_name.is_empty() {
-        UNKNOWN_SERVICE.to_owned()
+fn resource_of(process: &ProcessWire) -> (Arc<str>, Arc<[KeyValue]>) {
+    let service: Arc<str> = if process.service_name.is_empty() {
+        Arc::from(UNKNOWN_SERVICE)
     } else {
-        process.service_name.clone()
+        Arc::from(process.service_name.as_str())
     };
     let mut resource = Vec::with_capacity(process.tags.len() + 1);
     if !process.tags.iter().any(|t| t.key == "service.name") {
-        resource.push(KeyValue::str("service.name", service.clone()));
+        resource.push(KeyValue::str("service.name", Arc::clone(&service)));
     }
     resource.extend(process.tags.iter().cloned().map(TagWire::into_kv));
     (service, resource.into())
 }
 
 fn convert_trace(trace: TraceWire, out: &mut Vec<Span>) {
-    let resources: HashMap<String, (String, Arc<[KeyValue]>)> = trace
+    let resources: HashMap<String, (Arc<str>, Arc<[KeyValue]>)> = trace
         .processes
         .iter()
         .map(|(id, p)| (id.clone(), resource_of(p)))
         .collect();
-    let unknown: (String, Arc<[KeyValue]>) = (UNKNOWN_SERVICE.to_owned(), Arc::default());
+    let unknown: (Arc<str>, Arc<[KeyValue]>) = (Arc::from(UNKNOWN_SERVICE), Arc::default());
     out.reserve(trace.spans.len());
     for s in trace.spans {
         let inline;
@@ -326,11 +326,11 @@ fn convert_trace(trace: TraceWire, out: &mut Vec<Span>) {
             }
             (None, None) => &unknown,
         };
-        out.push(convert_span(s, service.clone(), Arc::clone(resource)));
+        out.push(convert_span(s, Arc::clone(service), Arc::clone(resource)));
     }
 }
 
-fn convert_span(s: SpanWire, service: String, resource: Arc<[KeyValue]>) -> Span {
+fn convert_span(s: SpanWire, service: Arc<str>, resource: Arc<[KeyValue]>) -> Span {
     let trace_id: TraceId = s.trace_id.0;
     // References with an unreadable id are dropped.
     let refs: Vec<(TraceId, SpanId, &str)> = s
@@ -400,7 +400,7 @@ fn convert_span(s: SpanWire, service: String, resource: Arc<[KeyValue]>) -> Span
         span_id: s.span_id.0,
         parent_span_id,
         service,
-        name: s.operation_name,
+        name: super::intern::text(&s.operation_name),
         kind,
         start_ns,
         end_ns: start_ns.saturating_add(us_to_ns(s.duration.0)),
@@ -495,7 +495,7 @@ mod tests {
         );
         assert_eq!(root.kind, SpanKind::Server);
         assert_eq!(root.parent_span_id, None);
-        assert_eq!(root.service, "frontend");
+        assert_eq!(&*root.service, "frontend");
         assert_eq!(root.start_ns, 1_700_000_000_000_000_000);
         assert_eq!(root.duration_ns(), 5_000_000);
         assert_eq!(

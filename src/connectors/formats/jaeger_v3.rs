@@ -57,7 +57,7 @@ mod tests {
         let body = br#"{"result":{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"kind":2,"name":"foobar","spanId":"0000000000000002","status":{"code":2},"traceId":"00000000000000000000000000000001"}]}]}]}}"#;
         let spans = decode(body).expect("decodes");
         assert_eq!(spans.len(), 1);
-        assert_eq!(spans[0].service, "unknown_service");
+        assert_eq!(&*spans[0].service, "unknown_service");
     }
 
     #[test]

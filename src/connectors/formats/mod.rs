@@ -284,6 +284,8 @@ pub fn decode_as(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
 }
 
 fn decode_plain(format: Format, bytes: &[u8]) -> Result<Decoded, FormatError> {
+    // Repeated span names and attribute values share one copy while this payload is decoded.
+    let _sharing = intern::sharing();
     Ok(match decode_uncapped(format, bytes)? {
         Decoded::Trace(t) => Decoded::Trace(capped(t)),
         Decoded::Events { format, mut events } => {

@@ -28,6 +28,7 @@ use serde::de::{
 use serde::Deserialize;
 
 use super::ids::{LenientSpanId, LenientTraceId, WireParentId, WireSpanId, WireTraceId};
+use super::intern::{text, SharedText};
 use super::json::{for_each_value, nullable, Nanos};
 use super::{Format, FormatError};
 use crate::domain::{
@@ -162,21 +163,21 @@ impl<'de> Visitor<'de> for TracesVisitor<'_> {
 
 /// What the spans of one resource and scope share.
 struct SpanContext<'a> {
-    service: &'a str,
+    service: &'a Arc<str>,
     resource: &'a Arc<[KeyValue]>,
     scope: Option<&'a Arc<str>>,
 }
 
 /// A resource's attributes (shared by its spans, like the scope name) and its `service.name`.
 struct ResourceInfo {
-    service: String,
+    service: Arc<str>,
     attributes: Arc<[KeyValue]>,
 }
 
 impl ResourceInfo {
     fn new(attributes: Vec<KeyValue>) -> Self {
         ResourceInfo {
-            service: service_name(&attributes),
+            service: Arc::from(service_name(&attributes)),
             attributes: attributes.into(),
         }
     }
@@ -257,7 +258,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
         }
         if let (true, Some(r)) = (spans_before_resource, resource) {
             for s in out.iter_mut().skip(start) {
-                s.service.clone_from(&r.service);
+                s.service = Arc::clone(&r.service);
                 s.resource = Arc::clone(&r.attributes);
             }
         }
@@ -461,7 +462,7 @@ fn field<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
 /// The optional fields of one span read by position, before the defaults.
 struct SpanParts {
     parent: Option<WireParentId>,
-    name: Option<Option<String>>,
+    name: Option<SharedText>,
     kind: Option<KindWire>,
     start: Option<Nanos>,
     end: Option<Nanos>,
@@ -481,8 +482,8 @@ impl SpanSeed<'_, '_> {
             trace_id,
             span_id,
             parent_span_id: p.parent.and_then(|p| p.0),
-            service: context.service.to_owned(),
-            name: p.name.flatten().unwrap_or_default(),
+            service: Arc::clone(context.service),
+            name: p.name.map_or_else(|| text(""), |n| n.0),
             kind: p.kind.unwrap_or_default().0,
             start_ns: p.start.unwrap_or_default().0,
             end_ns: p.end.unwrap_or_default().0,
@@ -508,7 +509,7 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
         let mut trace_id: Option<WireTraceId> = None;
         let mut span_id: Option<WireSpanId> = None;
         let mut parent: Option<WireParentId> = None;
-        let mut name: Option<Option<String>> = None;
+        let mut name: Option<SharedText> = None;
         let mut kind: Option<KindWire> = None;
         let mut start: Option<Nanos> = None;
         let mut end: Option<Nanos> = None;
@@ -544,8 +545,8 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
             trace_id,
             span_id,
             parent_span_id: parent.and_then(|p| p.0),
-            service: context.service.to_owned(),
-            name: name.flatten().unwrap_or_default(),
+            service: Arc::clone(context.service),
+            name: name.map_or_else(|| text(""), |n| n.0),
             kind: kind.unwrap_or_default().0,
             start_ns: start.unwrap_or_default().0,
             end_ns: end.unwrap_or_default().0,
@@ -821,7 +822,7 @@ struct AnyValueWire(AttrValue);
 
 impl Default for AnyValueWire {
     fn default() -> Self {
-        AnyValueWire(AttrValue::Str(String::new()))
+        AnyValueWire(AttrValue::Str(text("")))
     }
 }
 
@@ -965,9 +966,7 @@ impl<'de> Deserialize<'de> for AnyValueWire {
                 let mut out: Option<AttrValue> = None;
                 while let Some(field) = a.next_key::<AnyField>()? {
                     let v = match field {
-                        AnyField::StringValue => {
-                            AttrValue::Str(a.next_value::<Option<String>>()?.unwrap_or_default())
-                        }
+                        AnyField::StringValue => AttrValue::Str(a.next_value::<SharedText>()?.0),
                         AnyField::BoolValue => AttrValue::Bool(a.next_value::<Bool>()?.0),
                         AnyField::IntValue => AttrValue::Int(a.next_value::<Int64>()?.0),
                         AnyField::DoubleValue => AttrValue::Float(a.next_value::<Double>()?.0),
@@ -978,13 +977,11 @@ impl<'de> Deserialize<'de> for AnyValueWire {
                         }
                         AnyField::KvlistValue => {
                             let list = a.next_value::<Option<KvListWire>>()?;
-                            AttrValue::Str(render_kvlist(
-                                list.map(|x| x.values).unwrap_or_default(),
-                            ))
+                            AttrValue::Str(
+                                render_kvlist(list.map(|x| x.values).unwrap_or_default()).into(),
+                            )
                         }
-                        AnyField::BytesValue => {
-                            AttrValue::Str(a.next_value::<Option<String>>()?.unwrap_or_default())
-                        }
+                        AnyField::BytesValue => AttrValue::Str(a.next_value::<SharedText>()?.0),
                         AnyField::Other => {
                             a.next_value::<IgnoredAny>()?;
                             continue;
@@ -995,10 +992,10 @@ impl<'de> Deserialize<'de> for AnyValueWire {
                 Ok(out.map_or_else(AnyValueWire::default, AnyValueWire))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AnyValueWire, E> {
-                Ok(AnyValueWire(AttrValue::Str(v.to_owned())))
+                Ok(AnyValueWire(AttrValue::Str(text(v))))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<AnyValueWire, E> {
-                Ok(AnyValueWire(AttrValue::Str(v)))
+                Ok(AnyValueWire(AttrValue::Str(text(&v))))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnyValueWire, E> {
                 Ok(AnyValueWire(AttrValue::Bool(v)))
@@ -1009,7 +1006,7 @@ impl<'de> Deserialize<'de> for AnyValueWire {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnyValueWire, E> {
                 Ok(AnyValueWire(match i64::try_from(v) {
                     Ok(i) => AttrValue::Int(i),
-                    Err(_) => AttrValue::Str(v.to_string()),
+                    Err(_) => AttrValue::Str(v.to_string().into()),
                 }))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<AnyValueWire, E> {
@@ -1124,7 +1121,7 @@ mod tests {
         );
         assert_eq!(get("kv"), Some(AttrValue::Str("{k=v}".into())));
         assert_eq!(get("by"), Some(AttrValue::Str("AAAwOQ==".into())));
-        assert_eq!(get("empty"), Some(AttrValue::Str(String::new())));
+        assert_eq!(get("empty"), Some(AttrValue::Str("".into())));
     }
 
     #[test]
@@ -1132,7 +1129,7 @@ mod tests {
         let s = one(&format!(
             r#"{{"resourceSpans":[{{"resource":{{}},"scopeSpans":[{{"spans":[{{{IDS}}}]}}]}}]}}"#
         ));
-        assert_eq!(s.service, UNKNOWN_SERVICE);
+        assert_eq!(&*s.service, UNKNOWN_SERVICE);
     }
 
     #[test]
@@ -1152,11 +1149,11 @@ mod tests {
         let spans = decode(doc.as_bytes()).expect("decodes");
         assert_eq!(spans.len(), 3);
         for s in &spans[..2] {
-            assert_eq!(s.service, "late");
+            assert_eq!(&*s.service, "late");
             assert_eq!(s.scope.as_deref(), Some("late-scope"));
             assert_eq!(*s.resource, [KeyValue::str("service.name", "late")]);
         }
-        assert_eq!(spans[2].service, UNKNOWN_SERVICE);
+        assert_eq!(&*spans[2].service, UNKNOWN_SERVICE);
         assert_eq!(spans[2].scope, None);
         assert!(spans[2].resource.is_empty());
     }
@@ -1176,7 +1173,7 @@ mod tests {
         let s = one(&format!(
             r#"{{"resourceSpans":[{{"resource":null,"scopeSpans":[{{"scope":null,"spans":[{{{IDS},"name":null,"attributes":null,"events":null,"links":null,"status":null}}]}},{{"spans":null}}]}},{{"scopeSpans":null}}]}}"#
         ));
-        assert_eq!((s.name.as_str(), s.service.as_str()), ("", UNKNOWN_SERVICE));
+        assert_eq!((&*s.name, &*s.service), ("", UNKNOWN_SERVICE));
         assert!(s.attributes.is_empty() && s.events.is_empty() && s.links.is_empty());
         let err = decode(
             format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS},{IDS}}}]}}]}}]}}"#)
@@ -1198,7 +1195,7 @@ mod tests {
         assert_eq!(spans.len(), 1);
         let s = &spans[0];
         assert_eq!(
-            (s.service.as_str(), s.name.as_str(), s.kind),
+            (&*s.service, &*s.name, s.kind),
             ("p", "n", SpanKind::Server)
         );
         assert_eq!(

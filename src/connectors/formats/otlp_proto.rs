@@ -147,7 +147,7 @@ fn invalid(message: String) -> FormatError {
 
 fn attr_value(v: Option<&AnyValue>) -> AttrValue {
     match v.and_then(|v| v.value.as_ref()) {
-        Some(any_value::Value::StringValue(s)) => AttrValue::Str(s.clone()),
+        Some(any_value::Value::StringValue(s)) => AttrValue::Str(super::intern::text(s)),
         Some(any_value::Value::BoolValue(b)) => AttrValue::Bool(*b),
         Some(any_value::Value::IntValue(i)) => AttrValue::Int(*i),
         Some(any_value::Value::DoubleValue(d)) => AttrValue::Float(*d),
@@ -160,12 +160,14 @@ fn attr_value(v: Option<&AnyValue>) -> AttrValue {
                 .iter()
                 .map(|kv| format!("{}={}", kv.key, attr_value(kv.value.as_ref()).as_text()))
                 .collect();
-            AttrValue::Str(format!("{{{}}}", parts.join(", ")))
+            AttrValue::Str(format!("{{{}}}", parts.join(", ")).into())
         }
         Some(any_value::Value::BytesValue(b)) => {
-            AttrValue::Str(base64::engine::general_purpose::STANDARD.encode(b))
+            AttrValue::Str(base64::engine::general_purpose::STANDARD.encode(b).into())
         }
-        Some(any_value::Value::StringValueStrindex(_)) | None => AttrValue::Str(String::new()),
+        Some(any_value::Value::StringValueStrindex(_)) | None => {
+            AttrValue::Str(super::intern::text(""))
+        }
     }
 }
 
@@ -215,13 +217,14 @@ fn convert_each(
     out: &mut Vec<Span>,
     on_error: &mut dyn FnMut(FormatError) -> bool,
 ) {
+    let _sharing = super::intern::sharing();
     for (ri, rs) in batches.iter().enumerate() {
         let resource = rs
             .resource
             .as_ref()
             .map(|r| kvs(&r.attributes))
             .unwrap_or_default();
-        let service = service_name(&resource);
+        let service: Arc<str> = Arc::from(service_name(&resource));
         let resource: Arc<[KeyValue]> = resource.into();
         for (si, ss) in rs.scope_spans.iter().enumerate() {
             let scope: Option<Arc<str>> = ss
@@ -248,7 +251,7 @@ fn convert_each(
 fn convert_span(
     s: &opentelemetry_proto::tonic::trace::v1::Span,
     at: &dyn Fn() -> String,
-    service: &str,
+    service: &Arc<str>,
     resource: &Arc<[KeyValue]>,
     scope: &Option<Arc<str>>,
 ) -> Result<Span, FormatError> {
@@ -282,8 +285,8 @@ fn convert_span(
         trace_id: trace_id(&s.trace_id, at)?,
         span_id: span_id(&s.span_id, at)?,
         parent_span_id,
-        service: service.to_owned(),
-        name: s.name.clone(),
+        service: Arc::clone(service),
+        name: super::intern::text(&s.name),
         kind: kind_from_number(i64::from(s.kind)),
         start_ns: s.start_time_unix_nano,
         end_ns: s.end_time_unix_nano,
@@ -338,7 +341,7 @@ mod tests {
         let t = decode(&bytes).expect("decodes");
         assert_eq!(t.format, Format::OtlpProtobuf);
         assert_eq!(t.spans.len(), 1);
-        assert_eq!(t.spans[0].service, "unknown_service");
+        assert_eq!(&*t.spans[0].service, "unknown_service");
         assert_eq!(t.spans[0].span_id.to_string(), "cdcdcdcdcdcdcdcd");
     }
 

@@ -87,7 +87,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Span>, FormatError> {
         .unwrap_or_default();
     let mut out = Vec::with_capacity(t.spans.len() + 1);
     let mut root = span_of(&trace_ctx, trace_id, root_id, &service, &resource);
-    root.name = root_name;
+    root.name = root_name.into();
     root.start_ns = t.start_timestamp.0.unwrap_or(0);
     root.end_ns = t.timestamp.0.unwrap_or(root.start_ns);
     if root.kind == SpanKind::Internal && trace_ctx.parent_span_id.0.is_none() {
@@ -159,14 +159,15 @@ fn span_of(
             .0
             .as_deref()
             .and_then(|v| ids::parent_span_id(v).ok().flatten()),
-        service: service.to_owned(),
+        service: Arc::from(service),
         name: s
             .description
             .0
             .clone()
             .filter(|d| !d.is_empty())
             .or_else(|| op.clone())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
         kind: kind_of(op.as_deref()),
         start_ns: 0,
         end_ns: 0,
@@ -193,16 +194,16 @@ fn kind_of(op: Option<&str>) -> SpanKind {
 
 fn attr_value(v: &Value) -> AttrValue {
     match v {
-        Value::String(s) => AttrValue::Str(s.clone()),
+        Value::String(s) => AttrValue::Str(super::intern::text(s)),
         Value::Bool(b) => AttrValue::Bool(*b),
         Value::Number(n) => n
             .as_i64()
             .map(AttrValue::Int)
             .or_else(|| n.as_f64().map(AttrValue::Float))
-            .unwrap_or_else(|| AttrValue::Str(n.to_string())),
+            .unwrap_or_else(|| AttrValue::Str(n.to_string().into())),
         Value::Array(items) => AttrValue::Array(items.iter().map(attr_value).collect()),
-        Value::Null => AttrValue::Str(String::new()),
-        Value::Object(_) => AttrValue::Str(v.to_string()),
+        Value::Null => AttrValue::Str("".into()),
+        Value::Object(_) => AttrValue::Str(v.to_string().into()),
     }
 }
 
@@ -254,13 +255,13 @@ mod tests {
         let spans = decode(body).expect("decodes");
         assert_eq!(spans.len(), 2);
         let root = &spans[0];
-        assert_eq!(root.name, "POST /checkout");
-        assert_eq!(root.service, "checkout-api");
+        assert_eq!(&*root.name, "POST /checkout");
+        assert_eq!(&*root.service, "checkout-api");
         assert_eq!(root.kind, SpanKind::Server);
         assert!(root.is_error());
         assert_eq!(root.end_ns - root.start_ns, 500_000_000);
         let db = &spans[1];
-        assert_eq!(db.name, "SELECT 1");
+        assert_eq!(&*db.name, "SELECT 1");
         assert_eq!(db.parent_span_id, Some(root.span_id));
         assert_eq!(db.kind, SpanKind::Client);
         assert_eq!(db.attr("rows"), Some(&AttrValue::Int(3)));

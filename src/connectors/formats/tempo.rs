@@ -108,7 +108,7 @@ mod tests {
         );
         assert_eq!(s.kind, SpanKind::Client);
         assert_eq!(s.status.code, StatusCode::Error);
-        assert_eq!(s.service, "db");
+        assert_eq!(&*s.service, "db");
         assert_eq!(s.scope.as_deref(), Some("pg"));
         assert_eq!(s.duration_ns(), 100_000_000);
     }

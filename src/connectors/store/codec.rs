@@ -58,7 +58,7 @@ struct ResourceBody<'a> {
 /// A decoded resource row.
 #[derive(Clone)]
 pub(super) struct Resource {
-    pub service: String,
+    pub service: Arc<str>,
     pub attrs: Arc<[KeyValue]>,
 }
 
@@ -94,7 +94,7 @@ pub(super) fn resource_body(s: &Span) -> String {
 pub(super) fn resource(body: &str) -> Resource {
     match serde_json::from_str::<ResourceBody<'_>>(body) {
         Ok(r) => Resource {
-            service: r.service.into_owned(),
+            service: Arc::from(&*r.service),
             attrs: r.attrs.into_owned().into(),
         },
         Err(_) => Resource {
@@ -118,13 +118,16 @@ pub(super) fn span(
             .chain(s.ev.iter_mut().flat_map(|e| e.attributes.iter_mut()))
     {
         kv.key = crate::connectors::formats::intern::key(&kv.key);
+        if let crate::domain::AttrValue::Str(v) = &mut kv.value {
+            *v = crate::connectors::formats::intern::text(v);
+        }
     }
     Ok(Span {
         trace_id,
         span_id,
         parent_span_id: s.p,
-        service: resource.service.clone(),
-        name: s.n,
+        service: Arc::clone(&resource.service),
+        name: crate::connectors::formats::intern::text(&s.n),
         kind: s.k,
         start_ns: s.s,
         end_ns: s.e,

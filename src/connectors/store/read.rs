@@ -150,6 +150,8 @@ impl Store {
                 let mut rows = q.query([id.as_bytes().as_slice()])?;
                 let mut resources: HashMap<i64, Resource> = HashMap::new();
                 let mut out = Vec::new();
+                // Repeated names and attribute values are shared, as when decoding a payload.
+                let _sharing = crate::connectors::formats::intern::sharing();
                 while let Some(r) = rows.next()? {
                     let span_id: Vec<u8> = r.get(0)?;
                     let rid: i64 = r.get(1)?;

@@ -32,7 +32,7 @@ fn span(t: u8, s: u8, parent: Option<u8>, error: bool) -> Span {
         span_id: SpanId([s; 8]),
         parent_span_id: parent.map(|p| SpanId([p; 8])),
         service: "api".into(),
-        name: format!("op{s}"),
+        name: format!("op{s}").into(),
         kind: SpanKind::Server,
         start_ns: 1_000 + u64::from(s),
         end_ns: 2_000,

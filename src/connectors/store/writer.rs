@@ -367,7 +367,7 @@ fn write_spans(
     let mut link = tx.prepare_cached(
         "INSERT OR IGNORE INTO span_keys(key, value, trace_id) VALUES (?1, ?2, ?3)",
     )?;
-    let mut last_resource: Option<(*const [crate::domain::KeyValue], String, i64)> = None;
+    let mut last_resource: Option<(*const [crate::domain::KeyValue], Arc<str>, i64)> = None;
     let mut span_links = Vec::new();
     let mut seen_links: HashSet<(TraceId, String, String)> = HashSet::new();
     for s in &b.spans {
@@ -377,7 +377,7 @@ fn write_spans(
             Some((p, svc, id)) if std::ptr::eq(*p, ptr) && *svc == s.service => *id,
             _ => {
                 let id = resource_id(tx, resources, s)?;
-                last_resource = Some((ptr, s.service.clone(), id));
+                last_resource = Some((ptr, Arc::clone(&s.service), id));
                 id
             }
         };
@@ -409,7 +409,7 @@ fn write_spans(
         }
         d.end = d.end.max(s.end_ns);
         if s.parent_span_id.is_none() {
-            d.root = Some((s.service.clone(), s.name.clone()));
+            d.root = Some((s.service.to_string(), s.name.to_string()));
         }
         span_links.clear();
         codec::span_keys(s, keys, &mut span_links);

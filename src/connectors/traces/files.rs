@@ -653,8 +653,8 @@ fn index_file(
                     });
                 if errors == 0 {
                     let root = spans.iter().find(|s| s.parent_span_id.is_none());
-                    summary.root_service = root.map(|r| r.service.clone());
-                    summary.root_name = root.map(|r| r.name.clone());
+                    summary.root_service = root.map(|r| r.service.to_string());
+                    summary.root_name = root.map(|r| r.name.to_string());
                     let end = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
                     summary.duration_ms = Some(end.saturating_sub(summary.start_ns) / 1_000_000);
                 }

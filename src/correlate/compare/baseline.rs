@@ -122,8 +122,8 @@ impl Baseline {
                     stats: KeyStats {
                         parent,
                         depth: node.depth,
-                        service: span.service.clone(),
-                        name: span.name.clone(),
+                        service: span.service.to_string(),
+                        name: span.name.to_string(),
                         presence: 0,
                         usual: 0,
                         most: 0,
@@ -142,11 +142,9 @@ impl Baseline {
                     a.counts.push(0);
                     a.errors.push(0);
                     let s = &mut a.stats;
-                    if (span.service.as_str(), span.name.as_str())
-                        < (s.service.as_str(), s.name.as_str())
-                    {
-                        s.service.clone_from(&span.service);
-                        s.name.clone_from(&span.name);
+                    if (&*span.service, &*span.name) < (s.service.as_str(), s.name.as_str()) {
+                        s.service = span.service.to_string();
+                        s.name = span.name.to_string();
                     }
                 }
                 if let Some(c) = a.counts.last_mut() {

@@ -76,7 +76,7 @@ pub(crate) fn findings(cx: &Ctx<'_>, opts: &CompareOptions) -> Vec<Finding> {
         let parent = cx.parent_key(first);
         let span = cx.trace.spans.get(first);
         let (service, name) = span.map_or((String::new(), String::new()), |s| {
-            (s.service.clone(), s.name.clone())
+            (s.service.to_string(), s.name.to_string())
         });
         let stats = cx.base.keys.get(&k);
         let count = u32::try_from(rows.len()).unwrap_or(u32::MAX);
@@ -354,7 +354,7 @@ fn shown(cx: &Ctx<'_>, rows: &[usize]) -> (String, String) {
     rows.first()
         .and_then(|&r| cx.trace.spans.get(r))
         .map_or((String::new(), String::new()), |s| {
-            (s.service.clone(), s.name.clone())
+            (s.service.to_string(), s.name.to_string())
         })
 }
 

@@ -77,8 +77,8 @@ fn is_range(tok: &str) -> bool {
 
 fn value(v: &str) -> AttrValue {
     match v.strip_prefix('@') {
-        Some(name) => AttrValue::Str(eid(name).to_string()),
-        None => AttrValue::Str(v.to_owned()),
+        Some(name) => AttrValue::Str(eid(name).to_string().into()),
+        None => AttrValue::Str(v.into()),
     }
 }
 
@@ -103,8 +103,8 @@ pub fn spans(text: &str) -> Vec<Span> {
             trace_id: tid("T"),
             span_id: sid(&format!("L{lineno}")),
             parent_span_id: None,
-            service,
-            name,
+            service: service.into(),
+            name: name.into(),
             kind: SpanKind::Internal,
             start_ns: time(a),
             end_ns: time(b),

@@ -434,12 +434,12 @@ fn rule3_reads_sentry_event_id_on_a_span_event_too() {
         let mut spans = kit::spans(SHOP);
         let fraud = spans
             .iter_mut()
-            .find(|s| s.name == "fraud check")
+            .find(|s| &*s.name == "fraud check")
             .expect("fraud check");
         let ev = fraud.events.first_mut().expect("exception span event");
         ev.attributes.push(crate::domain::KeyValue {
             key: key.into(),
-            value: crate::domain::AttrValue::Str(kit::eid("e-evt").to_string()),
+            value: crate::domain::AttrValue::Str(kit::eid("e-evt").to_string().into()),
         });
         let c = crate::correlate::correlate(
             spans,

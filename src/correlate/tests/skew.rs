@@ -59,7 +59,7 @@ fn skew_keeps_raw_times_and_exposes_offsets() {
         .trace
         .spans
         .iter()
-        .position(|s| s.name == "POST psp")
+        .position(|s| &*s.name == "POST psp")
         .expect("row");
     assert_eq!(t.trace.spans[row].start_ns, kit::at(262.0), "raw time kept");
     assert_eq!(

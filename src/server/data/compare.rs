@@ -108,8 +108,8 @@ impl DataStore {
                     )));
                 };
                 let q = BaselineQuery {
-                    service: root.service.clone(),
-                    name: root.name.clone(),
+                    service: root.service.to_string(),
+                    name: root.name.to_string(),
                     from_ns: root.start_ns.saturating_sub(WINDOW_NS),
                     to_ns: root.start_ns.saturating_add(WINDOW_NS),
                     limit: 2 * BASELINES,

@@ -142,13 +142,13 @@ pub(super) fn overview_of(
         else {
             continue;
         };
-        let mut services: Vec<String> = t.spans.iter().map(|s| s.service.clone()).collect();
+        let mut services: Vec<String> = t.spans.iter().map(|s| s.service.to_string()).collect();
         services.sort();
         services.dedup();
         traces.push(TraceSummary {
             trace_id: t.trace_id.to_string(),
-            root_service: root.service.clone(),
-            root_name: root.name.clone(),
+            root_service: root.service.to_string(),
+            root_name: root.name.to_string(),
             start: format_ns(t.start_ns),
             duration_ms: t.end_ns.saturating_sub(t.start_ns) as f64 / 1e6,
             span_count: t.span_count(),
@@ -158,7 +158,7 @@ pub(super) fn overview_of(
         for pin in &tl.pins {
             if let Some(ev) = c.events.get(pin.event) {
                 errors.push(ErrorSummary {
-                    span_name: t.spans.get(pin.row).map(|s| s.name.clone()),
+                    span_name: t.spans.get(pin.row).map(|s| s.name.to_string()),
                     span_id: Some(pin.span_id.to_string()),
                     matched_by: Some(pin.matched_by.describe().to_owned()),
                     unplaced_reason: None,
