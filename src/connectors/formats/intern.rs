@@ -41,26 +41,36 @@ pub fn key(k: &str) -> Arc<str> {
 pub(super) fn deserialize_key<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Arc<str>, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = Arc<str>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an attribute key")
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Arc<str>, E> {
-            Ok(key(v))
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Arc<str>, E> {
-            Ok(key(""))
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Arc<str>, E> {
-            Ok(key(""))
-        }
-        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Arc<str>, D2::Error> {
-            d.deserialize_str(V)
-        }
+    d.deserialize_option(Shared {
+        share: key,
+        expecting: "an attribute key",
+    })
+}
+
+/// A string (or `null`, read as "") read as borrowed text where the input allows and handed to
+/// `share` (the key table or the payload's text table).
+struct Shared {
+    share: fn(&str) -> Arc<str>,
+    expecting: &'static str,
+}
+
+impl<'de> serde::de::Visitor<'de> for Shared {
+    type Value = Arc<str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.expecting)
     }
-    d.deserialize_option(V)
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Arc<str>, E> {
+        Ok((self.share)(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Arc<str>, E> {
+        Ok((self.share)(""))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Arc<str>, E> {
+        Ok((self.share)(""))
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
 }
 
 /// Longest attribute value or span name shared within a payload; longer ones are each their own.
@@ -130,29 +140,11 @@ pub(super) struct SharedText(pub Arc<str>);
 
 impl<'de> serde::Deserialize<'de> for SharedText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = SharedText;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SharedText, E> {
-                Ok(SharedText(text(v)))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<SharedText, E> {
-                Ok(SharedText(text("")))
-            }
-            fn visit_none<E: serde::de::Error>(self) -> Result<SharedText, E> {
-                Ok(SharedText(text("")))
-            }
-            fn visit_some<D2: serde::Deserializer<'de>>(
-                self,
-                d: D2,
-            ) -> Result<SharedText, D2::Error> {
-                d.deserialize_str(V)
-            }
-        }
-        d.deserialize_option(V)
+        d.deserialize_option(Shared {
+            share: text,
+            expecting: "a string",
+        })
+        .map(SharedText)
     }
 }
 

@@ -159,7 +159,7 @@ fn span_of(
             .0
             .as_deref()
             .and_then(|v| ids::parent_span_id(v).ok().flatten()),
-        service: Arc::from(service),
+        service: super::intern::text(service),
         name: s
             .description
             .0
