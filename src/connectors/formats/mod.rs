@@ -23,6 +23,7 @@ mod sentry_event;
 mod sentry_transaction;
 mod sentry_web;
 mod sniff;
+mod stream;
 mod tempo;
 
 use std::fmt;
@@ -32,6 +33,7 @@ use crate::domain::{ErrorEvent, Span};
 
 pub use otlp_proto::{decode_otlp_protobuf, decode_tempo_v2_protobuf};
 pub use sentry_web::decode_sentry_web_event;
+pub use stream::{streams, SpanStream};
 
 /// A payload format tracepin can decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,6 +153,9 @@ pub enum FormatError {
     /// The bytes start with the gzip magic but do not decompress.
     #[error("gzip data is truncated or corrupt: {0}")]
     Gzip(#[source] std::io::Error),
+    /// The input could not be read (a file, while it was decoded piece by piece).
+    #[error("cannot read: {0}")]
+    Read(#[source] std::io::Error),
     /// Gzip data that expands past the limit (a decompression bomb, or simply too big).
     #[error("the gzip data expands to more than {} MB, the most tracepin decompresses", .limit / (1024 * 1024))]
     Expands {
@@ -272,6 +277,73 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FormatError> {
     let bytes = gunzip(bytes)?;
     let format = sniff::detect(&bytes)?;
     decode_plain(format, &bytes)
+}
+
+/// How much of a file is read at a time by [`decode_read`].
+const READ_PIECE: usize = 1024 * 1024;
+
+/// Decodes a payload read from `r` (a file), like [`decode`]: gzip accepted, the format detected from
+/// the first mebibyte. An OTLP-shaped JSON trace ([`streams`]) is decoded piece by piece as it is read,
+/// so the whole document is never held ([`SpanStream`]); anything else is read whole first.
+pub fn decode_read(r: impl Read) -> Result<Decoded, FormatError> {
+    let mut r = r;
+    let mut head = Vec::with_capacity(READ_PIECE);
+    (&mut r)
+        .take(READ_PIECE as u64)
+        .read_to_end(&mut head)
+        .map_err(FormatError::Read)?;
+    if head.starts_with(&GZIP_MAGIC) {
+        let gz = flate2::read::MultiGzDecoder::new(std::io::Cursor::new(head).chain(r));
+        let mut limited = gz.take(MAX_DECOMPRESSED_BYTES.saturating_add(1));
+        let decoded = decode_read_plain(&mut limited, true);
+        if limited.limit() == 0 {
+            return Err(FormatError::Expands {
+                limit: MAX_DECOMPRESSED_BYTES,
+            });
+        }
+        return decoded;
+    }
+    decode_read_plain(&mut std::io::Cursor::new(head).chain(r), false)
+}
+
+fn decode_read_plain(r: &mut impl Read, gzip: bool) -> Result<Decoded, FormatError> {
+    let failed = |e: std::io::Error| {
+        if gzip {
+            FormatError::Gzip(e)
+        } else {
+            FormatError::Read(e)
+        }
+    };
+    let mut head = Vec::with_capacity(READ_PIECE);
+    r.take(READ_PIECE as u64)
+        .read_to_end(&mut head)
+        .map_err(failed)?;
+    let whole = head.len() < READ_PIECE;
+    let format = sniff::detect(&head).ok().filter(|f| streams(*f));
+    let (Some(format), false) = (format, whole) else {
+        // Small, or not a format read piece by piece: read whole.
+        r.read_to_end(&mut head).map_err(failed)?;
+        return decode(&head);
+    };
+    let Some(mut stream) = SpanStream::new(format) else {
+        r.read_to_end(&mut head).map_err(failed)?;
+        return decode(&head);
+    };
+    stream.push(&head);
+    let mut piece = head;
+    loop {
+        piece.clear();
+        let n = r
+            .take(READ_PIECE as u64)
+            .read_to_end(&mut piece)
+            .map_err(failed)?;
+        if n == 0 {
+            break;
+        }
+        stream.push(&piece);
+    }
+    drop(piece);
+    stream.finish().map(Decoded::Trace)
 }
 
 /// Decodes a payload as the given format (gzip accepted), without sniffing.

@@ -222,6 +222,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
         let out = self.out;
         let start = out.len();
+        let placed = super::stream::placed();
         let mut resource: Option<ResourceInfo> = None;
         let (mut seen_resource, mut seen_scope_spans) = (false, false);
         // Spans read before the resource carry the "no resource" defaults until it is read.
@@ -257,6 +258,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
             }
         }
         if let (true, Some(r)) = (spans_before_resource, resource) {
+            super::stream::refill_resource(placed, &r.service, &r.attributes);
             for s in out.iter_mut().skip(start) {
                 s.service = Arc::clone(&r.service);
                 s.resource = Arc::clone(&r.attributes);
@@ -325,6 +327,7 @@ impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
         let out = self.out;
         let start = out.len();
+        let placed = super::stream::placed();
         // `None` until read; then the scope name, `None` when empty.
         let mut scope: Option<Option<Arc<str>>> = None;
         let (mut seen_scope, mut seen_spans) = (false, false);
@@ -345,10 +348,17 @@ impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
                         scope: scope.as_ref().and_then(Option::as_ref),
                     };
                     let context = &context;
-                    a.next_value_seed(Nullable(Each(SpanSeed {
-                        out: &mut *out,
-                        context,
-                    })))?;
+                    if super::stream::active() {
+                        a.next_value_seed(StreamedSpans {
+                            out: &mut *out,
+                            context,
+                        })?;
+                    } else {
+                        a.next_value_seed(Nullable(Each(SpanSeed {
+                            out: &mut *out,
+                            context,
+                        })))?;
+                    }
                 }
                 ScopeSpansField::Other => {
                     a.next_value::<IgnoredAny>()?;
@@ -356,6 +366,7 @@ impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
             }
         }
         if let (true, Some(Some(name))) = (spans_before_scope, scope) {
+            super::stream::refill_scope(placed, &name);
             for s in out.iter_mut().skip(start) {
                 s.scope = Some(Arc::clone(&name));
             }
@@ -380,6 +391,73 @@ impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
         })))?;
         Ok(())
     }
+}
+
+/// A scope's `spans` while a stream's skeleton is decoded ([`super::stream`]): the marker of a list
+/// already decoded, or (where the stream did not recognise the list) the list itself.
+struct StreamedSpans<'o, 'c> {
+    out: &'o mut Vec<Span>,
+    context: &'c SpanContext<'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for StreamedSpans<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StreamedSpans<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let context = self.context;
+        while a
+            .next_element_seed(SpanSeed {
+                out: &mut *self.out,
+                context,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        let c = self.context;
+        match super::stream::take(v, self.out.len(), c.service, c.resource, c.scope) {
+            super::stream::Taken::Placed => Ok(()),
+            super::stream::Taken::Failed => Err(E::custom("a span list could not be decoded")),
+            super::stream::Taken::NotMarker => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
+        }
+    }
+}
+
+/// Decodes one span, a JSON value on its own, into `out` with the given service and resource and no
+/// scope (the stream decoder sets them when it places the span's list), then checks the input ends.
+pub(super) fn decode_span<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    out: &mut Vec<Span>,
+    service: &Arc<str>,
+    resource: &Arc<[KeyValue]>,
+) -> Result<(), serde_json::Error> {
+    let context = SpanContext {
+        service,
+        resource,
+        scope: None,
+    };
+    SpanSeed {
+        out,
+        context: &context,
+    }
+    .deserialize(&mut *de)?;
+    de.end()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,0 +1,834 @@
+//! OTLP-shaped JSON traces decoded while their bytes arrive (a file read piece by piece, an HTTP answer
+//! chunk by chunk), so the whole document is never held at once.
+//!
+//! A byte scanner follows the document's structure (objects, arrays, strings and the keys on the path)
+//! and recognises the span lists: `resourceSpans[] → scopeSpans[] → spans[]`, with the aliases `batches`
+//! and `instrumentationLibrarySpans`, inside `result` for Jaeger api_v3 and `trace` for Tempo v2. Each
+//! span is decoded as soon as its last byte has arrived, by the same visitor as the whole-document
+//! decoder ([`super::otlp_json`]), and its bytes are dropped. Everything else (the skeleton: resources,
+//! scopes, wrappers, anything unknown) is kept with each span list replaced by a marker string, and is
+//! decoded at the end by the whole-document decoder of the format, which takes each marker's spans with
+//! their resource and scope. So both paths accept and refuse the same documents, and an error names its
+//! line and column in the original document.
+//!
+//! What the scanner does not recognise (a key spelled with escapes, fields by position) stays in the
+//! skeleton and is decoded there, as before: only the memory saving is lost.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::intern::{self, Sharing};
+use super::json::json_error;
+use super::{capped, decode_uncapped, Decoded, DecodedTrace, Format, FormatError};
+use crate::domain::{KeyValue, Span};
+
+/// True for the formats [`SpanStream`] decodes (OTLP JSON and the Tempo and Jaeger wrappers of it).
+pub fn streams(format: Format) -> bool {
+    matches!(
+        format,
+        Format::OtlpJson | Format::JaegerV3 | Format::TempoV1 | Format::TempoV2
+    )
+}
+
+/// A decoder fed piece by piece: [`SpanStream::push`] each piece in order, then [`SpanStream::finish`].
+///
+/// It decodes on the thread that feeds it (repeated strings are shared through a thread-local table),
+/// so it cannot be sent to another thread.
+pub struct SpanStream {
+    format: Format,
+    wrapper: Option<&'static [u8]>,
+    marker: String,
+    stack: Vec<Frame>,
+    mode: Mode,
+    /// The first bytes, held until it is known whether they start with a byte order mark.
+    head: Vec<u8>,
+    started: bool,
+    /// True once anything but whitespace was read.
+    content: bool,
+    skeleton: Vec<u8>,
+    skel_line: usize,
+    skel_line_start: usize,
+    /// The key being read (object keys on the path only).
+    key: Vec<u8>,
+    /// The bytes of the span being read, when it spans pieces.
+    piece: Vec<u8>,
+    spans: Vec<Span>,
+    lists: Vec<List>,
+    marks: Vec<Mark>,
+    /// Absolute offset (after any byte order mark) of the current piece's first byte.
+    offset: usize,
+    line: usize,
+    line_start: usize,
+    service: Arc<str>,
+    resource: Arc<[KeyValue]>,
+    _sharing: Sharing,
+    _one_thread: PhantomData<*const ()>,
+}
+
+/// One span list: its spans in [`SpanStream::spans`], or the first error met in it.
+struct List {
+    range: Range<usize>,
+    error: Option<FormatError>,
+}
+
+/// Where a marker ends, in the skeleton and in the original document (0-based columns).
+#[derive(Clone, Copy)]
+struct Mark {
+    skel_line: usize,
+    skel_col: usize,
+    line: usize,
+    col: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Level {
+    Root,
+    Wrapper,
+    Resource,
+    Scope,
+    Other,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Key {
+    None,
+    ResourceSpans,
+    ScopeSpans,
+    Spans,
+    Wrapper,
+    Other,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Resources,
+    Scopes,
+    Spans,
+    Other,
+}
+
+#[derive(Debug)]
+enum Frame {
+    Object {
+        level: Level,
+        key: Key,
+        expect_key: bool,
+    },
+    Array {
+        role: Role,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Between the tokens of the skeleton.
+    Structure,
+    /// Inside a string of the skeleton (`key`: an object key on the path, collected).
+    Text { key: bool, escaped: bool },
+    /// Inside a span list.
+    Spans(SpanList),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SpanList {
+    /// Nesting inside the list (the list's own `[` is 1).
+    depth: u32,
+    text: bool,
+    escaped: bool,
+    /// Where the current element's bytes start (just after the `[` or `,`), 0-based column.
+    line: usize,
+    col: usize,
+    /// Elements ended so far.
+    elements: usize,
+    /// Index of the list in [`SpanStream::lists`].
+    list: usize,
+}
+
+impl SpanStream {
+    /// A decoder for `format`, or `None` when the format is not one [`streams`] covers.
+    pub fn new(format: Format) -> Option<Self> {
+        if !streams(format) {
+            return None;
+        }
+        let wrapper: Option<&'static [u8]> = match format {
+            Format::JaegerV3 => Some(b"result"),
+            Format::TempoV2 => Some(b"trace"),
+            _ => None,
+        };
+        let nonce: u64 = rand::random();
+        Some(SpanStream {
+            format,
+            wrapper,
+            marker: format!("tracepin-spans-{nonce:016x}-"),
+            stack: Vec::new(),
+            mode: Mode::Structure,
+            head: Vec::new(),
+            started: false,
+            content: false,
+            skeleton: Vec::new(),
+            skel_line: 1,
+            skel_line_start: 0,
+            key: Vec::new(),
+            piece: Vec::new(),
+            spans: Vec::new(),
+            lists: Vec::new(),
+            marks: Vec::new(),
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            service: intern::text(super::otlp_json::UNKNOWN_SERVICE),
+            resource: Arc::from(Vec::new()),
+            _sharing: intern::sharing(),
+            _one_thread: PhantomData,
+        })
+    }
+
+    /// Spans decoded so far.
+    pub fn spans_so_far(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Reads the next piece of the document.
+    pub fn push(&mut self, piece: &[u8]) {
+        if self.started {
+            self.scan(piece);
+            return;
+        }
+        // A UTF-8 byte order mark is not JSON: held back until three bytes tell.
+        self.head.extend_from_slice(piece);
+        if self.head.len() >= 3 {
+            self.start();
+        }
+    }
+
+    fn start(&mut self) {
+        self.started = true;
+        let head = std::mem::take(&mut self.head);
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        self.scan(body);
+    }
+
+    /// Ends the document and decodes what is left (the skeleton); the spans come out in document order.
+    pub fn finish(mut self) -> Result<DecodedTrace, FormatError> {
+        if !self.started {
+            self.start();
+        }
+        if !self.content {
+            return Err(FormatError::Empty);
+        }
+        if let Mode::Spans(state) = self.mode {
+            // The document ends inside a span list: the first error in it, else its last element's.
+            let list = self.lists.get_mut(state.list).map(|l| l.error.take());
+            if let Some(Some(e)) = list {
+                return Err(e);
+            }
+            let piece = std::mem::take(&mut self.piece);
+            if !piece.iter().all(u8::is_ascii_whitespace) {
+                self.decode_element(&piece, state.line, state.col)?;
+            }
+            // As the whole-document decoder words it: a value is due after a comma.
+            let message = if state.elements == 0 || !piece.iter().all(u8::is_ascii_whitespace) {
+                "EOF while parsing a list"
+            } else {
+                "EOF while parsing a value"
+            };
+            return Err(FormatError::Json {
+                format: Some(self.format),
+                syntax: true,
+                line: self.line,
+                column: self.offset - self.line_start,
+                message: message.to_owned(),
+            });
+        }
+        let skeleton = std::mem::take(&mut self.skeleton);
+        let marks = std::mem::take(&mut self.marks);
+        let lists = std::mem::take(&mut self.lists);
+        let spans = std::mem::take(&mut self.spans);
+        let format = self.format;
+        ACTIVE.with(|a| {
+            *a.borrow_mut() = Some(Prepared {
+                marker: std::mem::take(&mut self.marker),
+                lists,
+                placements: Vec::new(),
+                failed: None,
+            })
+        });
+        let decoded = decode_uncapped(format, &skeleton);
+        let prepared = ACTIVE.with(|a| a.borrow_mut().take());
+        drop(skeleton);
+        let Some(prepared) = prepared else {
+            return Err(FormatError::Invalid {
+                format,
+                message: "the span lists were lost while decoding".to_owned(),
+            });
+        };
+        if let Some(e) = prepared.failed {
+            return Err(e);
+        }
+        let trace = match decoded {
+            Ok(Decoded::Trace(t)) => t,
+            Ok(Decoded::Events { .. }) => {
+                return Err(FormatError::Invalid {
+                    format,
+                    message: "holds events, not spans".to_owned(),
+                })
+            }
+            Err(e) => return Err(remap(e, &marks)),
+        };
+        let spans = place(trace.spans, spans, prepared.lists, prepared.placements);
+        Ok(capped(DecodedTrace {
+            format,
+            spans,
+            partial: trace.partial,
+        }))
+    }
+
+    fn newline(&mut self, at: usize) {
+        self.line += 1;
+        self.line_start = at + 1;
+    }
+
+    fn copy_skeleton(&mut self, bytes: &[u8]) {
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            self.skel_line += 1;
+            self.skel_line_start = self.skeleton.len() + nl + 1;
+        }
+        self.skeleton.extend_from_slice(bytes);
+    }
+
+    /// What a `{` opened here is.
+    fn child_level(&self) -> Level {
+        match self.stack.last() {
+            None => Level::Root,
+            Some(Frame::Array {
+                role: Role::Resources,
+            }) => Level::Resource,
+            Some(Frame::Array { role: Role::Scopes }) => Level::Scope,
+            Some(Frame::Object {
+                level: Level::Root,
+                key: Key::Wrapper,
+                expect_key: false,
+            }) if self.stack.len() == 1 => Level::Wrapper,
+            _ => Level::Other,
+        }
+    }
+
+    /// What a `[` opened here is.
+    fn child_role(&self) -> Role {
+        let Some(Frame::Object {
+            level,
+            key,
+            expect_key: false,
+        }) = self.stack.last()
+        else {
+            return Role::Other;
+        };
+        match (level, key) {
+            (Level::Root, Key::ResourceSpans)
+                if self.wrapper.is_none() && self.stack.len() == 1 =>
+            {
+                Role::Resources
+            }
+            (Level::Wrapper, Key::ResourceSpans) => Role::Resources,
+            (Level::Resource, Key::ScopeSpans) => Role::Scopes,
+            (Level::Scope, Key::Spans) => Role::Spans,
+            _ => Role::Other,
+        }
+    }
+
+    fn classify_key(&self) -> Key {
+        let k = self.key.as_slice();
+        match k {
+            b"resourceSpans" | b"batches" => Key::ResourceSpans,
+            b"scopeSpans" | b"instrumentationLibrarySpans" => Key::ScopeSpans,
+            b"spans" => Key::Spans,
+            _ if Some(k) == self.wrapper => Key::Wrapper,
+            _ => Key::Other,
+        }
+    }
+
+    fn scan(&mut self, b: &[u8]) {
+        let n = b.len();
+        let mut i = 0;
+        // Start of the bytes not yet copied to the skeleton (structure) or to `piece` (a span list).
+        let mut from = 0;
+        while i < n {
+            match self.mode {
+                Mode::Structure => {
+                    let c = b[i];
+                    match c {
+                        b' ' | b'\t' | b'\r' => {}
+                        b'\n' => self.newline(self.offset + i),
+                        b'"' => {
+                            self.content = true;
+                            let key = matches!(
+                                self.stack.last(),
+                                Some(Frame::Object {
+                                    expect_key: true,
+                                    ..
+                                })
+                            );
+                            if key {
+                                self.key.clear();
+                            }
+                            self.mode = Mode::Text {
+                                key,
+                                escaped: false,
+                            };
+                        }
+                        b'{' => {
+                            self.content = true;
+                            let level = self.child_level();
+                            self.stack.push(Frame::Object {
+                                level,
+                                key: Key::None,
+                                expect_key: true,
+                            });
+                        }
+                        b'[' => {
+                            self.content = true;
+                            let role = self.child_role();
+                            if role == Role::Spans {
+                                self.copy_skeleton(&b[from..i]);
+                                let at = self.offset + i + 1;
+                                let list = self.lists.len();
+                                let start = self.spans.len();
+                                self.lists.push(List {
+                                    range: start..start,
+                                    error: None,
+                                });
+                                self.mode = Mode::Spans(SpanList {
+                                    depth: 1,
+                                    text: false,
+                                    escaped: false,
+                                    line: self.line,
+                                    col: at - self.line_start,
+                                    elements: 0,
+                                    list,
+                                });
+                                i += 1;
+                                from = i;
+                                continue;
+                            }
+                            self.stack.push(Frame::Array { role });
+                        }
+                        b'}' | b']' => {
+                            self.stack.pop();
+                        }
+                        b',' => {
+                            if let Some(Frame::Object { expect_key, .. }) = self.stack.last_mut() {
+                                *expect_key = true;
+                            }
+                        }
+                        _ => self.content = true,
+                    }
+                    i += 1;
+                }
+                Mode::Text { key, escaped } => {
+                    if escaped {
+                        if key {
+                            self.key.push(b[i]);
+                        }
+                        self.mode = Mode::Text {
+                            key,
+                            escaped: false,
+                        };
+                        i += 1;
+                        continue;
+                    }
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        None => {
+                            if key {
+                                self.key.extend_from_slice(&b[i..]);
+                            }
+                            i = n;
+                        }
+                        Some(k) => {
+                            let j = i + k;
+                            if key {
+                                self.key.extend_from_slice(&b[i..j]);
+                            }
+                            if b[j] == b'\\' {
+                                if key {
+                                    self.key.push(b'\\');
+                                }
+                                self.mode = Mode::Text { key, escaped: true };
+                            } else {
+                                if key {
+                                    // A key written with escapes is left to the skeleton's decoder.
+                                    let k = if self.key.contains(&b'\\') {
+                                        Key::Other
+                                    } else {
+                                        self.classify_key()
+                                    };
+                                    if let Some(Frame::Object {
+                                        key, expect_key, ..
+                                    }) = self.stack.last_mut()
+                                    {
+                                        *key = k;
+                                        *expect_key = false;
+                                    }
+                                }
+                                self.mode = Mode::Structure;
+                            }
+                            i = j + 1;
+                        }
+                    }
+                }
+                Mode::Spans(mut s) => {
+                    let mut closed = false;
+                    while i < n {
+                        if s.escaped {
+                            s.escaped = false;
+                            i += 1;
+                            continue;
+                        }
+                        if s.text {
+                            match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                                None => i = n,
+                                Some(k) => {
+                                    let j = i + k;
+                                    if b[j] == b'\\' {
+                                        s.escaped = true;
+                                    } else {
+                                        s.text = false;
+                                    }
+                                    i = j + 1;
+                                }
+                            }
+                            continue;
+                        }
+                        match b[i] {
+                            b'"' => s.text = true,
+                            b'{' | b'[' => s.depth += 1,
+                            c @ (b'}' | b']') => {
+                                s.depth -= 1;
+                                if s.depth == 0 {
+                                    let column = self.offset + i + 1 - self.line_start;
+                                    self.end_element(&b[from..i], &mut s, true, column);
+                                    if c == b'}' {
+                                        self.fail_list(
+                                            s.list,
+                                            self.line,
+                                            self.offset + i + 1 - self.line_start,
+                                            "expected `,` or `]`",
+                                        );
+                                    }
+                                    self.close_list(s.list, self.offset + i + 1);
+                                    i += 1;
+                                    from = i;
+                                    closed = true;
+                                    break;
+                                }
+                            }
+                            b',' if s.depth == 1 => {
+                                let column = self.offset + i + 1 - self.line_start;
+                                self.end_element(&b[from..i], &mut s, false, column);
+                                from = i + 1;
+                                s.line = self.line;
+                                s.col = self.offset + i + 1 - self.line_start;
+                            }
+                            b'\n' => self.newline(self.offset + i),
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    if closed {
+                        self.mode = Mode::Structure;
+                    } else {
+                        self.piece.extend_from_slice(&b[from..n]);
+                        from = n;
+                        self.mode = Mode::Spans(s);
+                    }
+                }
+            }
+        }
+        if !matches!(self.mode, Mode::Spans(_)) {
+            self.copy_skeleton(&b[from..n]);
+        }
+        self.offset += n;
+    }
+
+    /// Ends the element whose last bytes are `tail` (after any bytes held in `piece`).
+    /// `column` is the 1-based column of the `,` or `]` that ends it.
+    fn end_element(&mut self, tail: &[u8], s: &mut SpanList, last: bool, column: usize) {
+        let mut held = std::mem::take(&mut self.piece);
+        let bytes: &[u8] = if held.is_empty() {
+            tail
+        } else {
+            held.extend_from_slice(tail);
+            &held
+        };
+        let blank = bytes.iter().all(u8::is_ascii_whitespace);
+        if blank {
+            // `[]` is an empty list; `[1,]` and `[,` are worded as the whole-document decoder does.
+            if !(last && s.elements == 0) {
+                let message = if last {
+                    "trailing comma"
+                } else {
+                    "expected value"
+                };
+                self.fail_list(s.list, self.line, column, message);
+            }
+        } else {
+            let failed = self.lists.get(s.list).is_none_or(|l| l.error.is_some());
+            if !failed {
+                if let Err(e) = self.decode_element(bytes, s.line, s.col) {
+                    if let Some(l) = self.lists.get_mut(s.list) {
+                        l.error = Some(e);
+                    }
+                }
+            }
+        }
+        s.elements += 1;
+        held.clear();
+        self.piece = held;
+    }
+
+    /// Decodes one span on its own; an error is placed at its position in the document.
+    fn decode_element(&mut self, bytes: &[u8], line: usize, col: usize) -> Result<(), FormatError> {
+        let result = match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                super::otlp_json::decode_span(
+                    &mut de,
+                    &mut self.spans,
+                    &self.service,
+                    &self.resource,
+                )
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                super::otlp_json::decode_span(
+                    &mut de,
+                    &mut self.spans,
+                    &self.service,
+                    &self.resource,
+                )
+            }
+        };
+        result.map_err(|e| {
+            let mut err = json_error(Some(self.format), &e, 0);
+            if let FormatError::Json {
+                line: l, column: c, ..
+            } = &mut err
+            {
+                if *l <= 1 {
+                    *c += col;
+                }
+                *l += line - 1;
+            }
+            err
+        })
+    }
+
+    fn fail_list(&mut self, list: usize, line: usize, column: usize, message: &str) {
+        if let Some(l) = self.lists.get_mut(list) {
+            if l.error.is_none() {
+                l.error = Some(FormatError::Json {
+                    format: Some(self.format),
+                    syntax: true,
+                    line,
+                    column,
+                    message: message.to_owned(),
+                });
+            }
+        }
+    }
+
+    /// Replaces the list that ended just before `after` (absolute offset) by its marker.
+    fn close_list(&mut self, list: usize, after: usize) {
+        let end = self.spans.len();
+        if let Some(l) = self.lists.get_mut(list) {
+            l.range.end = end;
+        }
+        let marker = format!("\"{}{list}\"", self.marker);
+        self.copy_skeleton(marker.as_bytes());
+        self.marks.push(Mark {
+            skel_line: self.skel_line,
+            skel_col: self.skeleton.len() - self.skel_line_start,
+            line: self.line,
+            col: after - self.line_start,
+        });
+    }
+}
+
+/// An error found in the skeleton, placed at its line and column in the original document.
+fn remap(mut err: FormatError, marks: &[Mark]) -> FormatError {
+    if let FormatError::Json { line, column, .. } = &mut err {
+        let (l, c) = (*line, *column);
+        let before = marks
+            .iter()
+            .rev()
+            .find(|m| l > m.skel_line || (l == m.skel_line && c >= m.skel_col));
+        if let Some(m) = before {
+            if l == m.skel_line {
+                *column = m.col + (c - m.skel_col);
+            }
+            *line = m.line + (l - m.skel_line);
+        }
+    }
+    err
+}
+
+/// Puts each list's spans where the skeleton's decoder met its marker, with that place's resource and
+/// scope, among any spans the skeleton held itself.
+fn place(
+    inline: Vec<Span>,
+    mut spans: Vec<Span>,
+    lists: Vec<List>,
+    placements: Vec<Placement>,
+) -> Vec<Span> {
+    let in_order = inline.is_empty()
+        && placements.len() == lists.len()
+        && placements.iter().enumerate().all(|(i, p)| p.list == i);
+    let fill = |s: &mut Span, p: &Placement| {
+        s.service = Arc::clone(&p.service);
+        s.resource = Arc::clone(&p.resource);
+        s.scope = p.scope.clone();
+    };
+    if in_order {
+        // The usual case: every list placed once, in document order.
+        for p in &placements {
+            if let Some(range) = lists.get(p.list).map(|l| l.range.clone()) {
+                for s in spans.get_mut(range).into_iter().flatten() {
+                    fill(s, p);
+                }
+            }
+        }
+        return spans;
+    }
+    let total = inline.len()
+        + placements
+            .iter()
+            .filter_map(|p| lists.get(p.list).map(|l| l.range.len()))
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    let mut inline = inline.into_iter();
+    let mut placed_inline = 0;
+    for p in &placements {
+        while placed_inline < p.at {
+            match inline.next() {
+                Some(s) => out.push(s),
+                None => break,
+            }
+            placed_inline += 1;
+        }
+        let Some(range) = lists.get(p.list).map(|l| l.range.clone()) else {
+            continue;
+        };
+        for s in spans.get_mut(range).into_iter().flatten() {
+            let mut s = s.clone();
+            fill(&mut s, p);
+            out.push(s);
+        }
+    }
+    out.extend(inline);
+    spans.clear();
+    out
+}
+
+/// The span lists of the stream being finished, for the skeleton's decoder on this thread.
+struct Prepared {
+    marker: String,
+    lists: Vec<List>,
+    placements: Vec<Placement>,
+    /// The first error of a list met by the skeleton's decoder.
+    failed: Option<FormatError>,
+}
+
+/// A list the skeleton's decoder met: where, and with which resource and scope.
+struct Placement {
+    list: usize,
+    /// How many spans the skeleton's decoder had pushed itself before it.
+    at: usize,
+    service: Arc<str>,
+    resource: Arc<[KeyValue]>,
+    scope: Option<Arc<str>>,
+}
+
+thread_local! {
+    static ACTIVE: RefCell<Option<Prepared>> = const { RefCell::new(None) };
+}
+
+/// True while a stream's skeleton is being decoded on this thread (markers stand for span lists).
+pub(super) fn active() -> bool {
+    ACTIVE.with(|a| a.borrow().is_some())
+}
+
+/// What [`take`] made of a string found where a span list belongs.
+pub(super) enum Taken {
+    /// Not a marker: the string is the wrong type there.
+    NotMarker,
+    /// The list is placed.
+    Placed,
+    /// The list held an error (kept for [`SpanStream::finish`]).
+    Failed,
+}
+
+/// Places the list a marker stands for, with the resource and scope of the place it was met.
+pub(super) fn take(
+    text: &str,
+    at: usize,
+    service: &Arc<str>,
+    resource: &Arc<[KeyValue]>,
+    scope: Option<&Arc<str>>,
+) -> Taken {
+    ACTIVE.with(|a| {
+        let mut a = a.borrow_mut();
+        let Some(p) = a.as_mut() else {
+            return Taken::NotMarker;
+        };
+        let Some(list) = text
+            .strip_prefix(p.marker.as_str())
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return Taken::NotMarker;
+        };
+        let Some(l) = p.lists.get_mut(list) else {
+            return Taken::NotMarker;
+        };
+        if let Some(e) = l.error.take() {
+            p.failed.get_or_insert(e);
+            return Taken::Failed;
+        }
+        p.placements.push(Placement {
+            list,
+            at,
+            service: Arc::clone(service),
+            resource: Arc::clone(resource),
+            scope: scope.cloned(),
+        });
+        Taken::Placed
+    })
+}
+
+/// How many lists have been placed (a mark to [`refill_resource`] and [`refill_scope`] from).
+pub(super) fn placed() -> usize {
+    ACTIVE.with(|a| a.borrow().as_ref().map_or(0, |p| p.placements.len()))
+}
+
+/// A resource read after its spans: given to the lists placed since `from`.
+pub(super) fn refill_resource(from: usize, service: &Arc<str>, resource: &Arc<[KeyValue]>) {
+    ACTIVE.with(|a| {
+        if let Some(p) = a.borrow_mut().as_mut() {
+            for pl in p.placements.iter_mut().skip(from) {
+                pl.service = Arc::clone(service);
+                pl.resource = Arc::clone(resource);
+            }
+        }
+    });
+}
+
+/// A scope read after its spans: given to the lists placed since `from`.
+pub(super) fn refill_scope(from: usize, scope: &Arc<str>) {
+    ACTIVE.with(|a| {
+        if let Some(p) = a.borrow_mut().as_mut() {
+            for pl in p.placements.iter_mut().skip(from) {
+                pl.scope = Some(Arc::clone(scope));
+            }
+        }
+    });
+}
