@@ -7,7 +7,7 @@ FIXTURES=../tests/fixtures
 MAX_SEED_BYTES=${MAX_SEED_BYTES:-131072}   # larger fixtures would only slow every iteration down
 SEP=$'\n--tracepin-fuzz--\n'              # tracepin_fuzz::SEPARATOR
 
-DECODERS=(decode decode_otlp_json decode_otlp_proto decode_tempo_v1 decode_tempo_v2 decode_jaeger_v1
+DECODERS=(decode decode_stream decode_otlp_json decode_otlp_proto decode_tempo_v1 decode_tempo_v2 decode_jaeger_v1
   decode_jaeger_v3 decode_sentry_envelope decode_sentry_web decode_sentry_event)
 
 # seed TARGET NAME < content

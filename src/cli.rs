@@ -3,7 +3,7 @@
 //! `tracepin compare`: a failing trace against healthy ones (`correlate::compare`), as text or JSON.
 //!
 //! Every path may be a file or a directory (walked recursively in name order, dot-files skipped). Each
-//! file is decoded with [`crate::connectors::formats::decode`], whatever its format; what it holds
+//! file is decoded with [`crate::connectors::formats::decode_read`] (OTLP-shaped JSON piece by piece), whatever its format; what it holds
 //! (spans or events) decides where it goes, so a directory with both kinds can be given either way. A
 //! file that cannot be read or decoded is reported on the error stream as `<path>: <what is wrong>` and
 //! the others are still used. Exit code: 0 when every file was read, 1 when some failed, 2 when no input
@@ -123,15 +123,16 @@ fn report(err: &mut dyn Write, path: &Path, what: &str) {
 }
 
 fn read_file(path: &Path, inputs: &mut Inputs, err: &mut dyn Write) {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
             report(err, path, &e.to_string());
             inputs.files_failed += 1;
             return;
         }
     };
-    match formats::decode(&bytes) {
+    // Read piece by piece: a large OTLP JSON file is never held whole.
+    match formats::decode_read(file) {
         Ok(Decoded::Trace(t)) => {
             if let Some(message) = &t.partial {
                 report(err, path, &format!("warning: partial trace: {message}"));

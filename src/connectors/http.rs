@@ -53,6 +53,9 @@ pub struct HttpClient {
     secrets: std::sync::Arc<[String]>,
 }
 
+/// Where [`HttpClient::get_streamed`] sends a body's chunks.
+pub type BodyChunks = tokio::sync::mpsc::Sender<bytes::Bytes>;
+
 /// A complete (size-capped) response.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
@@ -60,8 +63,10 @@ pub struct HttpResponse {
     pub status: reqwest::StatusCode,
     /// `Content-Type` without parameters, lowercase (empty when absent).
     pub content_type: String,
-    /// The body.
+    /// The body (empty when it was streamed: see [`HttpClient::get_streamed`]).
     pub body: Vec<u8>,
+    /// True when the body went to a stream as it arrived instead of into [`HttpResponse::body`].
+    pub streamed: bool,
     /// Secret header values sent with the request (and their credentials without the scheme), blanked
     /// out of every excerpt: an upstream that echoes the request in an error body must not leak them.
     pub secrets: std::sync::Arc<[String]>,
@@ -224,6 +229,31 @@ impl HttpClient {
         query: &[(&str, String)],
         accept: &str,
     ) -> Result<HttpResponse, HttpError> {
+        self.get_inner(path, query, accept, None).await
+    }
+
+    /// [`HttpClient::get`], but a successful (200) JSON answer's body is sent to `to` chunk by chunk
+    /// as it arrives (and [`HttpResponse::streamed`] is set) instead of being collected: a large trace
+    /// is decoded while it downloads, and never held whole. Any other answer is collected as by `get`.
+    /// The body cap and the timeout apply as for `get`; `to` is dropped when the call returns, which
+    /// ends the stream. A receiver that stops early ends the download.
+    pub async fn get_streamed(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        accept: &str,
+        to: BodyChunks,
+    ) -> Result<HttpResponse, HttpError> {
+        self.get_inner(path, query, accept, Some(&to)).await
+    }
+
+    async fn get_inner(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        accept: &str,
+        to: Option<&BodyChunks>,
+    ) -> Result<HttpResponse, HttpError> {
         let full_path = format!(
             "{}{}",
             self.base.path().trim_end_matches('/'),
@@ -249,7 +279,7 @@ impl HttpClient {
         );
         let started = Instant::now();
         let result = self
-            .get_with_retries(&url, &full_path, accept)
+            .get_with_retries(&url, &full_path, accept, to)
             .instrument(span.clone())
             .await;
         span.record(
@@ -288,6 +318,7 @@ impl HttpClient {
         url: &reqwest::Url,
         path: &str,
         accept: &str,
+        to: Option<&BodyChunks>,
     ) -> Result<(HttpResponse, u32), HttpError> {
         let max_attempts = self.options.max_attempts.max(1);
         let budget = self.options.timeout;
@@ -304,7 +335,7 @@ impl HttpClient {
             if left.is_zero() {
                 return Err(timed_out());
             }
-            let outcome = match tokio::time::timeout(left, self.get_once(url, path, accept)).await {
+            let outcome = match tokio::time::timeout(left, self.get_once(url, path, accept, to)).await {
                 Ok(o) => o,
                 Err(_) => Err(timed_out()),
             };
@@ -341,6 +372,7 @@ impl HttpClient {
         url: &reqwest::Url,
         path: &str,
         accept: &str,
+        to: Option<&BodyChunks>,
     ) -> Result<HttpResponse, HttpError> {
         let request = self
             .client
@@ -364,6 +396,40 @@ impl HttpClient {
         };
         if resp.content_length().is_some_and(|len| len > max) {
             return Err(too_large());
+        }
+        let json = content_type.is_empty() || content_type.contains("json");
+        if let (Some(to), true, true) = (to, status == reqwest::StatusCode::OK, json) {
+            let mut read: u64 = 0;
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        read = read.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+                        if read > max {
+                            return Err(too_large());
+                        }
+                        if to.send(chunk).await.is_err() {
+                            // The reader stopped (it met an error it will report): stop downloading.
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.is_timeout() => return Err(self.map_err(&e, path)),
+                    Err(e) => {
+                        return Err(HttpError::Body {
+                            upstream: self.upstream.clone(),
+                            path: path.to_owned(),
+                            message: chain(&e),
+                        })
+                    }
+                }
+            }
+            return Ok(HttpResponse {
+                secrets: self.secrets.clone(),
+                status,
+                content_type,
+                body: Vec::new(),
+                streamed: true,
+            });
         }
         let capacity = resp
             .content_length()
@@ -394,6 +460,7 @@ impl HttpClient {
             status,
             content_type,
             body,
+            streamed: false,
         })
     }
 
@@ -465,6 +532,7 @@ mod tests {
             status: reqwest::StatusCode::OK,
             content_type: String::new(),
             body: b"line one\nline two   and more".to_vec(),
+            streamed: false,
             secrets: Vec::new().into(),
         };
         assert_eq!(r.excerpt(12), "line one lin…");
@@ -472,6 +540,7 @@ mod tests {
             status: reqwest::StatusCode::UNAUTHORIZED,
             content_type: String::new(),
             body: b"bad header Authorization: Bearer tok-123456 (tok-123456)".to_vec(),
+            streamed: false,
             secrets: vec!["Bearer tok-123456".to_owned(), "tok-123456".to_owned()].into(),
         };
         assert_eq!(

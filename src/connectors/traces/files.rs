@@ -1,6 +1,6 @@
 //! A directory of trace files and Sentry event files, indexed by the trace and event ids inside them.
 //!
-//! Every file `formats::decode` reads is accepted (OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes
+//! Every file `formats::decode_read` reads is accepted (OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes
 //! and events; gzip too), in the directory and its subdirectories (dot-files skipped). A background
 //! Tokio task scans the directory off the runtime threads (`spawn_blocking`) and then polls it every
 //! `rescan_secs`: only files whose size or modification time changed are decoded again, removed files
@@ -624,14 +624,15 @@ fn index_file(
         ));
         return entry;
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
             entry.problem = Some(format!("cannot read: {e}"));
             return entry;
         }
     };
-    match formats::decode(&bytes) {
+    // Read piece by piece: a large OTLP JSON file is never held whole (`formats::decode_read`).
+    match formats::decode_read(file) {
         Ok(Decoded::Trace(t)) => {
             let mut by_trace: HashMap<TraceId, Vec<Span>> = HashMap::new();
             for s in t.spans {
@@ -676,8 +677,8 @@ fn index_file(
 }
 
 fn read_trace_spans(path: &Path) -> Result<Vec<Span>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    match formats::decode(&bytes) {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    match formats::decode_read(file) {
         Ok(Decoded::Trace(t)) => Ok(t.spans),
         Ok(Decoded::Events { format, .. }) => Err(format!("now holds {format}, not spans")),
         Err(e) => Err(e.to_string()),

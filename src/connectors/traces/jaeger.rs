@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::tempo::decode_body;
+use super::tempo::{decode_body, stream_decoder};
 use super::{
     only_trace, BackendKind, BaselineFound, BaselineQuery, Caching, FetchError, FetchedTrace,
     Limits, TimeHint, TraceCache, TraceSummaryRow,
@@ -138,11 +138,25 @@ impl JaegerClient {
         let v3_query: Vec<(&str, String)> = window
             .map(|(s, e)| vec![("startTime", rfc3339(s)), ("endTime", rfc3339(e))])
             .unwrap_or_default();
+        // The answer is decoded while it downloads (a 100k-span trace is a 140 MB body).
+        let (chunks, decoder) = stream_decoder(Format::JaegerV3);
         let resp = self
             .http
-            .get(&v3, &v3_query, "application/json")
+            .get_streamed(&v3, &v3_query, "application/json", chunks)
             .await
             .map_err(|e| FetchError::from_http(&self.name, e))?;
+        if resp.streamed {
+            let decoded = decoder
+                .await
+                .map_err(|e| format!("decoding stopped: {e}"))
+                .and_then(|r| r)
+                .map_err(|message| FetchError::Decode {
+                    backend: self.name.clone(),
+                    path: v3.clone(),
+                    message,
+                })?;
+            return self.found(decoded, &v3, id);
+        }
         match resp.status.as_u16() {
             200 => return self.decode(resp, &v3, id, Format::JaegerV3).await,
             404 if String::from_utf8_lossy(&resp.body).contains("\"error\"") => {
@@ -188,6 +202,16 @@ impl JaegerClient {
         format: Format,
     ) -> Result<FetchedTrace, FetchError> {
         let decoded = self.decode_answer(resp, format, path).await?;
+        self.found(decoded, path, id)
+    }
+
+    /// The spans of trace `id` in a decoded answer; none is "not found".
+    fn found(
+        &self,
+        decoded: DecodedTrace,
+        path: &str,
+        id: TraceId,
+    ) -> Result<FetchedTrace, FetchError> {
         let spans = only_trace(decoded.spans, id);
         if spans.is_empty() {
             return Err(self.not_found(path));

@@ -425,6 +425,38 @@ fn max_bytes(body: &str) -> Option<u64> {
 }
 
 /// Decodes a trace body by its content type (protobuf, else the expected JSON format), off the runtime.
+/// A decoder for a body streamed by [`crate::connectors::http::HttpClient::get_streamed`]: the chunks
+/// go to a blocking thread that decodes `format` as they arrive ([`formats::SpanStream`]), so a large
+/// answer is decoded while it downloads and never held whole. Await the handle once the call has
+/// returned; a body with nothing in it is an empty trace, as for [`decode_body`].
+pub(crate) fn stream_decoder(
+    format: Format,
+) -> (
+    crate::connectors::http::BodyChunks,
+    tokio::task::JoinHandle<Result<formats::DecodedTrace, String>>,
+) {
+    // A few chunks in flight: the download waits for the decoder rather than piling up in memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(32);
+    let task = tokio::task::spawn_blocking(move || {
+        let Some(mut stream) = formats::SpanStream::new(format) else {
+            return Err(format!("{format} cannot be read as it arrives"));
+        };
+        while let Some(chunk) = rx.blocking_recv() {
+            stream.push(&chunk);
+        }
+        match stream.finish() {
+            Ok(t) => Ok(t),
+            Err(formats::FormatError::Empty) => Ok(formats::DecodedTrace {
+                format,
+                spans: Vec::new(),
+                partial: None,
+            }),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    (tx, task)
+}
+
 pub(crate) async fn decode_body(
     resp: HttpResponse,
     json_format: Format,
