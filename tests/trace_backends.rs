@@ -728,6 +728,96 @@ async fn jaeger_v3_found_with_authorization() {
     assert_eq!(headers["authorization"], format!("Basic {TOKEN}").as_str());
 }
 
+/// Jaeger api_v3 answers are decoded while they download (`HttpClient::get_streamed`): a 4 MB answer
+/// in 64 KB chunks gives the spans the whole-body decoder gives, and the cap, a broken body and a
+/// cut-off connection are reported as for a collected body.
+#[tokio::test]
+async fn jaeger_v3_answer_is_decoded_as_it_downloads() {
+    let rel = "sdk/f_large_trace/otlp.json";
+    let (id, n) = first_trace_of(rel);
+    let mut body = b"{\"result\":".to_vec();
+    body.extend_from_slice(&read(rel));
+    body.extend_from_slice(b"}");
+    assert!(body.len() > 1024 * 1024, "{}", body.len());
+    let Decoded::Trace(whole) = formats::decode(&read(rel)).expect("decodes") else {
+        panic!("a trace")
+    };
+    let expected: Vec<_> = whole
+        .spans
+        .into_iter()
+        .filter(|s| s.trace_id == id)
+        .collect();
+    let path = format!("/api/v3/traces/{id}");
+    for streamed in [false, true] {
+        let (url, fake) = serve().await;
+        let mut r = json(body.clone());
+        r.streamed = streamed;
+        fake.route(&path, vec![r]);
+        let t = backends_of(&jaeger_config(&url, ""))
+            .fetch(id, None)
+            .await
+            .expect("found");
+        assert_eq!(t.spans.len(), n);
+        assert_eq!(t.spans, expected, "chunked: {streamed}");
+    }
+
+    // Over the cap while streaming: refused, with or without a length.
+    for streamed in [false, true] {
+        let (url, fake) = serve().await;
+        let mut r = json(body.clone());
+        r.streamed = streamed;
+        fake.route(&path, vec![r]);
+        let e = one_error(
+            backends_of(&jaeger_config(&url, "max_response_mb = 1"))
+                .fetch(id, None)
+                .await,
+        );
+        assert_eq!(
+            e,
+            FetchError::Oversized {
+                backend: "staging".into(),
+                max_mb: 1
+            }
+        );
+    }
+
+    // Broken in the middle: a decode error naming the path and the line.
+    let (url, fake) = serve().await;
+    let mut broken = body.clone();
+    let at = broken.len() / 2;
+    let quote = at
+        + broken[at..]
+            .iter()
+            .position(|b| *b == b'"')
+            .expect("a string");
+    broken[quote] = b'}';
+    let mut r = json(broken.clone());
+    r.streamed = true;
+    fake.route(&path, vec![r]);
+    let e = one_error(backends_of(&jaeger_config(&url, "")).fetch(id, None).await);
+    let FetchError::Decode {
+        path: p, message, ..
+    } = &e
+    else {
+        panic!("expected Decode, got {e}")
+    };
+    assert_eq!(p, &path);
+    let formats::FormatError::Json { line, .. } =
+        formats::decode_as(formats::Format::JaegerV3, &broken).expect_err("broken")
+    else {
+        panic!("a JSON error")
+    };
+    assert!(
+        message.contains("invalid JSON") && message.contains(&format!("at line {line},")),
+        "{message}"
+    );
+
+    // Cut off: interrupted, not a decode error.
+    let url = serve_truncated().await;
+    let e = one_error(backends_of(&jaeger_config(&url, "")).fetch(id, None).await);
+    assert!(matches!(&e, FetchError::Interrupted { .. }), "{e:?}");
+}
+
 #[tokio::test]
 async fn jaeger_v3_404_with_error_body_is_not_found() {
     let (id, _) = a1_trace();

@@ -335,10 +335,11 @@ impl HttpClient {
             if left.is_zero() {
                 return Err(timed_out());
             }
-            let outcome = match tokio::time::timeout(left, self.get_once(url, path, accept, to)).await {
-                Ok(o) => o,
-                Err(_) => Err(timed_out()),
-            };
+            let outcome =
+                match tokio::time::timeout(left, self.get_once(url, path, accept, to)).await {
+                    Ok(o) => o,
+                    Err(_) => Err(timed_out()),
+                };
             let retry = match &outcome {
                 Ok(resp) => resp.status.is_server_error(),
                 Err(HttpError::Connect { .. }) => true,
