@@ -370,6 +370,20 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
     assert_eq!(w.to_string(), r.to_string());
     assert!(r.to_string().contains("EOF while parsing"), "{r}");
 
+    // A bad span deep inside (decoded on the decoding thread): the same error, line and column.
+    let bad = doc.replacen(
+        r#""spanId":"0000000000002328""#,
+        r#""spanId":"not hex at all!!""#,
+        1,
+    );
+    assert_ne!(bad, doc);
+    let (w, r) = (
+        decode(bad.as_bytes()).expect_err("bad id"),
+        decode_read(bad.as_bytes()).expect_err("bad id"),
+    );
+    assert_eq!(w.to_string(), r.to_string());
+    assert!(r.to_string().contains("line 9000,"), "{r}");
+
     // Not a streamed format: read whole, decoded as before.
     let events = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -52,22 +52,153 @@ pub struct SpanStream {
     skel_line_start: usize,
     /// The key being read (object keys on the path only).
     key: Vec<u8>,
-    /// The bytes of the span being read, when it spans pieces.
-    piece: Vec<u8>,
-    spans: Vec<Span>,
-    lists: Vec<List>,
+    /// Span bytes not yet handed to the decoder: whole spans, then the one being read.
+    batch: Batch,
+    /// Where full batches go: a decoding thread once the document is large enough.
+    sink: Sink,
+    /// Per span list, the first error the scanner found in it (a trailing comma, say).
+    list_errors: Vec<Option<FormatError>>,
     marks: Vec<Mark>,
     /// Absolute offset (after any byte order mark) of the current piece's first byte.
     offset: usize,
     line: usize,
     line_start: usize,
-    service: Arc<str>,
-    resource: Arc<[KeyValue]>,
     _sharing: Sharing,
     _one_thread: PhantomData<*const ()>,
 }
 
-/// One span list: its spans in [`SpanStream::spans`], or the first error met in it.
+/// Span bytes are handed to the decoder in batches of about this size; the first full batch starts a
+/// decoding thread, so a large document is scanned and decoded on two cores at once, and a small one
+/// is decoded on the calling thread when it ends.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Whole spans' bytes, each with the list it belongs to and where it starts in the document.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    elements: Vec<Element>,
+}
+
+struct Element {
+    list: usize,
+    start: usize,
+    end: usize,
+    /// Line and 0-based column of `start` in the document.
+    line: usize,
+    col: usize,
+}
+
+enum Sink {
+    /// Nothing handed over yet.
+    None,
+    /// A decoding thread.
+    Worker {
+        tx: std::sync::mpsc::SyncSender<Batch>,
+        handle: std::thread::JoinHandle<Decoder>,
+    },
+    /// No thread could be started: decoded here.
+    Here(Decoder),
+}
+
+/// Decodes batches of spans in order, keeping each list's range of spans and its first error.
+struct Decoder {
+    format: Format,
+    spans: Vec<Span>,
+    lists: Vec<List>,
+    service: Arc<str>,
+    resource: Arc<[KeyValue]>,
+}
+
+impl Decoder {
+    fn new(format: Format) -> Self {
+        Decoder {
+            format,
+            spans: Vec::new(),
+            lists: Vec::new(),
+            service: intern::text(super::otlp_json::UNKNOWN_SERVICE),
+            resource: Arc::from(Vec::new()),
+        }
+    }
+
+    fn batch(&mut self, b: &Batch) {
+        for e in &b.elements {
+            while self.lists.len() <= e.list {
+                let at = self.spans.len();
+                self.lists.push(List {
+                    range: at..at,
+                    error: None,
+                });
+            }
+            if self.lists.get(e.list).is_none_or(|l| l.error.is_some()) {
+                continue;
+            }
+            let bytes = b.bytes.get(e.start..e.end).unwrap_or_default();
+            let result = decode_element(
+                self.format,
+                &mut self.spans,
+                &self.service,
+                &self.resource,
+                bytes,
+                e.line,
+                e.col,
+            );
+            let end = self.spans.len();
+            if let Some(l) = self.lists.get_mut(e.list) {
+                l.range.end = end;
+                l.error = result.err();
+            }
+        }
+    }
+}
+
+/// Decodes one span on its own; an error is placed at its position in the document.
+fn decode_element(
+    format: Format,
+    spans: &mut Vec<Span>,
+    service: &Arc<str>,
+    resource: &Arc<[KeyValue]>,
+    bytes: &[u8],
+    line: usize,
+    col: usize,
+) -> Result<(), FormatError> {
+    let result = match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            super::otlp_json::decode_span(&mut de, spans, service, resource)
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            super::otlp_json::decode_span(&mut de, spans, service, resource)
+        }
+    };
+    result.map_err(|e| {
+        let mut err = json_error(Some(format), &e, 0);
+        if let FormatError::Json {
+            line: l, column: c, ..
+        } = &mut err
+        {
+            if *l <= 1 {
+                *c += col;
+            }
+            *l += line - 1;
+        }
+        err
+    })
+}
+
+/// The earlier of two errors in the document (by line and column).
+fn earlier(a: Option<FormatError>, b: Option<FormatError>) -> Option<FormatError> {
+    let at = |e: &FormatError| match e {
+        FormatError::Json { line, column, .. } => (*line, *column),
+        _ => (usize::MAX, usize::MAX),
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if at(&b) < at(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One span list: its range of the decoded spans, or the first error met in it.
 struct List {
     range: Range<usize>,
     error: Option<FormatError>,
@@ -142,6 +273,8 @@ struct SpanList {
     col: usize,
     /// Elements ended so far.
     elements: usize,
+    /// Where the current element starts in [`SpanStream::batch`].
+    start: usize,
     /// Index of the list in [`SpanStream::lists`].
     list: usize,
 }
@@ -171,23 +304,16 @@ impl SpanStream {
             skel_line: 1,
             skel_line_start: 0,
             key: Vec::new(),
-            piece: Vec::new(),
-            spans: Vec::new(),
-            lists: Vec::new(),
+            batch: Batch::default(),
+            sink: Sink::None,
+            list_errors: Vec::new(),
             marks: Vec::new(),
             offset: 0,
             line: 1,
             line_start: 0,
-            service: intern::text(super::otlp_json::UNKNOWN_SERVICE),
-            resource: Arc::from(Vec::new()),
             _sharing: intern::sharing(),
             _one_thread: PhantomData,
         })
-    }
-
-    /// Spans decoded so far.
-    pub fn spans_so_far(&self) -> usize {
-        self.spans.len()
     }
 
     /// Reads the next piece of the document.
@@ -218,18 +344,49 @@ impl SpanStream {
         if !self.content {
             return Err(FormatError::Empty);
         }
-        if let Mode::Spans(state) = self.mode {
-            // The document ends inside a span list: the first error in it, else its last element's.
-            let list = self.lists.get_mut(state.list).map(|l| l.error.take());
-            if let Some(Some(e)) = list {
+        let open = match self.mode {
+            Mode::Spans(state) => {
+                // The document ends inside a span list: what was read of its last element is decoded
+                // for the error it holds.
+                let end = self.batch.bytes.len();
+                let blank = self
+                    .batch
+                    .bytes
+                    .get(state.start..)
+                    .is_none_or(|b| b.iter().all(u8::is_ascii_whitespace));
+                if !blank {
+                    self.batch.elements.push(Element {
+                        list: state.list,
+                        start: state.start,
+                        end,
+                        line: state.line,
+                        col: state.col,
+                    });
+                }
+                Some((state, blank))
+            }
+            _ => None,
+        };
+        let decoder = self.decoded()?;
+        let mut lists: Vec<List> = Vec::with_capacity(self.list_errors.len());
+        let mut decoded_lists = decoder.lists.into_iter();
+        for scanned in std::mem::take(&mut self.list_errors) {
+            let (range, error) = match decoded_lists.next() {
+                Some(l) => (l.range, l.error),
+                None => (0..0, None),
+            };
+            lists.push(List {
+                range,
+                error: earlier(scanned, error),
+            });
+        }
+        let spans = decoder.spans;
+        if let Some((state, blank)) = open {
+            if let Some(e) = lists.get_mut(state.list).and_then(|l| l.error.take()) {
                 return Err(e);
             }
-            let piece = std::mem::take(&mut self.piece);
-            if !piece.iter().all(u8::is_ascii_whitespace) {
-                self.decode_element(&piece, state.line, state.col)?;
-            }
             // As the whole-document decoder words it: a value is due after a comma.
-            let message = if state.elements == 0 || !piece.iter().all(u8::is_ascii_whitespace) {
+            let message = if state.elements == 0 || !blank {
                 "EOF while parsing a list"
             } else {
                 "EOF while parsing a value"
@@ -244,8 +401,6 @@ impl SpanStream {
         }
         let skeleton = std::mem::take(&mut self.skeleton);
         let marks = std::mem::take(&mut self.marks);
-        let lists = std::mem::take(&mut self.lists);
-        let spans = std::mem::take(&mut self.spans);
         let format = self.format;
         ACTIVE.with(|a| {
             *a.borrow_mut() = Some(Prepared {
@@ -283,6 +438,62 @@ impl SpanStream {
             spans,
             partial: trace.partial,
         }))
+    }
+
+    /// Hands the batch of whole spans to the decoder (starting the decoding thread the first time).
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if matches!(self.sink, Sink::None) {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+            let format = self.format;
+            let spawned = std::thread::Builder::new()
+                .name("tracepin-decode".to_owned())
+                .spawn(move || {
+                    // Repeated strings are shared within this thread's part of the document.
+                    let _sharing = intern::sharing();
+                    let mut d = Decoder::new(format);
+                    for b in rx {
+                        d.batch(&b);
+                    }
+                    d
+                });
+            self.sink = match spawned {
+                Ok(handle) => Sink::Worker { tx, handle },
+                Err(_) => Sink::Here(Decoder::new(format)),
+            };
+        }
+        match &mut self.sink {
+            Sink::Worker { tx, .. } => {
+                // A thread that stopped (it panicked) is reported when it is joined.
+                let _ = tx.send(batch);
+            }
+            Sink::Here(d) => d.batch(&batch),
+            Sink::None => {}
+        }
+    }
+
+    /// Every span decoded: the last batch here (or on the decoding thread), then that thread joined.
+    fn decoded(&mut self) -> Result<Decoder, FormatError> {
+        let batch = std::mem::take(&mut self.batch);
+        match std::mem::replace(&mut self.sink, Sink::None) {
+            Sink::None => {
+                let mut d = Decoder::new(self.format);
+                d.batch(&batch);
+                Ok(d)
+            }
+            Sink::Here(mut d) => {
+                d.batch(&batch);
+                Ok(d)
+            }
+            Sink::Worker { tx, handle } => {
+                let _ = tx.send(batch);
+                drop(tx);
+                handle.join().map_err(|_| FormatError::Invalid {
+                    format: self.format,
+                    message: "decoding stopped unexpectedly".to_owned(),
+                })
+            }
+        }
     }
 
     fn newline(&mut self, at: usize) {
@@ -393,12 +604,8 @@ impl SpanStream {
                             if role == Role::Spans {
                                 self.copy_skeleton(&b[from..i]);
                                 let at = self.offset + i + 1;
-                                let list = self.lists.len();
-                                let start = self.spans.len();
-                                self.lists.push(List {
-                                    range: start..start,
-                                    error: None,
-                                });
+                                let list = self.list_errors.len();
+                                self.list_errors.push(None);
                                 self.mode = Mode::Spans(SpanList {
                                     depth: 1,
                                     text: false,
@@ -407,6 +614,7 @@ impl SpanStream {
                                     col: at - self.line_start,
                                     elements: 0,
                                     list,
+                                    start: self.batch.bytes.len(),
                                 });
                                 i += 1;
                                 from = i;
@@ -538,7 +746,7 @@ impl SpanStream {
                     if closed {
                         self.mode = Mode::Structure;
                     } else {
-                        self.piece.extend_from_slice(&b[from..n]);
+                        self.batch.bytes.extend_from_slice(&b[from..n]);
                         from = n;
                         self.mode = Mode::Spans(s);
                     }
@@ -551,18 +759,18 @@ impl SpanStream {
         self.offset += n;
     }
 
-    /// Ends the element whose last bytes are `tail` (after any bytes held in `piece`).
+    /// Ends the element whose last bytes are `tail` (after those already in the batch).
     /// `column` is the 1-based column of the `,` or `]` that ends it.
     fn end_element(&mut self, tail: &[u8], s: &mut SpanList, last: bool, column: usize) {
-        let mut held = std::mem::take(&mut self.piece);
-        let bytes: &[u8] = if held.is_empty() {
-            tail
-        } else {
-            held.extend_from_slice(tail);
-            &held
-        };
-        let blank = bytes.iter().all(u8::is_ascii_whitespace);
+        self.batch.bytes.extend_from_slice(tail);
+        let end = self.batch.bytes.len();
+        let blank = self
+            .batch
+            .bytes
+            .get(s.start..)
+            .is_none_or(|b| b.iter().all(u8::is_ascii_whitespace));
         if blank {
+            self.batch.bytes.truncate(s.start);
             // `[]` is an empty list; `[1,]` and `[,` are worded as the whole-document decoder does.
             if !(last && s.elements == 0) {
                 let message = if last {
@@ -573,61 +781,25 @@ impl SpanStream {
                 self.fail_list(s.list, self.line, column, message);
             }
         } else {
-            let failed = self.lists.get(s.list).is_none_or(|l| l.error.is_some());
-            if !failed {
-                if let Err(e) = self.decode_element(bytes, s.line, s.col) {
-                    if let Some(l) = self.lists.get_mut(s.list) {
-                        l.error = Some(e);
-                    }
-                }
-            }
+            self.batch.elements.push(Element {
+                list: s.list,
+                start: s.start,
+                end,
+                line: s.line,
+                col: s.col,
+            });
         }
         s.elements += 1;
-        held.clear();
-        self.piece = held;
-    }
-
-    /// Decodes one span on its own; an error is placed at its position in the document.
-    fn decode_element(&mut self, bytes: &[u8], line: usize, col: usize) -> Result<(), FormatError> {
-        let result = match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                super::otlp_json::decode_span(
-                    &mut de,
-                    &mut self.spans,
-                    &self.service,
-                    &self.resource,
-                )
-            }
-            Err(_) => {
-                let mut de = serde_json::Deserializer::from_slice(bytes);
-                super::otlp_json::decode_span(
-                    &mut de,
-                    &mut self.spans,
-                    &self.service,
-                    &self.resource,
-                )
-            }
-        };
-        result.map_err(|e| {
-            let mut err = json_error(Some(self.format), &e, 0);
-            if let FormatError::Json {
-                line: l, column: c, ..
-            } = &mut err
-            {
-                if *l <= 1 {
-                    *c += col;
-                }
-                *l += line - 1;
-            }
-            err
-        })
+        if self.batch.bytes.len() >= BATCH_BYTES {
+            self.flush();
+        }
+        s.start = self.batch.bytes.len();
     }
 
     fn fail_list(&mut self, list: usize, line: usize, column: usize, message: &str) {
-        if let Some(l) = self.lists.get_mut(list) {
-            if l.error.is_none() {
-                l.error = Some(FormatError::Json {
+        if let Some(slot) = self.list_errors.get_mut(list) {
+            if slot.is_none() {
+                *slot = Some(FormatError::Json {
                     format: Some(self.format),
                     syntax: true,
                     line,
@@ -640,10 +812,6 @@ impl SpanStream {
 
     /// Replaces the list that ended just before `after` (absolute offset) by its marker.
     fn close_list(&mut self, list: usize, after: usize) {
-        let end = self.spans.len();
-        if let Some(l) = self.lists.get_mut(list) {
-            l.range.end = end;
-        }
         let marker = format!("\"{}{list}\"", self.marker);
         self.copy_skeleton(marker.as_bytes());
         self.marks.push(Mark {
