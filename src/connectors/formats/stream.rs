@@ -91,22 +91,36 @@ struct Element {
 enum Sink {
     /// Nothing handed over yet.
     None,
-    /// A decoding thread.
-    Worker {
-        tx: std::sync::mpsc::SyncSender<Batch>,
-        handle: std::thread::JoinHandle<Decoder>,
+    /// Decoding threads, given batches in turn.
+    Workers {
+        workers: Vec<Worker>,
+        /// Which worker got each batch, in document order.
+        order: Vec<usize>,
     },
     /// No thread could be started: decoded here.
     Here(Decoder),
 }
 
-/// Decodes batches of spans in order, keeping each list's range of spans and its first error.
+struct Worker {
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    handle: std::thread::JoinHandle<Decoder>,
+}
+
+/// Decodes batches of spans, keeping for each batch how many spans each of its lists gave and the
+/// first error met in each.
 struct Decoder {
     format: Format,
     spans: Vec<Span>,
-    lists: Vec<List>,
+    batches: Vec<Vec<Segment>>,
     service: Arc<str>,
     resource: Arc<[KeyValue]>,
+}
+
+/// The part of one list that one batch held.
+struct Segment {
+    list: usize,
+    spans: usize,
+    error: Option<FormatError>,
 }
 
 impl Decoder {
@@ -114,24 +128,29 @@ impl Decoder {
         Decoder {
             format,
             spans: Vec::new(),
-            lists: Vec::new(),
+            batches: Vec::new(),
             service: intern::text(super::otlp_json::UNKNOWN_SERVICE),
             resource: Arc::from(Vec::new()),
         }
     }
 
     fn batch(&mut self, b: &Batch) {
+        let mut segments: Vec<Segment> = Vec::new();
         for e in &b.elements {
-            while self.lists.len() <= e.list {
-                let at = self.spans.len();
-                self.lists.push(List {
-                    range: at..at,
+            if segments.last().is_none_or(|s| s.list != e.list) {
+                segments.push(Segment {
+                    list: e.list,
+                    spans: 0,
                     error: None,
                 });
             }
-            if self.lists.get(e.list).is_none_or(|l| l.error.is_some()) {
+            let Some(seg) = segments.last_mut() else {
+                continue;
+            };
+            if seg.error.is_some() {
                 continue;
             }
+            let before = self.spans.len();
             let bytes = b.bytes.get(e.start..e.end).unwrap_or_default();
             let result = decode_element(
                 self.format,
@@ -142,13 +161,66 @@ impl Decoder {
                 e.line,
                 e.col,
             );
-            let end = self.spans.len();
-            if let Some(l) = self.lists.get_mut(e.list) {
-                l.range.end = end;
-                l.error = result.err();
+            seg.spans += self.spans.len() - before;
+            seg.error = result.err();
+        }
+        self.batches.push(segments);
+    }
+}
+
+/// The decoders' spans in document order (batch by batch, as `order` says which decoder had each),
+/// and each list's range of them with its first error.
+fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, Vec<List>) {
+    let mut out: Vec<List> = (0..lists)
+        .map(|_| List {
+            range: 0..0,
+            error: None,
+        })
+        .collect();
+    let mut seen = vec![false; lists];
+    let mut note = |seg: Segment, range: Range<usize>, out: &mut Vec<List>| {
+        if let (Some(l), Some(seen)) = (out.get_mut(seg.list), seen.get_mut(seg.list)) {
+            if !std::mem::replace(seen, true) {
+                l.range.start = range.start;
+            }
+            l.range.end = range.end;
+            if l.error.is_none() {
+                l.error = seg.error;
             }
         }
+    };
+    if decoders.len() == 1 {
+        // One decoder had every batch: its spans are already in order.
+        let mut decoders = decoders;
+        let Some(d) = decoders.pop() else {
+            return (Vec::new(), out);
+        };
+        let mut at = 0;
+        for seg in d.batches.into_iter().flatten() {
+            let range = at..at + seg.spans;
+            at = range.end;
+            note(seg, range, &mut out);
+        }
+        return (d.spans, out);
     }
+    let total = decoders.iter().map(|d| d.spans.len()).sum();
+    let mut spans = Vec::with_capacity(total);
+    let mut sources: Vec<_> = decoders
+        .into_iter()
+        .map(|d| (d.spans.into_iter(), d.batches.into_iter()))
+        .collect();
+    for &w in order {
+        let Some((from, batches)) = sources.get_mut(w) else {
+            continue;
+        };
+        for seg in batches.next().into_iter().flatten() {
+            let start = spans.len();
+            spans.extend(from.by_ref().take(seg.spans));
+            let range = start..spans.len();
+            note(seg, range, &mut out);
+        }
+    }
+    (spans, out)
 }
 
 /// Decodes one span on its own; an error is placed at its position in the document.
@@ -367,20 +439,17 @@ impl SpanStream {
             }
             _ => None,
         };
-        let decoder = self.decoded()?;
-        let mut lists: Vec<List> = Vec::with_capacity(self.list_errors.len());
-        let mut decoded_lists = decoder.lists.into_iter();
-        for scanned in std::mem::take(&mut self.list_errors) {
-            let (range, error) = match decoded_lists.next() {
-                Some(l) => (l.range, l.error),
-                None => (0..0, None),
-            };
+        let (spans, decoded) = self.decoded()?;
+        let mut lists: Vec<List> = Vec::with_capacity(decoded.len());
+        for (l, scanned) in decoded
+            .into_iter()
+            .zip(std::mem::take(&mut self.list_errors))
+        {
             lists.push(List {
-                range,
-                error: earlier(scanned, error),
+                range: l.range,
+                error: earlier(scanned, l.error),
             });
         }
-        let spans = decoder.spans;
         if let Some((state, blank)) = open {
             if let Some(e) = lists.get_mut(state.list).and_then(|l| l.error.take()) {
                 return Err(e);
@@ -440,58 +509,83 @@ impl SpanStream {
         }))
     }
 
-    /// Hands the batch of whole spans to the decoder (starting the decoding thread the first time).
+    /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time:
+    /// one per core, at most four; the scanner needs little).
     fn flush(&mut self) {
         let batch = std::mem::take(&mut self.batch);
         if matches!(self.sink, Sink::None) {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
-            let format = self.format;
-            let spawned = std::thread::Builder::new()
-                .name("tracepin-decode".to_owned())
-                .spawn(move || {
-                    // Repeated strings are shared within this thread's part of the document.
-                    let _sharing = intern::sharing();
-                    let mut d = Decoder::new(format);
-                    for b in rx {
-                        d.batch(&b);
-                    }
-                    d
-                });
-            self.sink = match spawned {
-                Ok(handle) => Sink::Worker { tx, handle },
-                Err(_) => Sink::Here(Decoder::new(format)),
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut workers = Vec::new();
+            for _ in 0..cores.clamp(1, 4) {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+                let format = self.format;
+                let spawned = std::thread::Builder::new()
+                    .name("tracepin-decode".to_owned())
+                    .spawn(move || {
+                        // Repeated strings are shared within this thread's part of the document.
+                        let _sharing = intern::sharing();
+                        let mut d = Decoder::new(format);
+                        for b in rx {
+                            d.batch(&b);
+                        }
+                        d
+                    });
+                if let Ok(handle) = spawned {
+                    workers.push(Worker { tx, handle });
+                }
+            }
+            self.sink = if workers.is_empty() {
+                Sink::Here(Decoder::new(self.format))
+            } else {
+                Sink::Workers {
+                    workers,
+                    order: Vec::new(),
+                }
             };
         }
         match &mut self.sink {
-            Sink::Worker { tx, .. } => {
-                // A thread that stopped (it panicked) is reported when it is joined.
-                let _ = tx.send(batch);
+            Sink::Workers { workers, order } => {
+                let w = order.len() % workers.len().max(1);
+                order.push(w);
+                if let Some(worker) = workers.get(w) {
+                    // A thread that stopped (it panicked) is reported when it is joined.
+                    let _ = worker.tx.send(batch);
+                }
             }
             Sink::Here(d) => d.batch(&batch),
             Sink::None => {}
         }
     }
 
-    /// Every span decoded: the last batch here (or on the decoding thread), then that thread joined.
-    fn decoded(&mut self) -> Result<Decoder, FormatError> {
+    /// Every span decoded, in document order, with each list's range and first error: the last
+    /// batch decoded here or on a decoding thread, the threads joined.
+    fn decoded(&mut self) -> Result<(Vec<Span>, Vec<List>), FormatError> {
+        let lists = self.list_errors.len();
+        if matches!(self.sink, Sink::Workers { .. }) {
+            self.flush();
+        }
         let batch = std::mem::take(&mut self.batch);
         match std::mem::replace(&mut self.sink, Sink::None) {
             Sink::None => {
                 let mut d = Decoder::new(self.format);
                 d.batch(&batch);
-                Ok(d)
+                Ok(merge(vec![d], &[0], lists))
             }
             Sink::Here(mut d) => {
                 d.batch(&batch);
-                Ok(d)
+                let order = vec![0; d.batches.len()];
+                Ok(merge(vec![d], &order, lists))
             }
-            Sink::Worker { tx, handle } => {
-                let _ = tx.send(batch);
-                drop(tx);
-                handle.join().map_err(|_| FormatError::Invalid {
-                    format: self.format,
-                    message: "decoding stopped unexpectedly".to_owned(),
-                })
+            Sink::Workers { workers, order } => {
+                let mut decoders = Vec::with_capacity(workers.len());
+                for w in workers {
+                    drop(w.tx);
+                    decoders.push(w.handle.join().map_err(|_| FormatError::Invalid {
+                        format: self.format,
+                        message: "decoding stopped unexpectedly".to_owned(),
+                    })?);
+                }
+                Ok(merge(decoders, &order, lists))
             }
         }
     }
