@@ -371,18 +371,39 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
     assert!(r.to_string().contains("EOF while parsing"), "{r}");
 
     // A bad span deep inside (decoded on the decoding thread): the same error, line and column.
-    let bad = doc.replacen(
-        r#""spanId":"0000000000002328""#,
-        r#""spanId":"not hex at all!!""#,
-        1,
-    );
+    let bad = doc
+        .replacen(
+            r#""spanId":"0000000000002328""#,
+            r#""spanId":"not hex at all!!""#,
+            1,
+        )
+        .replacen(r#""spanId":"0000000000001000""#, r#""spanId":12"#, 1);
     assert_ne!(bad, doc);
     let (w, r) = (
         decode(bad.as_bytes()).expect_err("bad id"),
         decode_read(bad.as_bytes()).expect_err("bad id"),
     );
     assert_eq!(w.to_string(), r.to_string());
-    assert!(r.to_string().contains("line 9000,"), "{r}");
+    assert!(r.to_string().contains("line 4096,"), "{r}");
+
+    // However many decoding threads share the batches, the spans come out in document order, and
+    // the first error is the first in the document.
+    for decoders in [1, 2, 3] {
+        let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders).expect("streamed");
+        for c in doc.as_bytes().chunks(100_000) {
+            s.push(c);
+        }
+        assert_eq!(
+            s.finish().expect("decodes").spans,
+            whole.spans,
+            "{decoders} threads"
+        );
+        let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders).expect("streamed");
+        for c in bad.as_bytes().chunks(100_000) {
+            s.push(c);
+        }
+        assert_eq!(s.finish().expect_err("bad").to_string(), w.to_string());
+    }
 
     // Not a streamed format: read whole, decoded as before.
     let events = std::fs::read(

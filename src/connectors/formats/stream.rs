@@ -63,13 +63,15 @@ pub struct SpanStream {
     offset: usize,
     line: usize,
     line_start: usize,
+    /// How many decoding threads a large document gets.
+    decoders: usize,
     _sharing: Sharing,
     _one_thread: PhantomData<*const ()>,
 }
 
-/// Span bytes are handed to the decoder in batches of about this size; the first full batch starts a
-/// decoding thread, so a large document is scanned and decoded on two cores at once, and a small one
-/// is decoded on the calling thread when it ends.
+/// Span bytes are handed to the decoder in batches of about this size; the first full batch starts the
+/// decoding threads, so a large document is scanned and decoded on several cores at once, and a small
+/// one is decoded on the calling thread when it ends.
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Whole spans' bytes, each with the list it belongs to and where it starts in the document.
@@ -352,8 +354,16 @@ struct SpanList {
 }
 
 impl SpanStream {
-    /// A decoder for `format`, or `None` when the format is not one [`streams`] covers.
+    /// A decoder for `format`, or `None` when the format is not one [`streams`] covers. A large
+    /// document is decoded on one thread per core but one (the scanner keeps the calling thread busy
+    /// too), at least one and at most four.
     pub fn new(format: Format) -> Option<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_decoders(format, cores.saturating_sub(1).clamp(1, 4))
+    }
+
+    /// [`SpanStream::new`] with `decoders` decoding threads for a large document (at least one).
+    pub fn with_decoders(format: Format, decoders: usize) -> Option<Self> {
         if !streams(format) {
             return None;
         }
@@ -383,6 +393,7 @@ impl SpanStream {
             offset: 0,
             line: 1,
             line_start: 0,
+            decoders: decoders.max(1),
             _sharing: intern::sharing(),
             _one_thread: PhantomData,
         })
@@ -509,14 +520,12 @@ impl SpanStream {
         }))
     }
 
-    /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time:
-    /// one per core, at most four; the scanner needs little).
+    /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time).
     fn flush(&mut self) {
         let batch = std::mem::take(&mut self.batch);
         if matches!(self.sink, Sink::None) {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let mut workers = Vec::new();
-            for _ in 0..cores.clamp(1, 4) {
+            for _ in 0..self.decoders {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
                 let format = self.format;
                 let spawned = std::thread::Builder::new()
