@@ -616,7 +616,8 @@ fn index_file(
         problem: None,
     };
     if len > MAX_FILE_BYTES {
-        // Refused unread: a file this big would be held in memory whole on every request.
+        // Refused unread: the file is no longer held whole (it is decoded as it is read), but its
+        // spans would take more memory than the file itself on every request.
         entry.problem = Some(format!(
             "the file is {} MB, more than the {} MB tracepin reads from one file",
             len / (1024 * 1024),
