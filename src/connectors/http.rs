@@ -398,7 +398,8 @@ impl HttpClient {
         if resp.content_length().is_some_and(|len| len > max) {
             return Err(too_large());
         }
-        let json = content_type.is_empty() || content_type.contains("json");
+        // Only an answer that says it is JSON: without a content type it may be protobuf.
+        let json = content_type.contains("json");
         if let (Some(to), true, true) = (to, status == reqwest::StatusCode::OK, json) {
             let mut read: u64 = 0;
             loop {

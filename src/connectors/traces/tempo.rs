@@ -195,11 +195,24 @@ impl TempoClient {
     ) -> Result<Answer, FetchError> {
         let mut accept = PROTOBUF;
         let decoded = loop {
+            // A JSON answer is decoded while it downloads; protobuf is collected, then decoded.
+            let (chunks, decoder) = stream_decoder(json_format);
             let resp = self
                 .http
-                .get(path, query, accept)
+                .get_streamed(path, query, accept, chunks)
                 .await
                 .map_err(|e| FetchError::from_http(&self.name, e))?;
+            if resp.streamed {
+                break decoder
+                    .await
+                    .map_err(|e| format!("decoding stopped: {e}"))
+                    .and_then(|r| r)
+                    .map_err(|message| FetchError::Decode {
+                        backend: self.name.clone(),
+                        path: path.to_owned(),
+                        message,
+                    })?;
+            }
             let status = resp.status.as_u16();
             let was_protobuf = resp.content_type.contains("protobuf");
             match status {
