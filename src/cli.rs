@@ -209,6 +209,38 @@ pub fn run_correlate(args: &CorrelateArgs, out: &mut dyn Write, err: &mut dyn Wr
 /// A snapshot file (`.tracepin.json.gz`, as exported from a snapshot's page) goes into the snapshot
 /// store: `Some(Ok(id))`, or `Some(Err(why))` when it is a snapshot that cannot be imported; `None`
 /// when the file is not a snapshot (it is then imported as trace or event data).
+/// What `import` got from a file: its bytes, or (a large OTLP-shaped JSON trace that is not named
+/// as a snapshot) its spans, decoded as the file was read.
+enum Read {
+    Whole(Vec<u8>),
+    Decoded(formats::Decoded),
+}
+
+fn read_or_stream(file: &std::path::Path) -> Result<Read, String> {
+    use std::io::Read as _;
+    const HEAD: u64 = 1024 * 1024;
+    let named = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains(".tracepin.json"));
+    let mut f = std::fs::File::open(file).map_err(|e| e.to_string())?;
+    let mut head = Vec::new();
+    (&mut f)
+        .take(HEAD)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    let large = u64::try_from(head.len()).unwrap_or(0) >= HEAD;
+    let streamed =
+        large && !named && formats::detect(&head).is_ok_and(|format| formats::streams(format));
+    if streamed {
+        return formats::decode_read(std::io::Cursor::new(head).chain(f))
+            .map(Read::Decoded)
+            .map_err(|e| e.to_string());
+    }
+    f.read_to_end(&mut head).map_err(|e| e.to_string())?;
+    Ok(Read::Whole(head))
+}
+
 fn import_snapshot(
     dir: &std::path::Path,
     file: &std::path::Path,
@@ -275,10 +307,25 @@ pub fn run_import(
         if !seen.insert(file.clone()) {
             continue;
         }
-        let bytes = match std::fs::read(&file) {
-            Ok(b) => b,
+        // A large trace file is decoded as it is read; anything else (snapshots included) whole.
+        let bytes = match read_or_stream(&file) {
+            Ok(Read::Whole(b)) => b,
+            Ok(Read::Decoded(decoded)) => {
+                match crate::server::ingest::load::import_decoded(&store, decoded) {
+                    Ok(r) => {
+                        inputs.files_read += 1;
+                        spans += r.spans_new;
+                        events += r.events_new;
+                    }
+                    Err(e) => {
+                        report(err, &file, &e);
+                        inputs.files_failed += 1;
+                    }
+                }
+                continue;
+            }
             Err(e) => {
-                report(err, &file, &e.to_string());
+                report(err, &file, &e);
                 inputs.files_failed += 1;
                 continue;
             }

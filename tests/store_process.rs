@@ -271,6 +271,56 @@ fn import_loads_files_and_the_default_store_is_seeded_once() {
     seeded(false);
 }
 
+/// A trace file over a mebibyte is decoded as it is read (not held whole) and stores every span.
+#[test]
+fn import_reads_a_large_trace_file_piece_by_piece() {
+    let file = "tests/fixtures/sdk/f_large_trace/otlp.json";
+    let bytes = std::fs::read(file).expect("fixture");
+    assert!(bytes.len() > 1024 * 1024, "{}", bytes.len());
+    let tracepin::connectors::formats::Decoded::Trace(t) =
+        tracepin::connectors::formats::decode(&bytes).expect("decodes")
+    else {
+        panic!("a trace")
+    };
+    let dir = TempDir::new("import-large");
+    let data = dir.0.join("data");
+    let out = command(
+        &["import", "--data", &data.display().to_string(), file],
+        &[],
+    )
+    .output()
+    .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported 1 file(s)"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} new span(s)", t.spans.len())),
+        "{stdout}"
+    );
+
+    // Cut short, it is refused with the decoder's message and stores nothing.
+    let cut = dir.0.join("cut.json");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).expect("write");
+    let out = command(
+        &[
+            "import",
+            "--data",
+            &dir.0.join("data2").display().to_string(),
+            &cut.display().to_string(),
+        ],
+        &[],
+    )
+    .output()
+    .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("EOF while parsing"), "{err}");
+}
+
 /// A snapshot of the demo's first trace with pins, as the library writes it.
 fn demo_snapshot() -> tracepin::server::snapshots::Snapshot {
     use tracepin::view::types::{Annotation, AnnotationTarget, SnapshotMeta};

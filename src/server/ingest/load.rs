@@ -155,7 +155,12 @@ pub async fn sentry(
 /// Loads exported files of any format tracepin reads (`tracepin import`): spans as OTLP spans,
 /// events as events. Returns what was stored per file, or why a file was not.
 pub fn import_file(store: &Store, bytes: &[u8]) -> Result<WriteReport, String> {
-    let batch = match formats::decode(bytes).map_err(|e| e.to_string())? {
+    import_decoded(store, formats::decode(bytes).map_err(|e| e.to_string())?)
+}
+
+/// [`import_file`] for a payload already decoded (a large file read piece by piece).
+pub fn import_decoded(store: &Store, decoded: Decoded) -> Result<WriteReport, String> {
+    let batch = match decoded {
         Decoded::Trace(t) => WriteBatch {
             spans: t.spans,
             source: SpanSource::Otlp,
