@@ -74,6 +74,10 @@ pub struct SpanStream {
 /// one is decoded on the calling thread when it ends.
 const BATCH_BYTES: usize = 1 << 20;
 
+/// At most this many spans a batch (a list of tiny values would otherwise make a megabyte of bytes
+/// into half a million element records).
+const BATCH_ELEMENTS: usize = 16_384;
+
 /// Whole spans' bytes, each with the list it belongs to and where it starts in the document.
 #[derive(Default)]
 struct Batch {
@@ -893,7 +897,7 @@ impl SpanStream {
             });
         }
         s.elements += 1;
-        if self.batch.bytes.len() >= BATCH_BYTES {
+        if self.batch.bytes.len() >= BATCH_BYTES || self.batch.elements.len() >= BATCH_ELEMENTS {
             self.flush();
         }
         s.start = self.batch.bytes.len();
