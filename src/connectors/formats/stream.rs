@@ -4,8 +4,8 @@
 //! A byte scanner follows the document's structure (objects, arrays, strings and the keys on the path)
 //! and recognises the span lists: `resourceSpans[] → scopeSpans[] → spans[]`, with the aliases `batches`
 //! and `instrumentationLibrarySpans`, inside `result` for Jaeger api_v3 and `trace` for Tempo v2. Each
-//! span is decoded as soon as its last byte has arrived, by the same visitor as the whole-document
-//! decoder ([`super::otlp_json`]), and its bytes are dropped. Everything else (the skeleton: resources,
+//! span's bytes go, in batches, to decoding threads that decode them by the same visitor as the
+//! whole-document decoder ([`super::otlp_json`]); the bytes are then dropped. Everything else (the skeleton: resources,
 //! scopes, wrappers, anything unknown) is kept with each span list replaced by a marker string, and is
 //! decoded at the end by the whole-document decoder of the format, which takes each marker's spans with
 //! their resource and scope. So both paths accept and refuse the same documents, and an error names its
@@ -34,8 +34,9 @@ pub fn streams(format: Format) -> bool {
 
 /// A decoder fed piece by piece: [`SpanStream::push`] each piece in order, then [`SpanStream::finish`].
 ///
-/// It decodes on the thread that feeds it (repeated strings are shared through a thread-local table),
-/// so it cannot be sent to another thread.
+/// It scans on the thread that feeds it and decodes the skeleton there at the end (repeated strings
+/// are shared through a thread-local table), so it cannot be sent to another thread; the spans of a
+/// large document are decoded on threads of its own.
 pub struct SpanStream {
     format: Format,
     wrapper: Option<&'static [u8]>,
