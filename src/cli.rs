@@ -3,8 +3,9 @@
 //! `tracepin compare`: a failing trace against healthy ones (`correlate::compare`), as text or JSON.
 //!
 //! Every path may be a file or a directory (walked recursively in name order, dot-files skipped). Each
-//! file is decoded with [`crate::connectors::formats::decode_read`] (OTLP-shaped JSON piece by piece), whatever its format; what it holds
-//! (spans or events) decides where it goes, so a directory with both kinds can be given either way. A
+//! file is decoded with [`crate::connectors::formats::decode_read`] (OTLP-shaped JSON piece by
+//! piece), whatever its format; what it holds (spans or events) decides where it goes, so a directory
+//! with both kinds can be given either way. A
 //! file that cannot be read or decoded is reported on the error stream as `<path>: <what is wrong>` and
 //! the others are still used. Exit code: 0 when every file was read, 1 when some failed, 2 when no input
 //! could be read at all.

@@ -5,8 +5,9 @@
 //! and recognises the span lists: `resourceSpans[] → scopeSpans[] → spans[]`, with the aliases `batches`
 //! and `instrumentationLibrarySpans`, inside `result` for Jaeger api_v3 and `trace` for Tempo v2. Each
 //! span's bytes go, in batches, to decoding threads that decode them by the same visitor as the
-//! whole-document decoder ([`super::otlp_json`]); the bytes are then dropped. Everything else (the skeleton: resources,
-//! scopes, wrappers, anything unknown) is kept with each span list replaced by a marker string, and is
+//! whole-document decoder ([`super::otlp_json`]); the bytes are then dropped. Everything else (the
+//! skeleton: resources, scopes, wrappers, anything unknown) is kept with each span list replaced by a
+//! marker string, and is
 //! decoded at the end by the whole-document decoder of the format, which takes each marker's spans with
 //! their resource and scope. So both paths accept and refuse the same documents, and an error names its
 //! line and column in the original document.
