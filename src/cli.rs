@@ -231,8 +231,7 @@ fn read_or_stream(file: &std::path::Path) -> Result<Read, String> {
         .read_to_end(&mut head)
         .map_err(|e| e.to_string())?;
     let large = u64::try_from(head.len()).unwrap_or(0) >= HEAD;
-    let streamed =
-        large && !named && formats::detect(&head).is_ok_and(|format| formats::streams(format));
+    let streamed = large && !named && formats::detect(&head).is_ok_and(formats::streams);
     if streamed {
         return formats::decode_read(std::io::Cursor::new(head).chain(f))
             .map(Read::Decoded)
