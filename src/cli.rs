@@ -207,9 +207,6 @@ pub fn run_correlate(args: &CorrelateArgs, out: &mut dyn Write, err: &mut dyn Wr
     i32::from(inputs.files_failed > 0)
 }
 
-/// A snapshot file (`.tracepin.json.gz`, as exported from a snapshot's page) goes into the snapshot
-/// store: `Some(Ok(id))`, or `Some(Err(why))` when it is a snapshot that cannot be imported; `None`
-/// when the file is not a snapshot (it is then imported as trace or event data).
 /// What `import` got from a file: its bytes, or (a large OTLP-shaped JSON trace that is not named
 /// as a snapshot) its spans, decoded as the file was read.
 enum Read {
@@ -220,10 +217,6 @@ enum Read {
 fn read_or_stream(file: &std::path::Path) -> Result<Read, String> {
     use std::io::Read as _;
     const HEAD: u64 = 1024 * 1024;
-    let named = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.contains(".tracepin.json"));
     let mut f = std::fs::File::open(file).map_err(|e| e.to_string())?;
     let mut head = Vec::new();
     (&mut f)
@@ -231,7 +224,8 @@ fn read_or_stream(file: &std::path::Path) -> Result<Read, String> {
         .read_to_end(&mut head)
         .map_err(|e| e.to_string())?;
     let large = u64::try_from(head.len()).unwrap_or(0) >= HEAD;
-    let streamed = large && !named && formats::detect(&head).is_ok_and(formats::streams);
+    let streamed =
+        large && !snapshot_named(file) && formats::detect(&head).is_ok_and(formats::streams);
     if streamed {
         return formats::decode_read(std::io::Cursor::new(head).chain(f))
             .map(Read::Decoded)
@@ -241,16 +235,23 @@ fn read_or_stream(file: &std::path::Path) -> Result<Read, String> {
     Ok(Read::Whole(head))
 }
 
+/// A snapshot file (`.tracepin.json.gz`, as exported from a snapshot's page) goes into the snapshot
+/// store: `Some(Ok(id))`, or `Some(Err(why))` when it is a snapshot that cannot be imported; `None`
+/// when the file is not a snapshot (it is then imported as trace or event data).
+/// True for a file named as a snapshot export (`….tracepin.json.gz` or `….tracepin.json`).
+fn snapshot_named(file: &std::path::Path) -> bool {
+    file.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tracepin.json.gz") || n.ends_with(".tracepin.json"))
+}
+
 fn import_snapshot(
     dir: &std::path::Path,
     file: &std::path::Path,
     bytes: &[u8],
 ) -> Option<Result<String, String>> {
     use crate::server::snapshots::{decode, SnapshotError, SnapshotStore, SqliteSnapshots};
-    let named = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(".tracepin.json.gz") || n.ends_with(".tracepin.json"));
+    let named = snapshot_named(file);
     let snap =
         match decode(bytes) {
             Ok(s) => s,
@@ -308,47 +309,34 @@ pub fn run_import(
             continue;
         }
         // A large trace file is decoded as it is read; anything else (snapshots included) whole.
-        let bytes = match read_or_stream(&file) {
-            Ok(Read::Whole(b)) => b,
+        let loaded = match read_or_stream(&file) {
             Ok(Read::Decoded(decoded)) => {
-                match crate::server::ingest::load::import_decoded(&store, decoded) {
-                    Ok(r) => {
-                        inputs.files_read += 1;
-                        spans += r.spans_new;
-                        events += r.events_new;
-                    }
-                    Err(e) => {
-                        report(err, &file, &e);
-                        inputs.files_failed += 1;
-                    }
-                }
-                continue;
+                crate::server::ingest::load::import_decoded(&store, decoded)
             }
+            Ok(Read::Whole(bytes)) => match import_snapshot(dir, &file, &bytes) {
+                Some(Ok(id)) => {
+                    inputs.files_read += 1;
+                    snapshots += 1;
+                    let _ = writeln!(
+                        out,
+                        "{}: snapshot {id} imported (open /s/{id})",
+                        file.display()
+                    );
+                    continue;
+                }
+                Some(Err(e)) => {
+                    report(err, &file, &e);
+                    inputs.files_failed += 1;
+                    continue;
+                }
+                None => crate::server::ingest::load::import_file(&store, &bytes),
+            },
             Err(e) => {
                 report(err, &file, &e);
                 inputs.files_failed += 1;
                 continue;
             }
         };
-        match import_snapshot(dir, &file, &bytes) {
-            Some(Ok(id)) => {
-                inputs.files_read += 1;
-                snapshots += 1;
-                let _ = writeln!(
-                    out,
-                    "{}: snapshot {id} imported (open /s/{id})",
-                    file.display()
-                );
-                continue;
-            }
-            Some(Err(e)) => {
-                report(err, &file, &e);
-                inputs.files_failed += 1;
-                continue;
-            }
-            None => {}
-        }
-        let loaded = crate::server::ingest::load::import_file(&store, &bytes);
         match loaded {
             Ok(r) => {
                 inputs.files_read += 1;

@@ -398,53 +398,35 @@ impl HttpClient {
         if resp.content_length().is_some_and(|len| len > max) {
             return Err(too_large());
         }
-        // Only an answer that says it is JSON: without a content type it may be protobuf.
-        let json = content_type.contains("json");
-        if let (Some(to), true, true) = (to, status == reqwest::StatusCode::OK, json) {
-            let mut read: u64 = 0;
-            loop {
-                match resp.chunk().await {
-                    Ok(Some(chunk)) => {
-                        read = read.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-                        if read > max {
-                            return Err(too_large());
-                        }
-                        if to.send(chunk).await.is_err() {
-                            // The reader stopped (it met an error it will report): stop downloading.
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) if e.is_timeout() => return Err(self.map_err(&e, path)),
-                    Err(e) => {
-                        return Err(HttpError::Body {
-                            upstream: self.upstream.clone(),
-                            path: path.to_owned(),
-                            message: chain(&e),
-                        })
-                    }
-                }
-            }
-            return Ok(HttpResponse {
-                secrets: self.secrets.clone(),
-                status,
-                content_type,
-                body: Vec::new(),
-                streamed: true,
-            });
-        }
-        let capacity = resp
-            .content_length()
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0);
+        // Only a 200 answer that says it is JSON is streamed: without a content type it may be
+        // protobuf.
+        let stream_to =
+            to.filter(|_| status == reqwest::StatusCode::OK && content_type.contains("json"));
+        let capacity = match stream_to {
+            Some(_) => 0,
+            None => resp
+                .content_length()
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+        };
         let mut body = Vec::with_capacity(capacity);
+        let mut read: u64 = 0;
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    if u64::try_from(body.len() + chunk.len()).unwrap_or(u64::MAX) > max {
+                    read = read.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+                    if read > max {
                         return Err(too_large());
                     }
-                    body.extend_from_slice(&chunk);
+                    match stream_to {
+                        Some(to) => {
+                            if to.send(chunk).await.is_err() {
+                                // The reader stopped (it met an error it will report): stop here.
+                                break;
+                            }
+                        }
+                        None => body.extend_from_slice(&chunk),
+                    }
                 }
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => return Err(self.map_err(&e, path)),
@@ -462,7 +444,7 @@ impl HttpClient {
             status,
             content_type,
             body,
-            streamed: false,
+            streamed: stream_to.is_some(),
         })
     }
 

@@ -318,14 +318,12 @@ fn decode_read_plain(r: &mut impl Read, gzip: bool) -> Result<Decoded, FormatErr
     r.take(READ_PIECE as u64)
         .read_to_end(&mut head)
         .map_err(failed)?;
-    let whole = head.len() < READ_PIECE;
-    let format = sniff::detect(&head).ok().filter(|f| streams(*f));
-    let (Some(format), false) = (format, whole) else {
-        // Small, or not a format read piece by piece: read whole.
-        r.read_to_end(&mut head).map_err(failed)?;
-        return decode(&head);
+    let stream = match head.len() < READ_PIECE {
+        true => None,
+        false => sniff::detect(&head).ok().and_then(SpanStream::new),
     };
-    let Some(mut stream) = SpanStream::new(format) else {
+    let Some(mut stream) = stream else {
+        // Small, or not a format read piece by piece: read whole.
         r.read_to_end(&mut head).map_err(failed)?;
         return decode(&head);
     };

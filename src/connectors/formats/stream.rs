@@ -176,7 +176,8 @@ impl Decoder {
     }
 }
 
-/// The decoders' spans in document order (batch by batch, as `order` says which decoder had each),
+/// The decoders' spans in document order (batch by batch, as `order` says which decoder had each;
+/// a single decoder had them all, in order),
 /// and each list's range of them with its first error.
 fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, Vec<List>) {
     let mut out: Vec<List> = (0..lists)
@@ -437,21 +438,7 @@ impl SpanStream {
             Mode::Spans(state) => {
                 // The document ends inside a span list: what was read of its last element is decoded
                 // for the error it holds.
-                let end = self.batch.bytes.len();
-                let blank = self
-                    .batch
-                    .bytes
-                    .get(state.start..)
-                    .is_none_or(|b| b.iter().all(u8::is_ascii_whitespace));
-                if !blank {
-                    self.batch.elements.push(Element {
-                        list: state.list,
-                        start: state.start,
-                        end,
-                        line: state.line,
-                        col: state.col,
-                    });
-                }
+                let blank = !self.take_element(&state);
                 Some((state, blank))
             }
             _ => None,
@@ -584,12 +571,11 @@ impl SpanStream {
             Sink::None => {
                 let mut d = Decoder::new(self.format);
                 d.batch(&batch);
-                Ok(merge(vec![d], &[0], lists))
+                Ok(merge(vec![d], &[], lists))
             }
             Sink::Here(mut d) => {
                 d.batch(&batch);
-                let order = vec![0; d.batches.len()];
-                Ok(merge(vec![d], &order, lists))
+                Ok(merge(vec![d], &[], lists))
             }
             Sink::Workers { workers, order } => {
                 let mut decoders = Vec::with_capacity(workers.len());
@@ -868,17 +854,31 @@ impl SpanStream {
         self.offset += n;
     }
 
-    /// Ends the element whose last bytes are `tail` (after those already in the batch).
-    /// `column` is the 1-based column of the `,` or `]` that ends it.
-    fn end_element(&mut self, tail: &[u8], s: &mut SpanList, last: bool, column: usize) {
-        self.batch.bytes.extend_from_slice(tail);
+    /// Adds the element read since `s.start` to the batch, unless it is blank; true when added.
+    fn take_element(&mut self, s: &SpanList) -> bool {
         let end = self.batch.bytes.len();
         let blank = self
             .batch
             .bytes
             .get(s.start..)
             .is_none_or(|b| b.iter().all(u8::is_ascii_whitespace));
-        if blank {
+        if !blank {
+            self.batch.elements.push(Element {
+                list: s.list,
+                start: s.start,
+                end,
+                line: s.line,
+                col: s.col,
+            });
+        }
+        !blank
+    }
+
+    /// Ends the element whose last bytes are `tail` (after those already in the batch).
+    /// `column` is the 1-based column of the `,` or `]` that ends it.
+    fn end_element(&mut self, tail: &[u8], s: &mut SpanList, last: bool, column: usize) {
+        self.batch.bytes.extend_from_slice(tail);
+        if !self.take_element(s) {
             self.batch.bytes.truncate(s.start);
             // `[]` is an empty list; `[1,]` and `[,` are worded as the whole-document decoder does.
             if !(last && s.elements == 0) {
@@ -889,14 +889,6 @@ impl SpanStream {
                 };
                 self.fail_list(s.list, self.line, column, message);
             }
-        } else {
-            self.batch.elements.push(Element {
-                list: s.list,
-                start: s.start,
-                end,
-                line: s.line,
-                col: s.col,
-            });
         }
         s.elements += 1;
         if self.batch.bytes.len() >= BATCH_BYTES || self.batch.elements.len() >= BATCH_ELEMENTS {

@@ -1,7 +1,7 @@
 //! A directory of trace files and Sentry event files, indexed by the trace and event ids inside them.
 //!
-//! Every file `formats::decode_read` reads is accepted (OTLP JSON/protobuf, Tempo, Jaeger, Sentry envelopes
-//! and events; gzip too), in the directory and its subdirectories (dot-files skipped). A background
+//! Every file `formats::decode_read` reads is accepted (OTLP JSON/protobuf, Tempo, Jaeger, Sentry
+//! envelopes and events; gzip too), in the directory and its subdirectories (dot-files skipped). A background
 //! Tokio task scans the directory off the runtime threads (`spawn_blocking`) and then polls it every
 //! `rescan_secs`: only files whose size or modification time changed are decoded again, removed files
 //! drop out. The index keeps per-trace counts and the (small) error events, not spans: a trace is read

@@ -146,15 +146,11 @@ impl JaegerClient {
             .await
             .map_err(|e| FetchError::from_http(&self.name, e))?;
         if resp.streamed {
-            let decoded = decoder
-                .await
-                .map_err(|e| format!("decoding stopped: {e}"))
-                .and_then(|r| r)
-                .map_err(|message| FetchError::Decode {
-                    backend: self.name.clone(),
-                    path: v3.clone(),
-                    message,
-                })?;
+            let decoded = decoder.await.map_err(|message| FetchError::Decode {
+                backend: self.name.clone(),
+                path: v3.clone(),
+                message,
+            })?;
             return self.found(decoded, &v3, id);
         }
         match resp.status.as_u16() {

@@ -203,15 +203,11 @@ impl TempoClient {
                 .await
                 .map_err(|e| FetchError::from_http(&self.name, e))?;
             if resp.streamed {
-                break decoder
-                    .await
-                    .map_err(|e| format!("decoding stopped: {e}"))
-                    .and_then(|r| r)
-                    .map_err(|message| FetchError::Decode {
-                        backend: self.name.clone(),
-                        path: path.to_owned(),
-                        message,
-                    })?;
+                break decoder.await.map_err(|message| FetchError::Decode {
+                    backend: self.name.clone(),
+                    path: path.to_owned(),
+                    message,
+                })?;
             }
             let status = resp.status.as_u16();
             let was_protobuf = resp.content_type.contains("protobuf");
@@ -440,13 +436,13 @@ fn max_bytes(body: &str) -> Option<u64> {
 /// Decodes a trace body by its content type (protobuf, else the expected JSON format), off the runtime.
 /// A decoder for a body streamed by [`crate::connectors::http::HttpClient::get_streamed`]: the chunks
 /// go to a blocking thread that decodes `format` as they arrive ([`formats::SpanStream`]), so a large
-/// answer is decoded while it downloads and never held whole. Await the handle once the call has
-/// returned; a body with nothing in it is an empty trace, as for [`decode_body`].
+/// answer is decoded while it downloads and never held whole. Await the decoded trace once the call
+/// has returned; a body with nothing in it is an empty trace, as for [`decode_body`].
 pub(crate) fn stream_decoder(
     format: Format,
 ) -> (
     crate::connectors::http::BodyChunks,
-    tokio::task::JoinHandle<Result<formats::DecodedTrace, String>>,
+    impl std::future::Future<Output = Result<formats::DecodedTrace, String>>,
 ) {
     // A few chunks in flight: the download waits for the decoder rather than piling up in memory.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(32);
@@ -467,7 +463,12 @@ pub(crate) fn stream_decoder(
             Err(e) => Err(e.to_string()),
         }
     });
-    (tx, task)
+    let decoded = async move {
+        task.await
+            .map_err(|e| format!("decoding stopped: {e}"))
+            .and_then(|r| r)
+    };
+    (tx, decoded)
 }
 
 pub(crate) async fn decode_body(
