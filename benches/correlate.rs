@@ -434,10 +434,15 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// Per-phase timings of one 100k-span correlation (minimum over runs), printed when `PHASES` is set.
+/// Per-phase timings of one 100k-span correlation (minimum over runs), printed when `PHASES` is set;
+/// `PHASES_SPANS` sets another size.
 fn phases() {
     use std::time::Instant;
-    let (spans, events) = generate(100_000, 1_000);
+    let n = std::env::var("PHASES_SPANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let (spans, events) = generate(n, 1_000);
     let opts = Options::default();
     let names = [
         "assemble",
@@ -497,7 +502,10 @@ fn phases() {
         .zip(best)
         .map(|(n, b)| format!("{n} {b:.2}"))
         .collect();
-    eprintln!("phases, min ms over 15 runs: {}", parts.join(" | "));
+    eprintln!(
+        "phases, {n} spans, min ms over 15 runs: {}",
+        parts.join(" | ")
+    );
 }
 
 fn bench_phases(_c: &mut Criterion) {

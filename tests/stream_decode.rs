@@ -404,6 +404,29 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
         }
         assert_eq!(s.finish().expect_err("bad").to_string(), w.to_string());
     }
+    // Batches decoded on the scanning thread (as when the threads' queues are full) between those of
+    // the threads: every one, every second, every third.
+    for (decoders, every) in [(1, 1), (1, 2), (2, 3)] {
+        let what = format!("{decoders} threads, every {every} batch here");
+        let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders)
+            .expect("streamed")
+            .decode_here_every(every);
+        for c in doc.as_bytes().chunks(100_000) {
+            s.push(c);
+        }
+        assert_eq!(s.finish().expect("decodes").spans, whole.spans, "{what}");
+        let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders)
+            .expect("streamed")
+            .decode_here_every(every);
+        for c in bad.as_bytes().chunks(100_000) {
+            s.push(c);
+        }
+        assert_eq!(
+            s.finish().expect_err("bad").to_string(),
+            w.to_string(),
+            "{what}"
+        );
+    }
 
     // Not a streamed format: read whole, decoded as before.
     let events = std::fs::read(

@@ -34,3 +34,22 @@ test("hostile strings render inert and readable", async ({ page }) => {
   await expect(attrs).toContainText("more bytes");
   expect(dialogs).toEqual([]);
 });
+
+// A flood of errors in one trace (flood.otlp.json + flood-errors.json, 60 errors): the side panel lists
+// the first 50 and says how many more there are; "Show all" lists every one, and each entry selects its
+// error.
+test("an error flood lists the first 50 errors, then all on request", async ({ page }) => {
+  await page.goto(`${base}/trace/4a1c0ffee0ddba11deadbeefcafe0060`);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByTestId("error-count")).toContainText("60");
+  const list = page.getByTestId("side-errors");
+  await expect(list.getByTestId("side-error")).toHaveCount(50);
+  const more = page.getByTestId("side-errors-more");
+  await expect(more).toHaveText("Show all 60 errors (10 more)");
+  await more.click();
+  await expect(list.getByTestId("side-error")).toHaveCount(60);
+  await expect(more).toBeHidden();
+  await list.getByTestId("side-error").last().getByRole("button").click();
+  await expect(page).toHaveURL(/event=60[0-9a-f]{30}/);
+  await expect(page.getByTestId("event-detail")).toContainText("RowRejected");
+});

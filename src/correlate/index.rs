@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use crate::domain::{RowOrigin, SpanId, Trace};
 
@@ -170,9 +171,25 @@ pub struct Interner {
     names: Vec<String>,
     lookup: IdMap<String, u32>,
     recent: Vec<((usize, u64, u64), u32)>,
+    /// The last shared string interned and its id: the spans of one resource share one `Arc`, so
+    /// most spans are answered without reading their string.
+    last: Option<(Arc<str>, u32)>,
 }
 
 impl Interner {
+    /// [`Interner::intern`] for a shared string: the same `Arc` as the previous call is answered by
+    /// pointer.
+    pub fn intern_shared(&mut self, name: &Arc<str>) -> u32 {
+        if let Some((last, id)) = &self.last {
+            if Arc::ptr_eq(last, name) {
+                return *id;
+            }
+        }
+        let id = self.intern(name);
+        self.last = Some((Arc::clone(name), id));
+        id
+    }
+
     /// The id of `name`, adding it if new.
     pub fn intern(&mut self, name: &str) -> u32 {
         let h = head(name);

@@ -67,6 +67,8 @@ pub struct SpanStream {
     line_start: usize,
     /// How many decoding threads a large document gets.
     decoders: usize,
+    /// Tests: every n-th batch is decoded on the calling thread even when a thread could take it.
+    here_every: Option<usize>,
     _sharing: Sharing,
     _one_thread: PhantomData<*const ()>,
 }
@@ -99,11 +101,16 @@ struct Element {
 enum Sink {
     /// Nothing handed over yet.
     None,
-    /// Decoding threads, given batches in turn.
+    /// Decoding threads, given batches in turn; a batch that finds its thread's queue full is
+    /// decoded here instead (`local`), so the scanning thread decodes whenever it would otherwise
+    /// wait.
     Workers {
         workers: Vec<Worker>,
-        /// Which worker got each batch, in document order.
+        local: Decoder,
+        /// Which decoder had each batch, in document order (`workers.len()`: `local`).
         order: Vec<usize>,
+        /// The worker next in turn.
+        next: usize,
     },
     /// No thread could be started: decoded here.
     Here(Decoder),
@@ -198,11 +205,19 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
             }
         }
     };
-    if decoders.len() == 1 {
-        // One decoder had every batch: its spans are already in order.
+    // One decoder had every batch (or there is only one): its spans are already in order.
+    let sole = match order.first() {
+        Some(&w) if order.iter().all(|&o| o == w) => Some(w),
+        _ => None,
+    };
+    if decoders.len() == 1 || sole.is_some() {
         let mut decoders = decoders;
-        let Some(d) = decoders.pop() else {
-            return (Vec::new(), out);
+        let d = match sole {
+            Some(w) if w < decoders.len() => decoders.swap_remove(w),
+            _ => match decoders.pop() {
+                Some(d) => d,
+                None => return (Vec::new(), out),
+            },
         };
         let mut at = 0;
         for seg in d.batches.into_iter().flatten() {
@@ -401,9 +416,18 @@ impl SpanStream {
             line: 1,
             line_start: 0,
             decoders: decoders.max(1),
+            here_every: None,
             _sharing: intern::sharing(),
             _one_thread: PhantomData,
         })
+    }
+
+    /// For tests: every `n`-th batch (at least every one) is decoded on the calling thread, as it is
+    /// when the decoding threads' queues are full, so that mixing the two is covered deterministically.
+    #[doc(hidden)]
+    pub fn decode_here_every(mut self, n: usize) -> Self {
+        self.here_every = Some(n.max(1));
+        self
     }
 
     /// Reads the next piece of the document.
@@ -541,17 +565,39 @@ impl SpanStream {
             } else {
                 Sink::Workers {
                     workers,
+                    local: Decoder::new(self.format),
                     order: Vec::new(),
+                    next: 0,
                 }
             };
         }
         match &mut self.sink {
-            Sink::Workers { workers, order } => {
-                let w = order.len() % workers.len().max(1);
-                order.push(w);
-                if let Some(worker) = workers.get(w) {
+            Sink::Workers {
+                workers,
+                local,
+                order,
+                next,
+            } => {
+                let w = *next % workers.len().max(1);
+                let Some(worker) = workers.get(w) else {
+                    return;
+                };
+                if self.here_every.is_some_and(|n| (order.len() + 1) % n == 0) {
+                    order.push(workers.len());
+                    local.batch(&batch);
+                    return;
+                }
+                match worker.tx.try_send(batch) {
+                    Ok(()) => {
+                        order.push(w);
+                        *next = w + 1;
+                    }
+                    Err(std::sync::mpsc::TrySendError::Full(batch)) => {
+                        order.push(workers.len());
+                        local.batch(&batch);
+                    }
                     // A thread that stopped (it panicked) is reported when it is joined.
-                    let _ = worker.tx.send(batch);
+                    Err(std::sync::mpsc::TrySendError::Disconnected(_)) => order.push(w),
                 }
             }
             Sink::Here(d) => d.batch(&batch),
@@ -577,8 +623,13 @@ impl SpanStream {
                 d.batch(&batch);
                 Ok(merge(vec![d], &[], lists))
             }
-            Sink::Workers { workers, order } => {
-                let mut decoders = Vec::with_capacity(workers.len());
+            Sink::Workers {
+                workers,
+                local,
+                order,
+                ..
+            } => {
+                let mut decoders = Vec::with_capacity(workers.len() + 1);
                 for w in workers {
                     drop(w.tx);
                     decoders.push(w.handle.join().map_err(|_| FormatError::Invalid {
@@ -586,6 +637,7 @@ impl SpanStream {
                         message: "decoding stopped unexpectedly".to_owned(),
                     })?);
                 }
+                decoders.push(local);
                 Ok(merge(decoders, &order, lists))
             }
         }

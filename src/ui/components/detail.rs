@@ -91,24 +91,46 @@ pub fn DetailPanel() -> impl IntoView {
     }
 }
 
+/// How many errors the side panel lists before "Show all": a trace with a thousand errors would
+/// otherwise put a thousand entries into the first page (a third of its HTML at a million spans).
+/// Every error stays reachable with `n`, the minimap and the pins.
+pub const ERROR_LIST_FIRST: usize = 50;
+
 #[component]
 fn ErrorList() -> impl IntoView {
     let ctx = TraceCtx::get();
     let pins = ctx.view.with_value(|v| v.pins.clone());
+    let total = pins.len();
+    let all = RwSignal::new(false);
+    let (first, rest): (Vec<_>, Vec<_>) = pins
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| *i < ERROR_LIST_FIRST);
+    let item = move |p: crate::view::types::PinView| {
+        let id = p.event_id.clone();
+        view! {
+            <li data-testid="side-error">
+                <button type="button" class="text-left text-rose-700 hover:underline dark:text-rose-400" on:click=move |_| ctx.select_event(&id)>
+                    {p.title}
+                </button>
+                <span class="block text-xs text-slate-500">{p.matched_by_text}</span>
+            </li>
+        }
+    };
+    let rest = StoredValue::new(rest.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
     view! {
-        <ul class="mt-3 space-y-1">
-            {pins.into_iter().map(|p| {
-                let id = p.event_id.clone();
-                view! {
-                    <li>
-                        <button type="button" class="text-left text-rose-700 hover:underline dark:text-rose-400" on:click=move |_| ctx.select_event(&id)>
-                            {p.title}
-                        </button>
-                        <span class="block text-xs text-slate-500">{p.matched_by_text}</span>
-                    </li>
-                }
-            }).collect_view()}
+        <ul class="mt-3 space-y-1" data-testid="side-errors">
+            {first.into_iter().map(|(_, p)| item(p)).collect_view()}
+            {move || all.get().then(|| rest.with_value(|r| r.clone()).into_iter().map(item).collect_view())}
         </ul>
+        {(total > ERROR_LIST_FIRST).then(|| view! {
+            <button type="button" data-testid="side-errors-more"
+                class="mt-2 text-xs text-sky-700 hover:underline dark:text-sky-400"
+                class:hidden=move || all.get()
+                on:click=move |_| all.set(true)>
+                {format!("Show all {total} errors ({} more)", total - ERROR_LIST_FIRST)}
+            </button>
+        })}
     }
 }
 
