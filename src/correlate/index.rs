@@ -336,4 +336,21 @@ mod tests {
         }
         IntervalIndex::new(Vec::new()).for_each_overlapping(0, 10, |_, _, _| panic!("empty"));
     }
+
+    #[test]
+    fn shared_and_plain_interning_agree() {
+        let mut i = Interner::default();
+        let a: Arc<str> = Arc::from("checkout");
+        let a2: Arc<str> = Arc::from("checkout");
+        let b: Arc<str> = Arc::from("inventory");
+        assert_eq!(i.intern_shared(&a), 0);
+        assert_eq!(i.intern_shared(&a), 0);
+        // Another `Arc` with the same text, a new name, then the first name again.
+        assert_eq!(i.intern_shared(&a2), 0);
+        assert_eq!(i.intern_shared(&b), 1);
+        assert_eq!(i.intern("checkout"), 0);
+        assert_eq!(i.intern_shared(&a), 0);
+        assert_eq!(i.intern("payments"), 2);
+        assert_eq!(i.intern_shared(&b), 1);
+    }
 }
