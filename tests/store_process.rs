@@ -56,6 +56,25 @@ fn command(args: &[&str], env: &[(&str, &Path)]) -> Command {
     c
 }
 
+/// `tracepin import --data DATA FILES…`, run to the end.
+fn import(data: &Path, files: &[&str]) -> std::process::Output {
+    let data = data.display().to_string();
+    let mut args = vec!["import", "--data", &data];
+    args.extend_from_slice(files);
+    command(&args, &[]).output().expect("runs")
+}
+
+/// The standard output of a run that must have succeeded (both outputs shown if it did not).
+fn stdout_of_success(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Starts the server and reads its startup lines up to the Spotlight line.
 fn start(data: &Path) -> Server {
     let mut child = command(
@@ -214,24 +233,13 @@ fn open_ingest_on_a_public_address_is_refused() {
 fn import_loads_files_and_the_default_store_is_seeded_once() {
     let dir = TempDir::new("import");
     let data = dir.0.join("data");
-    let out = command(
+    let stdout = stdout_of_success(&import(
+        &data,
         &[
-            "import",
-            "--data",
-            &data.display().to_string(),
             "tests/fixtures/sdk/e_nasty_multi_error/otlp.json",
             "tests/fixtures/sdk/e_nasty_multi_error/sentry-envelopes",
         ],
-        &[],
-    )
-    .output()
-    .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     assert!(stdout.contains("imported 6 file(s)"), "{stdout}");
     assert!(stdout.contains("5 new event(s)"), "{stdout}");
 
@@ -284,18 +292,7 @@ fn import_reads_a_large_trace_file_piece_by_piece() {
     };
     let dir = TempDir::new("import-large");
     let data = dir.0.join("data");
-    let out = command(
-        &["import", "--data", &data.display().to_string(), file],
-        &[],
-    )
-    .output()
-    .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = stdout_of_success(&import(&data, &[file]));
     assert!(stdout.contains("imported 1 file(s)"), "{stdout}");
     assert!(
         stdout.contains(&format!("{} new span(s)", t.spans.len())),
@@ -305,17 +302,7 @@ fn import_reads_a_large_trace_file_piece_by_piece() {
     // Cut short, it is refused with the decoder's message and stores nothing.
     let cut = dir.0.join("cut.json");
     std::fs::write(&cut, &bytes[..bytes.len() - 100]).expect("write");
-    let out = command(
-        &[
-            "import",
-            "--data",
-            &dir.0.join("data2").display().to_string(),
-            &cut.display().to_string(),
-        ],
-        &[],
-    )
-    .output()
-    .expect("runs");
+    let out = import(&dir.0.join("data2"), &[&cut.display().to_string()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("EOF while parsing"), "{err}");
@@ -372,23 +359,9 @@ fn import_takes_snapshot_files_and_refuses_bad_ones_storing_nothing() {
     let good = dir.0.join("review.tracepin.json.gz");
     let file = encode(&snap);
     std::fs::write(&good, &file).expect("write");
-    let data_arg = data.display().to_string();
-    let import = |path: &Path| {
-        command(
-            &["import", "--data", &data_arg, &path.display().to_string()],
-            &[],
-        )
-        .output()
-        .expect("runs")
-    };
+    let import_one = |path: &Path| import(&data, &[&path.display().to_string()]);
 
-    let out = import(&good);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = stdout_of_success(&import_one(&good));
     assert!(
         stdout.contains(&format!("snapshot {} imported", snap.meta.id)),
         "{stdout}"
@@ -404,7 +377,7 @@ fn import_takes_snapshot_files_and_refuses_bad_ones_storing_nothing() {
     assert_eq!(stored.events, snap.events);
 
     // Again: already there, nothing changes.
-    let out = import(&good);
+    let out = import_one(&good);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is already here"));
 
@@ -437,7 +410,7 @@ fn import_takes_snapshot_files_and_refuses_bad_ones_storing_nothing() {
         (&future_file, "newer tracepin"),
         (&broken_file, "inconsistent"),
     ] {
-        let out = import(path);
+        let out = import_one(path);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains(reason), "{}: {err}", path.display());

@@ -99,13 +99,10 @@ pub const ERROR_LIST_FIRST: usize = 50;
 #[component]
 fn ErrorList() -> impl IntoView {
     let ctx = TraceCtx::get();
-    let pins = ctx.view.with_value(|v| v.pins.clone());
-    let total = pins.len();
+    let mut first = ctx.view.with_value(|v| v.pins.clone());
+    let total = first.len();
+    let rest = StoredValue::new(first.split_off(ERROR_LIST_FIRST.min(total)));
     let all = RwSignal::new(false);
-    let (first, rest): (Vec<_>, Vec<_>) = pins
-        .into_iter()
-        .enumerate()
-        .partition(|(i, _)| *i < ERROR_LIST_FIRST);
     let item = move |p: crate::view::types::PinView| {
         let id = p.event_id.clone();
         view! {
@@ -117,11 +114,10 @@ fn ErrorList() -> impl IntoView {
             </li>
         }
     };
-    let rest = StoredValue::new(rest.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
     view! {
         <ul class="mt-3 space-y-1" data-testid="side-errors">
-            {first.into_iter().map(|(_, p)| item(p)).collect_view()}
-            {move || all.get().then(|| rest.with_value(|r| r.clone()).into_iter().map(item).collect_view())}
+            {first.into_iter().map(item).collect_view()}
+            {move || all.get().then(|| rest.get_value().into_iter().map(item).collect_view())}
         </ul>
         {(total > ERROR_LIST_FIRST).then(|| view! {
             <button type="button" data-testid="side-errors-more"
