@@ -41,6 +41,9 @@ use pin::Placement;
 use span_finder::SpanFinder;
 
 /// Pins, unplaced events, skew and critical path of one trace, before the trace moves into a timeline.
+/// From this many spans, pinning and the critical path run side by side.
+const PARALLEL_FROM_SPANS: usize = 50_000;
+
 struct Parts {
     pins: Vec<Pin>,
     unplaced: Vec<Unplaced>,
@@ -56,20 +59,36 @@ fn correlate_parts(
     opts: &Options,
 ) -> Parts {
     let (skew, diagnostics) = skew::estimate_with(finder.trace, &finder.services);
-    let mut pins = Vec::new();
-    let mut unplaced = Vec::new();
-    for &i in members {
-        let Some(event) = events.get(i) else {
-            continue;
-        };
-        match pin::place(finder, &skew, i, event, opts) {
-            Placement::Pinned(p) => pins.push(p),
-            Placement::Unplaced(u) => unplaced.push(u),
+    let place_all = || {
+        let mut pins = Vec::new();
+        let mut unplaced = Vec::new();
+        for &i in members {
+            let Some(event) = events.get(i) else {
+                continue;
+            };
+            match pin::place(finder, &skew, i, event, opts) {
+                Placement::Pinned(p) => pins.push(p),
+                Placement::Unplaced(u) => unplaced.push(u),
+            }
         }
-    }
-    pins.sort_by_key(|p| (p.adjusted_time_ns, p.time_ns, p.event));
-    unplaced.sort_by_key(|u| u.event);
-    let critical_path = critical_path::critical_path(finder.trace, &skew);
+        pins.sort_by_key(|p| (p.adjusted_time_ns, p.time_ns, p.event));
+        unplaced.sort_by_key(|u| u.event);
+        (pins, unplaced)
+    };
+    // Both walk every span of a large trace: the critical path on a second thread meanwhile.
+    let trace: &Trace = finder.trace;
+    let ((pins, unplaced), critical_path) = if trace.spans.len() >= PARALLEL_FROM_SPANS {
+        std::thread::scope(|s| {
+            let path = s.spawn(|| critical_path::critical_path(trace, &skew));
+            let placed = place_all();
+            match path.join() {
+                Ok(path) => (placed, path),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (place_all(), critical_path::critical_path(trace, &skew))
+    };
     Parts {
         pins,
         unplaced,

@@ -78,6 +78,10 @@ pub struct SpanStream {
 /// one is decoded on the calling thread when it ends.
 const BATCH_BYTES: usize = 1 << 20;
 
+/// Spans a decoding slab holds at least (about 14 MB of spans: above the size from which jemalloc
+/// returns freed pages at once rather than keeping them for reuse).
+const SLAB_SPANS: usize = 1 << 16;
+
 /// At most this many spans a batch (a list of tiny values would otherwise make a megabyte of bytes
 /// into half a million element records).
 const BATCH_ELEMENTS: usize = 16_384;
@@ -125,7 +129,11 @@ struct Worker {
 /// first error met in each.
 struct Decoder {
     format: Format,
-    spans: Vec<Span>,
+    /// The spans decoded here, in slabs of at least [`SLAB_SPANS`] filled one after the other: one
+    /// vector grown span by span is copied again at every doubling (at a million spans, a quarter of
+    /// a gigabyte moved and faulted in once more for nothing). A slab is large enough for the
+    /// allocator to hand its pages back to the system as soon as the merge has emptied it.
+    spans: Vec<Vec<Span>>,
     batches: Vec<Vec<Segment>>,
     service: Arc<str>,
     resource: Arc<[KeyValue]>,
@@ -151,6 +159,15 @@ impl Decoder {
 
     fn batch(&mut self, b: &Batch) {
         let mut segments: Vec<Segment> = Vec::new();
+        // One span an element in every format that streams: the batch fits the slab it starts in.
+        let need = b.elements.len();
+        let mut spans = match self.spans.pop() {
+            Some(slab) if slab.capacity() - slab.len() >= need => slab,
+            last => {
+                self.spans.extend(last);
+                Vec::with_capacity(need.max(SLAB_SPANS))
+            }
+        };
         for e in &b.elements {
             if segments.last().is_none_or(|s| s.list != e.list) {
                 segments.push(Segment {
@@ -165,27 +182,28 @@ impl Decoder {
             if seg.error.is_some() {
                 continue;
             }
-            let before = self.spans.len();
+            let before = spans.len();
             let bytes = b.bytes.get(e.start..e.end).unwrap_or_default();
             let result = decode_element(
                 self.format,
-                &mut self.spans,
+                &mut spans,
                 &self.service,
                 &self.resource,
                 bytes,
                 e.line,
                 e.col,
             );
-            seg.spans += self.spans.len() - before;
+            seg.spans += spans.len() - before;
             seg.error = result.err();
         }
+        self.spans.push(spans);
         self.batches.push(segments);
     }
 }
 
 /// The decoders' spans in document order (batch by batch, as `order` says which decoder had each;
-/// a single decoder had them all, in order),
-/// and each list's range of them with its first error.
+/// a single decoder had them all, in order), copied once into one vector of the exact size (a single
+/// batch is used as it is), and each list's range of them with its first error.
 fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, Vec<List>) {
     let mut out: Vec<List> = (0..lists)
         .map(|_| List {
@@ -205,13 +223,13 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
             }
         }
     };
-    // One decoder had every batch (or there is only one): its spans are already in order.
+    // One decoder had every batch (or there is only one): its batches are already in order.
     let sole = match order.first() {
         Some(&w) if order.iter().all(|&o| o == w) => Some(w),
         _ => None,
     };
-    if decoders.len() == 1 || sole.is_some() {
-        let mut decoders = decoders;
+    let mut decoders = decoders;
+    let order: Vec<usize> = if decoders.len() == 1 || sole.is_some() {
         let d = match sole {
             Some(w) if w < decoders.len() => decoders.swap_remove(w),
             _ => match decoders.pop() {
@@ -219,21 +237,37 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
                 None => return (Vec::new(), out),
             },
         };
-        let mut at = 0;
-        for seg in d.batches.into_iter().flatten() {
-            let range = at..at + seg.spans;
-            at = range.end;
-            note(seg, range, &mut out);
+        let batches = d.batches.len();
+        decoders = vec![d];
+        vec![0; batches]
+    } else {
+        order.to_vec()
+    };
+    let total: usize = decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum();
+    // A single slab holding everything is the result as it is.
+    if let [d] = decoders.as_mut_slice() {
+        if d.spans.len() == 1 {
+            let mut spans = d.spans.pop().unwrap_or_default();
+            // A small document does not keep a slab's worth of room.
+            if spans.capacity() > spans.len() + spans.len() / 4 {
+                spans.shrink_to_fit();
+            }
+            let mut at = 0;
+            for seg in std::mem::take(&mut d.batches).into_iter().flatten() {
+                let range = at..at + seg.spans;
+                at = range.end;
+                note(seg, range, &mut out);
+            }
+            return (spans, out);
         }
-        return (d.spans, out);
     }
-    let total = decoders.iter().map(|d| d.spans.len()).sum();
-    let mut spans = Vec::with_capacity(total);
+    // Each slab is dropped (its memory returned) as soon as it has been copied out.
     let mut sources: Vec<_> = decoders
         .into_iter()
-        .map(|d| (d.spans.into_iter(), d.batches.into_iter()))
+        .map(|d| (d.spans.into_iter().flatten(), d.batches.into_iter()))
         .collect();
-    for &w in order {
+    let mut spans: Vec<Span> = Vec::with_capacity(total);
+    for &w in &order {
         let Some((from, batches)) = sources.get_mut(w) else {
             continue;
         };

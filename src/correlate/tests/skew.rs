@@ -148,3 +148,57 @@ api late 10..60 ^- %T
         "#]],
     );
 }
+
+/// A callee that pokes 20 ns out of its caller is timestamp rounding, not a clock that is off; 0.2 ms
+/// is taken as skew.
+#[test]
+fn offsets_below_timer_resolution_are_not_skew() {
+    let skew_of = |text: &str| {
+        let c = correlate(kit::spans(text), kit::events(""), &Options::default());
+        c.timelines[0].skew.clone()
+    };
+    let rounding = skew_of(
+        "
+checkout POST /api 0..1 kind=server
+  checkout POST 0.1..0.2 kind=client
+    payments POST /charge 0.10002..0.20002 kind=server
+",
+    );
+    assert!(rounding.is_empty(), "{rounding:?}");
+    assert!(rounding.adjust.iter().all(|&a| a == 0));
+    let off = skew_of(
+        "
+checkout POST /api 0..1 kind=server
+  checkout POST 0.1..0.2 kind=client
+    payments POST /charge 0.3..0.4 kind=server
+",
+    );
+    assert_eq!(off.offset_of("payments"), 200_000);
+}
+
+/// From `PARALLEL_FROM_SPANS` spans on, pinning and the critical path run on two threads: the
+/// timeline still holds the pins and the path they compute on their own.
+#[test]
+fn a_large_trace_pins_and_walks_its_critical_path_side_by_side() {
+    let mut text = String::from("api GET / 0..100 kind=server\n");
+    for i in 0..60_000 {
+        let start = f64::from(i) * 0.001;
+        let mark = if i == 41_000 { " #hit !err" } else { "" };
+        text.push_str(&format!("  db q{i} {start}..{}{mark}\n", start + 0.0005));
+    }
+    let c = correlate(
+        kit::spans(&text),
+        kit::events("e-db @41.0002 svc=db ctx=hit"),
+        &Options::default(),
+    );
+    let t = &c.timelines[0];
+    assert_eq!(t.trace.spans.len(), 60_001);
+    assert_eq!(t.pins.len(), 1);
+    let row = t.pins[0].row;
+    assert_eq!(&*t.trace.spans[row].name, "q41000");
+    assert_eq!(
+        t.critical_path,
+        crate::correlate::critical_path::critical_path(&t.trace, &t.skew)
+    );
+    assert!(t.critical_path.contains(&0), "the root is on the path");
+}

@@ -13,8 +13,13 @@ use crate::correlate::{self, Timeline};
 use crate::domain::{ErrorEvent, EventId, TraceId};
 use crate::view::types::Notice;
 
-/// How long a complete timeline is kept.
+/// How long a complete timeline is kept after it was loaded or last read: a reviewer working through
+/// a large trace (each chunk of rows, span detail or filter is a read) is not made to wait for it to
+/// be fetched and correlated again.
 const FULL_TTL: Duration = Duration::from_secs(30);
+/// However often it is read, a complete timeline is fetched anew this long after it was loaded, so a
+/// trace that is still receiving spans does not stay stale.
+const FULL_MAX_AGE: Duration = Duration::from_secs(300);
 /// How long a degraded timeline (one side failed) is kept: long enough to absorb a burst of
 /// requests, short enough that a recovered upstream shows at the next reload.
 const DEGRADED_TTL: Duration = Duration::from_secs(3);
@@ -33,6 +38,21 @@ impl moka::Expiry<TraceId, Arc<Loaded>> for Expiry {
         } else {
             FULL_TTL
         })
+    }
+
+    fn expire_after_read(
+        &self,
+        _key: &TraceId,
+        value: &Arc<Loaded>,
+        read_at: Instant,
+        duration_until_expiry: Option<Duration>,
+        last_modified_at: Instant,
+    ) -> Option<Duration> {
+        if value.is_degraded() {
+            return duration_until_expiry;
+        }
+        let age = read_at.saturating_duration_since(last_modified_at);
+        Some(FULL_TTL.min(FULL_MAX_AGE.saturating_sub(age)))
     }
 }
 
@@ -332,6 +352,8 @@ fn spans_source(kind: BackendKind, backend: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use moka::Expiry as _;
+
     use super::*;
 
     #[test]
@@ -344,6 +366,49 @@ mod tests {
         assert_eq!(
             spans_source(BackendKind::Store, "local store"),
             "spans: local store"
+        );
+    }
+
+    fn loaded(notices: Vec<Notice>) -> Arc<Loaded> {
+        let id = TraceId::from_bytes([7; 16]).expect("a trace id");
+        Arc::new(Loaded::new(
+            Timeline::without_spans(id, 0, 0, Vec::new()),
+            Vec::new().into(),
+            Vec::new(),
+            notices,
+        ))
+    }
+
+    #[test]
+    fn a_timeline_is_kept_while_read_and_fetched_anew_after_its_max_age() {
+        let id = TraceId::from_bytes([7; 16]).expect("a trace id");
+        let full = loaded(Vec::new());
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(Expiry.expire_after_create(&id, &full, t0), Some(FULL_TTL));
+        // Read 20 s after loading: 30 s more from now, not 10.
+        assert_eq!(
+            Expiry.expire_after_read(&id, &full, t0 + s(20), Some(s(10)), t0),
+            Some(FULL_TTL)
+        );
+        // Read 290 s after loading: only what is left of the five minutes.
+        assert_eq!(
+            Expiry.expire_after_read(&id, &full, t0 + s(290), Some(s(25)), t0),
+            Some(s(10))
+        );
+        assert_eq!(
+            Expiry.expire_after_read(&id, &full, t0 + s(400), Some(s(25)), t0),
+            Some(Duration::ZERO)
+        );
+        // A degraded timeline keeps its 3 s from loading, however often it is read.
+        let degraded = loaded(vec![super::degraded("Sentry unavailable".to_owned())]);
+        assert_eq!(
+            Expiry.expire_after_create(&id, &degraded, t0),
+            Some(DEGRADED_TTL)
+        );
+        assert_eq!(
+            Expiry.expire_after_read(&id, &degraded, t0 + s(1), Some(s(2)), t0),
+            Some(s(2))
         );
     }
 }
