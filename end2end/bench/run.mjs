@@ -7,7 +7,9 @@
 // Usage (from the project root, after a release build): node end2end/bench/run.mjs [1000 10000 100000]
 // BENCH_SOURCE: `files` (default, the files backend), `store` (loaded with `tracepin import`, served
 // from the local store) or `jaeger` (a Jaeger api_v3 endpoint in this process serves the trace).
-// BENCH_EXPIRY_WAIT: seconds to wait for the caches to expire before the last RSS reading (45).
+// BENCH_EXPIRY_WAIT: seconds to wait for the caches to expire before the last RSS reading (60: a
+// timeline lives 30 s after its last read, the sweep runs every 5 s, and jemalloc hands freed pages
+// back over about 10 s more).
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -21,7 +23,7 @@ if (!sizes.length) sizes.push(1000, 10000, 100000);
 const bin = process.env.TRACEPIN_BIN ?? path.join(root, "target/release/tracepin");
 const port = 3300;
 const source = ["store", "jaeger"].includes(process.env.BENCH_SOURCE) ? process.env.BENCH_SOURCE : "files";
-const expiryWait = Number(process.env.BENCH_EXPIRY_WAIT ?? 45);
+const expiryWait = Number(process.env.BENCH_EXPIRY_WAIT ?? 60);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
