@@ -40,10 +40,10 @@ use crate::domain::{ErrorEvent, Span, Trace};
 use pin::Placement;
 use span_finder::SpanFinder;
 
-/// Pins, unplaced events, skew and critical path of one trace, before the trace moves into a timeline.
 /// From this many spans, pinning and the critical path run side by side.
 const PARALLEL_FROM_SPANS: usize = 50_000;
 
+/// Pins, unplaced events, skew and critical path of one trace, before the trace moves into a timeline.
 struct Parts {
     pins: Vec<Pin>,
     unplaced: Vec<Unplaced>,

@@ -202,8 +202,8 @@ impl Decoder {
 }
 
 /// The decoders' spans in document order (batch by batch, as `order` says which decoder had each;
-/// a single decoder had them all, in order), copied once into one vector of the exact size (a single
-/// batch is used as it is), and each list's range of them with its first error.
+/// empty: a single decoder had them all, in order), copied once into one vector of the exact size (a
+/// single slab is used as it is), and each list's range of them with its first error.
 fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, Vec<List>) {
     let mut out: Vec<List> = (0..lists)
         .map(|_| List {
@@ -223,58 +223,48 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
             }
         }
     };
-    // One decoder had every batch (or there is only one): its batches are already in order.
-    let sole = match order.first() {
-        Some(&w) if order.iter().all(|&o| o == w) => Some(w),
-        _ => None,
-    };
-    let mut decoders = decoders;
-    let order: Vec<usize> = if decoders.len() == 1 || sole.is_some() {
-        let d = match sole {
-            Some(w) if w < decoders.len() => decoders.swap_remove(w),
-            _ => match decoders.pop() {
-                Some(d) => d,
-                None => return (Vec::new(), out),
-            },
-        };
-        let batches = d.batches.len();
-        decoders = vec![d];
-        vec![0; batches]
+    // Without decoding threads there is one decoder, which had every batch.
+    let order: Vec<usize> = if order.is_empty() {
+        vec![0; decoders.first().map_or(0, |d| d.batches.len())]
     } else {
         order.to_vec()
     };
-    let total: usize = decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum();
-    // A single slab holding everything is the result as it is.
-    if let [d] = decoders.as_mut_slice() {
-        if d.spans.len() == 1 {
-            let mut spans = d.spans.pop().unwrap_or_default();
-            // A small document does not keep a slab's worth of room.
-            if spans.capacity() > spans.len() + spans.len() / 4 {
-                spans.shrink_to_fit();
-            }
-            let mut at = 0;
-            for seg in std::mem::take(&mut d.batches).into_iter().flatten() {
-                let range = at..at + seg.spans;
-                at = range.end;
-                note(seg, range, &mut out);
-            }
-            return (spans, out);
-        }
+    let mut decoders = decoders;
+    let mut batches: Vec<_> = decoders
+        .iter_mut()
+        .map(|d| std::mem::take(&mut d.batches).into_iter())
+        .collect();
+    // A single slab holding every span is the result as it is; otherwise the slabs are copied into
+    // one vector, each dropped (its memory returned) as soon as it has been copied out.
+    let whole = match decoders.iter().map(|d| d.spans.len()).sum::<usize>() {
+        1 => decoders.iter_mut().find_map(|d| d.spans.pop()),
+        _ => None,
+    };
+    let copy = whole.is_none();
+    let mut spans = whole.unwrap_or_else(|| {
+        Vec::with_capacity(decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum())
+    });
+    // A small document does not keep a slab's worth of room.
+    if spans.capacity() > spans.len() + spans.len() / 4 {
+        spans.shrink_to_fit();
     }
-    // Each slab is dropped (its memory returned) as soon as it has been copied out.
     let mut sources: Vec<_> = decoders
         .into_iter()
-        .map(|d| (d.spans.into_iter().flatten(), d.batches.into_iter()))
+        .map(|d| d.spans.into_iter().flatten())
         .collect();
-    let mut spans: Vec<Span> = Vec::with_capacity(total);
+    let mut at = 0;
     for &w in &order {
-        let Some((from, batches)) = sources.get_mut(w) else {
-            continue;
-        };
-        for seg in batches.next().into_iter().flatten() {
-            let start = spans.len();
-            spans.extend(from.by_ref().take(seg.spans));
-            let range = start..spans.len();
+        for seg in batches
+            .get_mut(w)
+            .and_then(Iterator::next)
+            .into_iter()
+            .flatten()
+        {
+            if let (true, Some(from)) = (copy, sources.get_mut(w)) {
+                spans.extend(from.by_ref().take(seg.spans));
+            }
+            let range = at..at + seg.spans;
+            at = range.end;
             note(seg, range, &mut out);
         }
     }
