@@ -87,6 +87,40 @@ async fn home_page_renders_demo_incident_server_side() {
     assert!(body.contains("lookup-input"), "header with lookup box");
 }
 
+/// Every waterfall row tells assistive technology its depth (`aria-level`, which the view macro does
+/// not know): the attribute must come out under its own name, one more than the row's indent level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waterfall_rows_carry_their_tree_level() {
+    let app = app(Config::default());
+    let (status, html) = get(&app, "/trace/d623a6d859f6f10504aae53c873bafc5", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("attr:"),
+        "an attribute named literally: {html}"
+    );
+    let rows: Vec<&str> = html
+        .split("<div role=\"treeitem\"")
+        .skip(1)
+        .map(|r| r.split('>').next().unwrap_or_default())
+        .collect();
+    assert!(rows.len() > 3, "rows rendered: {}", rows.len());
+    let level = |r: &str| -> Option<u32> {
+        r.split("aria-level=\"")
+            .nth(1)?
+            .split('"')
+            .next()?
+            .parse()
+            .ok()
+    };
+    let levels: Vec<Option<u32>> = rows.iter().map(|r| level(r)).collect();
+    assert!(levels.iter().all(Option::is_some), "{rows:?}");
+    assert_eq!(levels.first(), Some(&Some(1)), "the root is level 1");
+    assert!(
+        levels.iter().any(|l| l.is_some_and(|l| l > 2)),
+        "nested rows are deeper: {levels:?}"
+    );
+}
+
 async fn fake_upstream(routes: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

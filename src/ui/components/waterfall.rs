@@ -363,7 +363,6 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
         <div
             role="treeitem"
             tabindex="0"
-            attr:aria-level=depth + 1
             aria-selected=move || selected().to_string()
             aria-expanded=move || has_children.then(|| (!collapsed()).to_string())
             data-testid="waterfall-row"
@@ -442,6 +441,9 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
             </div>
         </div>
     }
+    // The view macro has no `aria-level` (it would write an attribute literally named
+    // `attr:aria-level`): set as a plain attribute.
+    .attr("aria-level", (depth + 1).to_string())
     .into_any()
 }
 
@@ -486,7 +488,6 @@ fn GhostRow(pos: usize, row: u32) -> impl IntoView {
     view! {
         <div
             role="treeitem"
-            attr:aria-level=g.depth + 1
             aria-disabled="true"
             data-testid="ghost-row"
             data-row=row
@@ -511,6 +512,7 @@ fn GhostRow(pos: usize, row: u32) -> impl IntoView {
             </div>
         </div>
     }
+    .attr("aria-level", (g.depth + 1).to_string())
     .into_any()
 }
 
