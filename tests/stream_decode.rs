@@ -414,7 +414,16 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
         for c in doc.as_bytes().chunks(100_000) {
             s.push(c);
         }
-        assert_eq!(s.finish().expect("decodes").spans, whole.spans, "{what}");
+        let spans = s.finish().expect("decodes").spans;
+        assert_eq!(spans, whole.spans, "{what}");
+        // Merged into a vector of about their number: one grown span by span would have copied them
+        // again at every doubling (a quarter of a gigabyte at a million spans).
+        assert!(
+            spans.capacity() <= spans.len() + spans.len() / 4,
+            "{what}: {} spans in room for {}",
+            spans.len(),
+            spans.capacity()
+        );
         let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders)
             .expect("streamed")
             .decode_here_every(every);

@@ -724,6 +724,12 @@ impl<'de, W: Deserialize<'de> + ToDomain> Deserialize<'de> for ListOf<W> {
                 while let Some(w) = a.next_element::<W>()? {
                     out.extend(w.to_domain());
                 }
+                // Every span holds its lists for as long as the trace is kept: a list grown to room
+                // for 4 (or 8, 16…) gives back what it does not use (a million one-attribute spans
+                // kept 160 bytes each for 40).
+                if out.capacity() > out.len() {
+                    out.shrink_to_fit();
+                }
                 Ok(ListOf(out))
             }
         }
@@ -1200,6 +1206,28 @@ mod tests {
         assert_eq!(get("kv"), Some(AttrValue::Str("{k=v}".into())));
         assert_eq!(get("by"), Some(AttrValue::Str("AAAwOQ==".into())));
         assert_eq!(get("empty"), Some(AttrValue::Str("".into())));
+    }
+
+    /// A span keeps its lists for as long as the trace is cached: no spare room in them.
+    #[test]
+    fn attribute_lists_hold_no_spare_room() {
+        let attrs = |n: usize| {
+            (0..n)
+                .map(|i| format!(r#"{{"key":"k{i}","value":{{"intValue":{i}}}}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        for n in [1, 3, 5, 17] {
+            let s = one(&format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{{IDS},"attributes":[{}],"events":[{{"name":"e","attributes":[{}]}}]}}]}}]}}]}}"#,
+                attrs(n),
+                attrs(n)
+            ));
+            assert_eq!(s.attributes.len(), n);
+            assert_eq!(s.attributes.capacity(), n, "{n} attributes");
+            assert_eq!(s.events.capacity(), 1);
+            assert_eq!(s.events[0].attributes.capacity(), n);
+        }
     }
 
     #[test]

@@ -244,8 +244,9 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
     let mut spans = whole.unwrap_or_else(|| {
         Vec::with_capacity(decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum())
     });
-    // A small document does not keep a slab's worth of room.
-    if spans.capacity() > spans.len() + spans.len() / 4 {
+    // A small document does not keep a slab's worth of room (the vector copied into is reserved at
+    // its exact size: shrunk before the copy, it would grow by doubling, copying every span again).
+    if !copy && spans.capacity() > spans.len() + spans.len() / 4 {
         spans.shrink_to_fit();
     }
     let mut sources: Vec<_> = decoders
@@ -563,7 +564,13 @@ impl SpanStream {
 
     /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time).
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
+        // The next batch gets its full size up front: grown from nothing, its bytes would be copied
+        // at every doubling, the last time from 1 to 2 MB.
+        let room = Batch {
+            bytes: Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4),
+            elements: Vec::with_capacity(self.batch.elements.len()),
+        };
+        let batch = std::mem::replace(&mut self.batch, room);
         if matches!(self.sink, Sink::None) {
             let mut workers = Vec::new();
             for _ in 0..self.decoders {
