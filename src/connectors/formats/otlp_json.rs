@@ -727,9 +727,7 @@ impl<'de, W: Deserialize<'de> + ToDomain> Deserialize<'de> for ListOf<W> {
                 // Every span holds its lists for as long as the trace is kept: a list grown to room
                 // for 4 (or 8, 16…) gives back what it does not use (a million one-attribute spans
                 // kept 160 bytes each for 40).
-                if out.capacity() > out.len() {
-                    out.shrink_to_fit();
-                }
+                out.shrink_to_fit();
                 Ok(ListOf(out))
             }
         }

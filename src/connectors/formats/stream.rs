@@ -236,19 +236,24 @@ fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, V
         .collect();
     // A single slab holding every span is the result as it is; otherwise the slabs are copied into
     // one vector, each dropped (its memory returned) as soon as it has been copied out.
+    // A small document does not keep a slab's worth of room; the vector copied into is reserved at
+    // its exact size.
     let whole = match decoders.iter().map(|d| d.spans.len()).sum::<usize>() {
-        1 => decoders.iter_mut().find_map(|d| d.spans.pop()),
+        1 => decoders
+            .iter_mut()
+            .find_map(|d| d.spans.pop())
+            .map(|mut slab| {
+                if slab.capacity() > slab.len() + slab.len() / 4 {
+                    slab.shrink_to_fit();
+                }
+                slab
+            }),
         _ => None,
     };
     let copy = whole.is_none();
     let mut spans = whole.unwrap_or_else(|| {
         Vec::with_capacity(decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum())
     });
-    // A small document does not keep a slab's worth of room (the vector copied into is reserved at
-    // its exact size: shrunk before the copy, it would grow by doubling, copying every span again).
-    if !copy && spans.capacity() > spans.len() + spans.len() / 4 {
-        spans.shrink_to_fit();
-    }
     let mut sources: Vec<_> = decoders
         .into_iter()
         .map(|d| d.spans.into_iter().flatten())
