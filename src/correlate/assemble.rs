@@ -33,6 +33,15 @@ pub fn assemble(spans: Vec<Span>) -> Vec<Trace> {
 /// [`assemble`], also returning each trace's interned services (read while the spans are still in input
 /// order, which is cheaper than reading them again in row order).
 pub fn assemble_with_services(spans: Vec<Span>) -> Vec<(Trace, ServiceTable)> {
+    assemble_on(spans, None)
+}
+
+/// From this many spans of one trace id, the span index and the parent links are built on two
+/// threads.
+const PARALLEL_FROM_SPANS: usize = 50_000;
+
+/// [`assemble_with_services`], on two threads (`Some(true)`), one, or as the size says (`None`).
+pub(crate) fn assemble_on(spans: Vec<Span>, two: Option<bool>) -> Vec<(Trace, ServiceTable)> {
     let Some(first) = spans.first().map(|s| s.trace_id) else {
         return Vec::new();
     };
@@ -56,7 +65,10 @@ pub fn assemble_with_services(spans: Vec<Span>) -> Vec<(Trace, ServiceTable)> {
     let n_ids = groups.len();
     let mut traces: Vec<(Trace, ServiceTable)> = groups
         .into_iter()
-        .map(|(trace_id, spans)| assemble_one(trace_id, spans, n_ids))
+        .map(|(trace_id, spans)| {
+            let two = two.unwrap_or(spans.len() >= PARALLEL_FROM_SPANS);
+            assemble_one(trace_id, spans, n_ids, two)
+        })
         .collect();
     traces.sort_by_key(|(t, _)| (t.start_ns, t.trace_id));
     traces
@@ -75,6 +87,21 @@ impl Diags {
         *n += 1;
         if *n <= DIAG_CAP {
             self.out.push(d);
+        }
+    }
+
+    /// Adds what another collector gathered after this one's, as if pushed here in turn.
+    fn absorb(&mut self, other: Diags) {
+        let mut kept: HashMap<DiagnosticKind, usize> = HashMap::new();
+        for d in other.out {
+            *kept.entry(d.kind).or_insert(0) += 1;
+            self.push(d);
+        }
+        for (kind, n) in other.counts {
+            let dropped = n - kept.get(&kind).copied().unwrap_or(0);
+            if dropped > 0 {
+                *self.counts.entry(kind).or_insert(0) += dropped;
+            }
         }
     }
 
@@ -106,36 +133,93 @@ struct Deduped {
     alive: Vec<bool>,
     /// Span id → the first input index with that id (always alive: later copies merge into it or are
     /// kept beside it).
-    first: IdMap<u64, usize>,
+    first: SpanIndex,
     /// Earliest non-zero start time (the fallback for spans without any time).
     earliest: u64,
 }
 
-/// Merges duplicate span ids in place.
-fn dedupe(spans: &mut [Span], diags: &mut Diags) -> Deduped {
-    let mut alive = vec![true; spans.len()];
-    let mut earliest = u64::MAX;
+/// Span id → first input index, in one table or, for a large trace, two built side by side (split
+/// by the key's top bit, so each id has one home).
+pub(crate) struct SpanIndex {
+    parts: Vec<IdMap<u64, usize>>,
+}
+
+impl SpanIndex {
+    fn get(&self, key: u64) -> Option<usize> {
+        let part = if self.parts.len() > 1 {
+            (key >> 63) as usize
+        } else {
+            0
+        };
+        self.parts.get(part)?.get(&key).copied()
+    }
+}
+
+/// One part of the span index: the ids whose key's top bit is `part` (every id when `None`), and each
+/// later copy of an id already indexed, as (input index, id, first index); and the earliest non-zero
+/// start of all the spans (`u64::MAX` when none).
+fn index_part(spans: &[Span], part: Option<u64>) -> IndexPart {
     let mut first: IdMap<u64, usize> = IdMap::default();
-    first.reserve(spans.len());
-    let mut dup_ids: Vec<SpanId> = Vec::new();
-    let mut groups: IdMap<SpanId, Vec<usize>> = IdMap::default();
+    first.reserve(if part.is_some() {
+        spans.len() / 2 + spans.len() / 16
+    } else {
+        spans.len()
+    });
+    let mut copies = Vec::new();
+    let mut earliest = u64::MAX;
     for (i, span) in spans.iter().enumerate() {
         if span.start_ns != 0 {
             earliest = earliest.min(span.start_ns);
         }
-        match first.entry(span_key(span.span_id)) {
+        let key = span_key(span.span_id);
+        if part.is_some_and(|p| key >> 63 != p) {
+            continue;
+        }
+        match first.entry(key) {
             Entry::Vacant(slot) => {
                 slot.insert(i);
             }
-            Entry::Occupied(slot) => {
-                let f = *slot.get();
-                let group = groups.entry(span.span_id).or_insert_with(|| {
-                    dup_ids.push(span.span_id);
-                    vec![f]
-                });
-                group.push(i);
-            }
+            Entry::Occupied(slot) => copies.push((i, span.span_id, *slot.get())),
         }
+    }
+    (first, copies, earliest)
+}
+
+type IndexPart = (IdMap<u64, usize>, Vec<(usize, SpanId, usize)>, u64);
+
+/// Merges duplicate span ids in place. `two`: build the index on two threads.
+fn dedupe(spans: &mut [Span], diags: &mut Diags, two: bool) -> Deduped {
+    let mut alive = vec![true; spans.len()];
+    let (parts, copies, earliest) = if two {
+        let shared: &[Span] = spans;
+        std::thread::scope(|s| {
+            let high = s.spawn(|| index_part(shared, Some(1)));
+            let (low, mut copies, earliest) = index_part(shared, Some(0));
+            match high.join() {
+                Ok((high, more, _)) => {
+                    // In input order, as one table would have met them.
+                    copies.extend(more);
+                    copies.sort_unstable_by_key(|&(i, _, _)| i);
+                    (vec![low, high], copies, earliest)
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        let (first, copies, earliest) = index_part(spans, None);
+        (vec![first], copies, earliest)
+    };
+    let first = SpanIndex { parts };
+    let mut dup_ids: Vec<SpanId> = Vec::new();
+    let mut groups: IdMap<SpanId, Vec<usize>> = IdMap::default();
+    for (i, id, f) in copies {
+        groups
+            .entry(id)
+            .or_insert_with(|| {
+                dup_ids.push(id);
+                vec![f]
+            })
+            .push(i);
     }
     for id in dup_ids {
         let Some(group) = groups.get(&id) else {
@@ -381,11 +465,135 @@ fn permute_in_place<T>(v: &mut [T], order: &[usize]) {
     }
 }
 
+/// What linking a range of spans found: per span (from the range's start) its parent's input index,
+/// its sibling sort key and its service; the repairs made, the time span, and the parents named but
+/// absent with the spans naming them (in input order).
+struct Linked {
+    parent: Vec<Option<usize>>,
+    keys: Vec<(u64, SpanId)>,
+    service_in: Vec<u32>,
+    interner: Interner,
+    diags: Diags,
+    start_ns: u64,
+    end_ns: u64,
+    missing_order: Vec<SpanId>,
+    orphans: IdMap<SpanId, Vec<usize>>,
+}
+
+impl Linked {
+    /// Appends the next range's result, as if one pass had linked both (`alive` by input index).
+    fn absorb(&mut self, next: Linked, alive: &[bool]) {
+        let base = self.service_in.len();
+        // The next range's services join this interner in the order it met them, as one pass would.
+        let remap: Vec<u32> = next
+            .interner
+            .names()
+            .iter()
+            .map(|name| self.interner.intern(name))
+            .collect();
+        self.service_in
+            .extend(next.service_in.iter().enumerate().map(|(k, &id)| {
+                if alive.get(base + k).copied().unwrap_or(false) {
+                    remap.get(id as usize).copied().unwrap_or(0)
+                } else {
+                    id
+                }
+            }));
+        self.parent.extend(next.parent);
+        self.keys.extend(next.keys);
+        self.diags.absorb(next.diags);
+        self.start_ns = self.start_ns.min(next.start_ns);
+        self.end_ns = self.end_ns.max(next.end_ns);
+        for pid in next.missing_order {
+            let Some(children) = next.orphans.get(&pid) else {
+                continue;
+            };
+            match self.orphans.entry(pid) {
+                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                    slot.get_mut().extend_from_slice(children);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(children.clone());
+                    self.missing_order.push(pid);
+                }
+            }
+        }
+    }
+}
+
+/// Links the spans `base..base + spans.len()` (input indices): repairs their times, finds their
+/// parents, copies out their sort keys and interns their services. `room`: capacity to reserve.
+fn link(
+    spans: &mut [Span],
+    base: usize,
+    alive: &[bool],
+    index: &SpanIndex,
+    earliest: u64,
+    room: usize,
+) -> Linked {
+    let room = room.max(spans.len());
+    let mut out = Linked {
+        parent: Vec::with_capacity(room),
+        keys: Vec::with_capacity(room),
+        service_in: Vec::with_capacity(room),
+        interner: Interner::default(),
+        diags: Diags::default(),
+        start_ns: u64::MAX,
+        end_ns: 0,
+        missing_order: Vec::new(),
+        orphans: IdMap::default(),
+    };
+    // Siblings usually follow one another in the input: the last parent looked up is remembered, which
+    // spares about half of the lookups in a large trace (each a cache miss in a table of a million).
+    let mut last_parent: Option<(u64, Option<usize>)> = None;
+    for (k, s) in spans.iter_mut().enumerate() {
+        let i = base + k;
+        let live = alive.get(i).copied().unwrap_or(false);
+        let mut parent = None;
+        if live {
+            repair_times(s, earliest, &mut out.diags);
+            out.start_ns = out.start_ns.min(s.start_ns);
+            out.end_ns = out.end_ns.max(s.end_ns);
+            if let Some(pid) = s.parent_span_id {
+                let key = span_key(pid);
+                let found = match last_parent {
+                    Some((k, found)) if k == key => found,
+                    _ => {
+                        let found = index.get(key);
+                        last_parent = Some((key, found));
+                        found
+                    }
+                };
+                match found {
+                    Some(p) => parent = Some(p),
+                    None => out
+                        .orphans
+                        .entry(pid)
+                        .or_insert_with(|| {
+                            out.missing_order.push(pid);
+                            Vec::new()
+                        })
+                        .push(i),
+                }
+            }
+        }
+        out.parent.push(parent);
+        out.keys.push((s.start_ns, s.span_id));
+        out.service_in.push(if live {
+            out.interner.intern_shared(&s.service)
+        } else {
+            0
+        });
+    }
+    out
+}
+
 /// Assembles the spans of one trace id.
 fn assemble_one(
     trace_id: TraceId,
     mut spans: Vec<Span>,
     n_trace_ids: usize,
+    two: bool,
 ) -> (Trace, ServiceTable) {
     let mut diags = Diags::default();
     if n_trace_ids > 1 {
@@ -401,54 +609,43 @@ fn assemble_one(
         mut alive,
         first: index,
         earliest,
-    } = dedupe(&mut spans, &mut diags);
+    } = dedupe(&mut spans, &mut diags, two);
 
     // One pass over the live spans: repair times, link parents (the first copy of an id wins), copy
-    // out the sibling sort keys, intern services.
-    let mut parent: Vec<Option<usize>> = vec![None; spans.len()];
-    let mut keys: Vec<(u64, SpanId)> = Vec::with_capacity(spans.len());
-    let mut interner = Interner::default();
-    let mut service_in: Vec<u32> = Vec::with_capacity(spans.len());
-    let (mut start_ns, mut end_ns) = (u64::MAX, 0u64);
-    let mut missing_order: Vec<SpanId> = Vec::new();
-    let mut orphans: IdMap<SpanId, Vec<usize>> = IdMap::default();
-    // Siblings usually follow one another in the input: the last parent looked up is remembered, which
-    // spares about half of the lookups in a large trace (each a cache miss in a table of a million).
-    let mut last_parent: Option<(u64, Option<usize>)> = None;
-    for (i, s) in spans.iter_mut().enumerate() {
-        if alive[i] {
-            repair_times(s, earliest, &mut diags);
-            start_ns = start_ns.min(s.start_ns);
-            end_ns = end_ns.max(s.end_ns);
-            if let Some(pid) = s.parent_span_id {
-                let key = span_key(pid);
-                let found = match last_parent {
-                    Some((k, found)) if k == key => found,
-                    _ => {
-                        let found = index.get(&key).copied();
-                        last_parent = Some((key, found));
-                        found
-                    }
-                };
-                match found {
-                    Some(p) => parent[i] = Some(p),
-                    None => orphans
-                        .entry(pid)
-                        .or_insert_with(|| {
-                            missing_order.push(pid);
-                            Vec::new()
-                        })
-                        .push(i),
+    // out the sibling sort keys, intern services. A large trace is linked in two halves side by side,
+    // joined as one pass would have left them.
+    let n_in = spans.len();
+    let linked = if two {
+        let mid = n_in / 2;
+        let (low, high) = spans.split_at_mut(mid);
+        let (alive, index) = (&alive, &index);
+        std::thread::scope(|s| {
+            let upper = s.spawn(move || link(high, mid, alive, index, earliest, 0));
+            let mut lower = link(low, 0, alive, index, earliest, n_in);
+            match upper.join() {
+                Ok(upper) => {
+                    lower.absorb(upper, alive);
+                    lower
                 }
+                Err(panic) => std::panic::resume_unwind(panic),
             }
-        }
-        keys.push((s.start_ns, s.span_id));
-        service_in.push(if alive[i] {
-            interner.intern_shared(&s.service)
-        } else {
-            0
-        });
-    }
+        })
+    } else {
+        link(&mut spans, 0, &alive, &index, earliest, n_in)
+    };
+    let Linked {
+        mut parent,
+        mut keys,
+        mut service_in,
+        mut interner,
+        diags: linked_diags,
+        start_ns: mut_start,
+        end_ns,
+        missing_order,
+        orphans,
+    } = linked;
+    let mut start_ns = mut_start;
+    diags.absorb(linked_diags);
     let mut origin: Vec<RowOrigin> = vec![RowOrigin::Span; spans.len()];
     for missing in missing_order {
         let Some(children) = orphans.get(&missing) else {

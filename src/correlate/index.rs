@@ -177,6 +177,11 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// The names interned so far, by id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// [`Interner::intern`] for a shared string: the same `Arc` as the previous call is answered by
     /// pointer.
     pub fn intern_shared(&mut self, name: &Arc<str>) -> u32 {

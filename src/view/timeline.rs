@@ -29,16 +29,41 @@ fn services_of(tl: &Timeline) -> Vec<std::sync::Arc<str>> {
     seen
 }
 
+/// From this many rows, [`rows_of`] interns the names on a second thread.
+const PARALLEL_ROWS_FROM: usize = 50_000;
+
 /// All rows, columnar.
 pub fn rows_of(tl: &Timeline) -> Rows {
     let t = &tl.trace;
+    let n = t.spans.len();
+    let intern = || Rows::intern_names(t.spans.iter().map(|s| &*s.name));
+    // Interning hashes every name: for a large trace, on a second thread while the columns are built.
+    let (mut r, (names, name)) = if n >= PARALLEL_ROWS_FROM {
+        std::thread::scope(|s| {
+            let names = s.spawn(intern);
+            let columns = columns_of(tl);
+            match names.join() {
+                Ok(names) => (columns, names),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (columns_of(tl), intern())
+    };
+    r.names = names;
+    r.name = name;
+    r
+}
+
+/// [`rows_of`] but the names.
+fn columns_of(tl: &Timeline) -> Rows {
+    let t = &tl.trace;
     let services = services_of(tl);
     let n = t.spans.len();
-    let (names, name) = Rows::intern_names(t.spans.iter().map(|s| &*s.name));
     let mut r = Rows {
         index: (0..n as u32).collect(),
-        names,
-        name,
+        names: Vec::new(),
+        name: Vec::new(),
         service: Vec::with_capacity(n),
         depth: Vec::with_capacity(n),
         subtree_end: Vec::with_capacity(n),

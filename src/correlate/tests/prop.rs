@@ -133,3 +133,92 @@ proptest! {
         let _ = crate::correlate::report::to_json(&c);
     }
 }
+
+/// Spans whose ids fall on both sides of the two-thread index's split (the key's top bit), with
+/// duplicates, missing parents, cycles and broken times, enough of them to pass the cap on
+/// diagnostics of one kind in each half.
+fn arb_wide_spans() -> impl Strategy<Value = Vec<Span>> {
+    prop::collection::vec(
+        (
+            0u8..2,
+            0u8..160,
+            prop::option::of(0u8..200),
+            prop_oneof![Just(0u64), 0u64..1_000],
+            prop_oneof![Just(0u64), 0u64..1_000],
+            0u8..5,
+            any::<bool>(),
+        ),
+        0..300,
+    )
+    .prop_map(|v| {
+        v.into_iter()
+            .map(|(t, id, p, s, e, n, shared)| {
+                // 13 is odd, so the ids stay distinct and spread over the whole byte.
+                let mut sp = span(
+                    t,
+                    id.wrapping_mul(13),
+                    p.map(|p| p.wrapping_mul(13)),
+                    s,
+                    e,
+                    n,
+                );
+                if shared {
+                    sp.service = format!("svc{}", n % 2).into();
+                }
+                sp
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A large trace is indexed and linked on two threads; the result is the one-thread result.
+    #[test]
+    fn two_threads_assemble_as_one_does(spans in arb_wide_spans()) {
+        use crate::correlate::assemble::assemble_on;
+        let one = assemble_on(spans.clone(), Some(false));
+        let two = assemble_on(spans, Some(true));
+        prop_assert_eq!(one.len(), two.len());
+        for ((t1, s1), (t2, s2)) in one.iter().zip(&two) {
+            prop_assert_eq!(t1, t2);
+            prop_assert_eq!(&s1.names, &s2.names);
+            prop_assert_eq!(&s1.of_row, &s2.of_row);
+        }
+    }
+}
+
+#[test]
+fn the_two_thread_index_splits_these_ids() {
+    // The property above is only worth something if its ids land in both parts.
+    let ids: Vec<u64> = (0u8..160)
+        .map(|id| {
+            crate::correlate::index::span_key(SpanId([0, 0, 0, 0, 0, 0, 1, id.wrapping_mul(13)]))
+                >> 63
+        })
+        .collect();
+    assert!(ids.contains(&0) && ids.contains(&1));
+}
+
+#[test]
+fn two_threads_report_as_many_repairs_as_one() {
+    // 60 spans ending before they start, 30 in each half: 20 kept and "40 more" either way.
+    let spans: Vec<Span> = (0u8..60)
+        .map(|i| span(0, i.wrapping_mul(13), None, 500 + u64::from(i), 100, i))
+        .collect();
+    let one = assemble_on_for_test(spans.clone(), false);
+    let two = assemble_on_for_test(spans, true);
+    assert_eq!(one, two);
+    assert!(
+        one.iter().any(|d| d.contains("and 40 more problems")),
+        "{one:?}"
+    );
+}
+
+fn assemble_on_for_test(spans: Vec<Span>, two: bool) -> Vec<String> {
+    crate::correlate::assemble::assemble_on(spans, Some(two))
+        .into_iter()
+        .flat_map(|(t, _)| t.diagnostics.into_iter().map(|d| d.message))
+        .collect()
+}
