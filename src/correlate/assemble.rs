@@ -444,7 +444,7 @@ fn break_cycles(spans: &[Span], alive: &[bool], parent: &mut [Option<usize>], di
 ///
 /// `order` must be a permutation of `0..v.len()`; anything else leaves `v` in some order of the same
 /// elements (never loops or panics).
-fn permute_in_place<T>(v: &mut [T], order: &[usize]) {
+pub(super) fn permute_in_place<T>(v: &mut [T], order: &[usize]) {
     let n = v.len();
     let mut done = vec![false; n];
     for i in 0..n {
