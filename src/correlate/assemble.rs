@@ -440,6 +440,54 @@ fn break_cycles(spans: &[Span], alive: &[bool], parent: &mut [Option<usize>], di
     }
 }
 
+/// Reorders `v` so that `v[j]` becomes the old `v[order[j]]`, following cycles with swaps; with
+/// `two`, on two threads when `order` is a permutation.
+///
+/// On two threads, every element bound for the other half first changes places with one bound for
+/// this half (both lists ascend, so this pass reads memory in order), then each half follows its own
+/// cycles. A large trace's cycles are long reads far apart in memory, each waiting for the one
+/// before: two halves wait side by side.
+///
+/// `order` must be a permutation of `0..v.len()`; anything else leaves `v` in some order of the same
+/// elements (never loops or panics).
+pub(super) fn permute_on<T: Send>(v: &mut [T], order: &[usize], two: bool) {
+    let n = v.len();
+    if !two || n < 2 || order.len() != n {
+        return permute_in_place(v, order);
+    }
+    // Where each element goes; anything but a permutation takes the one-thread way.
+    let mut dest = vec![usize::MAX; n];
+    for (j, &k) in order.iter().enumerate() {
+        match dest.get_mut(k) {
+            Some(d) if *d == usize::MAX => *d = j,
+            _ => return permute_in_place(v, order),
+        }
+    }
+    let mid = n / 2;
+    let leaving_low: Vec<usize> = (0..mid).filter(|&p| dest[p] >= mid).collect();
+    let leaving_high: Vec<usize> = (mid..n).filter(|&p| dest[p] < mid).collect();
+    let mut order = order.to_vec();
+    for (&a, &b) in leaving_low.iter().zip(&leaving_high) {
+        v.swap(a, b);
+        // The element that was at `a` is now at `b`, and the other way round.
+        order[dest[a]] = b;
+        order[dest[b]] = a;
+    }
+    drop(dest);
+    let (low_v, high_v) = v.split_at_mut(mid);
+    let (low_o, high_o) = order.split_at_mut(mid);
+    for k in high_o.iter_mut() {
+        *k -= mid;
+    }
+    std::thread::scope(|s| {
+        let high = s.spawn(|| permute_in_place(high_v, high_o));
+        permute_in_place(low_v, low_o);
+        if let Err(panic) = high.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+}
+
 /// Reorders `v` so that `v[j]` becomes the old `v[order[j]]`, following cycles with swaps.
 ///
 /// `order` must be a permutation of `0..v.len()`; anything else leaves `v` in some order of the same
@@ -758,7 +806,7 @@ fn assemble_one(
         placed[i] = true;
     }
     order.extend((0..n).filter(|&i| !placed[i]));
-    permute_in_place(&mut spans, &order);
+    permute_on(&mut spans, &order, two);
     spans.truncate(live);
     if start_ns == u64::MAX {
         start_ns = 0;

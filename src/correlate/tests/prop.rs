@@ -231,19 +231,28 @@ proptest! {
     fn permuting_in_place_follows_the_order(order in Just((0..300usize).collect::<Vec<_>>()).prop_shuffle(), len in 0usize..300) {
         use crate::correlate::assemble::permute_in_place;
         let order: Vec<usize> = order.into_iter().filter(|&k| k < len).collect();
+        let want: Vec<usize> = order.iter().map(|&k| k * 10).collect();
         let mut v: Vec<usize> = (0..len).map(|i| i * 10).collect();
         permute_in_place(&mut v, &order);
-        let want: Vec<usize> = order.iter().map(|&k| k * 10).collect();
-        prop_assert_eq!(v, want);
+        prop_assert_eq!(&v, &want);
+        let mut v: Vec<usize> = (0..len).map(|i| i * 10).collect();
+        crate::correlate::assemble::permute_on(&mut v, &order, true);
+        prop_assert_eq!(&v, &want);
     }
 
     /// Anything that is not a permutation still leaves the same elements, in some order.
     #[test]
     fn permuting_in_place_by_a_bad_order_loses_nothing(order in prop::collection::vec(0usize..400, 0..300), len in 0usize..300) {
         use crate::correlate::assemble::permute_in_place;
-        let mut v: Vec<usize> = (0..len).collect();
-        permute_in_place(&mut v, &order);
-        v.sort_unstable();
-        prop_assert_eq!(v, (0..len).collect::<Vec<_>>());
+        for two in [false, true] {
+            let mut v: Vec<usize> = (0..len).collect();
+            if two {
+                crate::correlate::assemble::permute_on(&mut v, &order, true);
+            } else {
+                permute_in_place(&mut v, &order);
+            }
+            v.sort_unstable();
+            prop_assert_eq!(v, (0..len).collect::<Vec<_>>());
+        }
     }
 }
