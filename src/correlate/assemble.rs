@@ -192,19 +192,14 @@ fn dedupe(spans: &mut [Span], diags: &mut Diags, two: bool) -> Deduped {
     let mut alive = vec![true; spans.len()];
     let (parts, copies, earliest) = if two {
         let shared: &[Span] = spans;
-        std::thread::scope(|s| {
-            let high = s.spawn(|| index_part(shared, Some(1)));
-            let (low, mut copies, earliest) = index_part(shared, Some(0));
-            match high.join() {
-                Ok((high, more, _)) => {
-                    // In input order, as one table would have met them.
-                    copies.extend(more);
-                    copies.sort_unstable_by_key(|&(i, _, _)| i);
-                    (vec![low, high], copies, earliest)
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        let ((high, more, _), (low, mut copies, earliest)) = super::side_by_side(
+            || index_part(shared, Some(1)),
+            || index_part(shared, Some(0)),
+        );
+        // In input order, as one table would have met them.
+        copies.extend(more);
+        copies.sort_unstable_by_key(|&(i, _, _)| i);
+        (vec![low, high], copies, earliest)
     } else {
         let (first, copies, earliest) = index_part(spans, None);
         (vec![first], copies, earliest)
@@ -479,13 +474,10 @@ pub(super) fn permute_on<T: Send>(v: &mut [T], order: &[usize], two: bool) {
     for k in high_o.iter_mut() {
         *k -= mid;
     }
-    std::thread::scope(|s| {
-        let high = s.spawn(|| permute_in_place(high_v, high_o));
-        permute_in_place(low_v, low_o);
-        if let Err(panic) = high.join() {
-            std::panic::resume_unwind(panic);
-        }
-    });
+    super::side_by_side(
+        || permute_in_place(high_v, high_o),
+        || permute_in_place(low_v, low_o),
+    );
 }
 
 /// Reorders `v` so that `v[j]` becomes the old `v[order[j]]`, following cycles with swaps.
@@ -557,10 +549,10 @@ impl Linked {
                 continue;
             };
             match self.orphans.entry(pid) {
-                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                Entry::Occupied(mut slot) => {
                     slot.get_mut().extend_from_slice(children);
                 }
-                std::collections::hash_map::Entry::Vacant(slot) => {
+                Entry::Vacant(slot) => {
                     slot.insert(children.clone());
                     self.missing_order.push(pid);
                 }
@@ -667,17 +659,12 @@ fn assemble_one(
         let mid = n_in / 2;
         let (low, high) = spans.split_at_mut(mid);
         let (alive, index) = (&alive, &index);
-        std::thread::scope(|s| {
-            let upper = s.spawn(move || link(high, mid, alive, index, earliest, 0));
-            let mut lower = link(low, 0, alive, index, earliest, n_in);
-            match upper.join() {
-                Ok(upper) => {
-                    lower.absorb(upper, alive);
-                    lower
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        let (upper, mut lower) = super::side_by_side(
+            move || link(high, mid, alive, index, earliest, 0),
+            move || link(low, 0, alive, index, earliest, n_in),
+        );
+        lower.absorb(upper, alive);
+        lower
     } else {
         link(&mut spans, 0, &alive, &index, earliest, n_in)
     };
@@ -687,12 +674,11 @@ fn assemble_one(
         mut service_in,
         mut interner,
         diags: linked_diags,
-        start_ns: mut_start,
+        mut start_ns,
         end_ns,
         missing_order,
         orphans,
     } = linked;
-    let mut start_ns = mut_start;
     diags.absorb(linked_diags);
     let mut origin: Vec<RowOrigin> = vec![RowOrigin::Span; spans.len()];
     for missing in missing_order {

@@ -78,14 +78,8 @@ fn correlate_parts(
     // Both walk every span of a large trace: the critical path on a second thread meanwhile.
     let trace: &Trace = finder.trace;
     let ((pins, unplaced), critical_path) = if trace.spans.len() >= PARALLEL_FROM_SPANS {
-        std::thread::scope(|s| {
-            let path = s.spawn(|| critical_path::critical_path(trace, &skew));
-            let placed = place_all();
-            match path.join() {
-                Ok(path) => (placed, path),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        let (path, placed) = side_by_side(|| critical_path::critical_path(trace, &skew), place_all);
+        (placed, path)
     } else {
         (place_all(), critical_path::critical_path(trace, &skew))
     };
@@ -96,6 +90,19 @@ fn correlate_parts(
         critical_path,
         diagnostics,
     }
+}
+
+/// Runs `a` on a second thread while `b` runs on this one, and returns both results; a panic on the
+/// second thread goes on here.
+pub fn side_by_side<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|s| {
+        let other = s.spawn(a);
+        let here = b();
+        match other.join() {
+            Ok(there) => (there, here),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 fn into_timeline(mut trace: Trace, parts: Parts) -> Timeline {

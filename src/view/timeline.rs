@@ -38,17 +38,10 @@ pub fn rows_of(tl: &Timeline) -> Rows {
     let n = t.spans.len();
     let intern = || Rows::intern_names(t.spans.iter().map(|s| &*s.name));
     // Interning hashes every name: for a large trace, on a second thread while the columns are built.
-    let (mut r, (names, name)) = if n >= PARALLEL_ROWS_FROM {
-        std::thread::scope(|s| {
-            let names = s.spawn(intern);
-            let columns = columns_of(tl);
-            match names.join() {
-                Ok(names) => (columns, names),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+    let ((names, name), mut r) = if n >= PARALLEL_ROWS_FROM {
+        crate::correlate::side_by_side(intern, || columns_of(tl))
     } else {
-        (columns_of(tl), intern())
+        (intern(), columns_of(tl))
     };
     r.names = names;
     r.name = name;
