@@ -133,7 +133,7 @@ fn read_file(path: &Path, inputs: &mut Inputs, err: &mut dyn Write) {
         }
     };
     // Read piece by piece: a large OTLP JSON file is never held whole.
-    match formats::decode_read(file) {
+    match formats::decode_file(file) {
         Ok(Decoded::Trace(t)) => {
             if let Some(message) = &t.partial {
                 report(err, path, &format!("warning: partial trace: {message}"));

@@ -406,18 +406,22 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
     }
     // Batches decoded on the scanning thread (as when the threads' queues are full) between those of
     // the threads: every one, every second, every third.
-    for (decoders, every) in [(1, 1), (1, 2), (2, 3)] {
-        let what = format!("{decoders} threads, every {every} batch here");
+    // Whether or not the document's size was said up front (as a file's length is).
+    for (decoders, every, sized) in [(1, 1, false), (1, 2, true), (2, 3, false), (2, 3, true)] {
+        let what = format!("{decoders} threads, every {every} batch here, size known: {sized}");
         let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders)
             .expect("streamed")
             .decode_here_every(every);
+        if sized {
+            s.expect_bytes(doc.len() as u64);
+        }
         for c in doc.as_bytes().chunks(100_000) {
             s.push(c);
         }
         let spans = s.finish().expect("decodes").spans;
         assert_eq!(spans, whole.spans, "{what}");
-        // Merged into a vector of about their number: one grown span by span would have copied them
-        // again at every doubling (a quarter of a gigabyte at a million spans).
+        // Joined into a vector of about their number: no room for twice as many left over from
+        // growing it.
         assert!(
             spans.capacity() <= spans.len() + spans.len() / 4,
             "{what}: {} spans in room for {}",

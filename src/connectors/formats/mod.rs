@@ -286,6 +286,17 @@ const READ_PIECE: usize = 1024 * 1024;
 /// the first mebibyte. An OTLP-shaped JSON trace ([`streams`]) is decoded piece by piece as it is read,
 /// so the whole document is never held ([`SpanStream`]); anything else is read whole first.
 pub fn decode_read(r: impl Read) -> Result<Decoded, FormatError> {
+    decode_read_sized(r, None)
+}
+
+/// [`decode_read`] of a file: its length tells the streaming decoder about how many spans to make
+/// room for, so they are not copied as their vector grows.
+pub fn decode_file(file: std::fs::File) -> Result<Decoded, FormatError> {
+    let size = file.metadata().ok().map(|m| m.len());
+    decode_read_sized(file, size)
+}
+
+fn decode_read_sized(r: impl Read, size: Option<u64>) -> Result<Decoded, FormatError> {
     let mut r = r;
     let mut head = Vec::with_capacity(READ_PIECE);
     (&mut r)
@@ -295,7 +306,7 @@ pub fn decode_read(r: impl Read) -> Result<Decoded, FormatError> {
     if head.starts_with(&GZIP_MAGIC) {
         let gz = flate2::read::MultiGzDecoder::new(std::io::Cursor::new(head).chain(r));
         let mut limited = gz.take(MAX_DECOMPRESSED_BYTES.saturating_add(1));
-        let decoded = decode_read_plain(&mut limited, true);
+        let decoded = decode_read_plain(&mut limited, true, None);
         if limited.limit() == 0 {
             return Err(FormatError::Expands {
                 limit: MAX_DECOMPRESSED_BYTES,
@@ -303,10 +314,14 @@ pub fn decode_read(r: impl Read) -> Result<Decoded, FormatError> {
         }
         return decoded;
     }
-    decode_read_plain(&mut std::io::Cursor::new(head).chain(r), false)
+    decode_read_plain(&mut std::io::Cursor::new(head).chain(r), false, size)
 }
 
-fn decode_read_plain(r: &mut impl Read, gzip: bool) -> Result<Decoded, FormatError> {
+fn decode_read_plain(
+    r: &mut impl Read,
+    gzip: bool,
+    size: Option<u64>,
+) -> Result<Decoded, FormatError> {
     let failed = |e: std::io::Error| {
         if gzip {
             FormatError::Gzip(e)
@@ -327,6 +342,9 @@ fn decode_read_plain(r: &mut impl Read, gzip: bool) -> Result<Decoded, FormatErr
         r.read_to_end(&mut head).map_err(failed)?;
         return decode(&head);
     };
+    if let Some(size) = size {
+        stream.expect_bytes(size);
+    }
     stream.push(&head);
     let mut piece = head;
     loop {

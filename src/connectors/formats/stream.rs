@@ -58,6 +58,10 @@ pub struct SpanStream {
     batch: Batch,
     /// Where full batches go: a decoding thread once the document is large enough.
     sink: Sink,
+    /// Batches handed to a decoder so far.
+    batches: usize,
+    /// The decoded batches, joined in document order as they come back.
+    merged: Merged,
     /// Per span list, the first error the scanner found in it (a trailing comma, say).
     list_errors: Vec<Option<FormatError>>,
     marks: Vec<Mark>,
@@ -77,10 +81,6 @@ pub struct SpanStream {
 /// decoding threads, so a large document is scanned and decoded on several cores at once, and a small
 /// one is decoded on the calling thread when it ends.
 const BATCH_BYTES: usize = 1 << 20;
-
-/// Spans a decoding slab holds at least (about 14 MB of spans: above the size from which jemalloc
-/// returns freed pages at once rather than keeping them for reuse).
-const SLAB_SPANS: usize = 1 << 16;
 
 /// At most this many spans a batch (a list of tiny values would otherwise make a megabyte of bytes
 /// into half a million element records).
@@ -107,12 +107,11 @@ enum Sink {
     None,
     /// Decoding threads, given batches in turn; a batch that finds its thread's queue full is
     /// decoded here instead (`local`), so the scanning thread decodes whenever it would otherwise
-    /// wait.
+    /// wait. Decoded batches come back through `done`, in whatever order they finish.
     Workers {
         workers: Vec<Worker>,
         local: Decoder,
-        /// Which decoder had each batch, in document order (`workers.len()`: `local`).
-        order: Vec<usize>,
+        done: std::sync::mpsc::Receiver<Done>,
         /// The worker next in turn.
         next: usize,
     },
@@ -121,22 +120,26 @@ enum Sink {
 }
 
 struct Worker {
-    tx: std::sync::mpsc::SyncSender<Batch>,
-    handle: std::thread::JoinHandle<Decoder>,
+    tx: std::sync::mpsc::SyncSender<(usize, Batch)>,
+    handle: std::thread::JoinHandle<()>,
 }
 
-/// Decodes batches of spans, keeping for each batch how many spans each of its lists gave and the
-/// first error met in each.
+/// Decodes batches of spans.
 struct Decoder {
     format: Format,
-    /// The spans decoded here, in slabs of at least [`SLAB_SPANS`] filled one after the other: one
-    /// vector grown span by span is copied again at every doubling (at a million spans, a quarter of
-    /// a gigabyte moved and faulted in once more for nothing). A slab is large enough for the
-    /// allocator to hand its pages back to the system as soon as the merge has emptied it.
-    spans: Vec<Vec<Span>>,
-    batches: Vec<Vec<Segment>>,
     service: Arc<str>,
     resource: Arc<[KeyValue]>,
+}
+
+/// One decoded batch: its spans, and for each list it held how many spans that list gave and the
+/// first error met in it.
+struct Done {
+    /// The batch's place in the document (0 is the first batch).
+    seq: usize,
+    spans: Vec<Span>,
+    segments: Vec<Segment>,
+    /// Bytes of span text the batch held.
+    bytes: usize,
 }
 
 /// The part of one list that one batch held.
@@ -150,24 +153,15 @@ impl Decoder {
     fn new(format: Format) -> Self {
         Decoder {
             format,
-            spans: Vec::new(),
-            batches: Vec::new(),
             service: intern::text(super::otlp_json::UNKNOWN_SERVICE),
             resource: Arc::from(Vec::new()),
         }
     }
 
-    fn batch(&mut self, b: &Batch) {
+    fn batch(&mut self, seq: usize, b: &Batch) -> Done {
         let mut segments: Vec<Segment> = Vec::new();
-        // One span an element in every format that streams: the batch fits the slab it starts in.
-        let need = b.elements.len();
-        let mut spans = match self.spans.pop() {
-            Some(slab) if slab.capacity() - slab.len() >= need => slab,
-            last => {
-                self.spans.extend(last);
-                Vec::with_capacity(need.max(SLAB_SPANS))
-            }
-        };
+        // One span an element in every format that streams.
+        let mut spans = Vec::with_capacity(b.elements.len());
         for e in &b.elements {
             if segments.last().is_none_or(|s| s.list != e.list) {
                 segments.push(Segment {
@@ -196,85 +190,117 @@ impl Decoder {
             seg.spans += spans.len() - before;
             seg.error = result.err();
         }
-        self.spans.push(spans);
-        self.batches.push(segments);
+        Done {
+            seq,
+            spans,
+            segments,
+            bytes: b.bytes.len(),
+        }
     }
 }
 
-/// The decoders' spans in document order (batch by batch, as `order` says which decoder had each;
-/// empty: a single decoder had them all, in order), copied once into one vector of the exact size (a
-/// single slab is used as it is), and each list's range of them with its first error.
-fn merge(decoders: Vec<Decoder>, order: &[usize], lists: usize) -> (Vec<Span>, Vec<List>) {
-    let mut out: Vec<List> = (0..lists)
-        .map(|_| List {
-            range: 0..0,
-            error: None,
-        })
-        .collect();
-    let mut seen = vec![false; lists];
-    let mut note = |seg: Segment, range: Range<usize>, out: &mut Vec<List>| {
-        if let (Some(l), Some(seen)) = (out.get_mut(seg.list), seen.get_mut(seg.list)) {
-            if !std::mem::replace(seen, true) {
-                l.range.start = range.start;
-            }
-            l.range.end = range.end;
-            if l.error.is_none() {
-                l.error = seg.error;
-            }
+/// Decoded batches joined in document order as they arrive, while the rest of the document is
+/// still being read and decoded: the spans are moved once, batch by batch, into one vector (reserved
+/// from the document's expected size when it is known), so no copy of every span is left for the end
+/// and each batch's memory is free for the next one at once.
+#[derive(Default)]
+struct Merged {
+    spans: Vec<Span>,
+    /// Each list's range of `spans` (`None` until its first batch) and its first error.
+    lists: Vec<(Option<Range<usize>>, Option<FormatError>)>,
+    /// The batch due next.
+    next: usize,
+    /// Batches that finished before one ahead of them.
+    waiting: Vec<Done>,
+    /// Bytes of span text joined so far.
+    bytes: usize,
+    /// The whole document's size, when known (the first batch tells how many spans a byte holds).
+    expect: Option<u64>,
+}
+
+/// Never reserve room for more than one span in this many of the document's bytes (a span with ids
+/// and times takes well over this); past the estimate the vector grows as usual.
+const MIN_SPAN_BYTES: u64 = 64;
+
+impl Merged {
+    fn add(&mut self, done: Done) {
+        if done.seq != self.next {
+            self.waiting.push(done);
+            return;
         }
-    };
-    // Without decoding threads there is one decoder, which had every batch.
-    let order: Vec<usize> = if order.is_empty() {
-        vec![0; decoders.first().map_or(0, |d| d.batches.len())]
-    } else {
-        order.to_vec()
-    };
-    let mut decoders = decoders;
-    let mut batches: Vec<_> = decoders
-        .iter_mut()
-        .map(|d| std::mem::take(&mut d.batches).into_iter())
-        .collect();
-    // A single slab holding every span is the result as it is; otherwise the slabs are copied into
-    // one vector, each dropped (its memory returned) as soon as it has been copied out.
-    // A small document does not keep a slab's worth of room; the vector copied into is reserved at
-    // its exact size.
-    let whole = match decoders.iter().map(|d| d.spans.len()).sum::<usize>() {
-        1 => decoders
-            .iter_mut()
-            .find_map(|d| d.spans.pop())
-            .map(|mut slab| {
-                if slab.capacity() > slab.len() + slab.len() / 4 {
-                    slab.shrink_to_fit();
-                }
-                slab
-            }),
-        _ => None,
-    };
-    let copy = whole.is_none();
-    let mut spans = whole.unwrap_or_else(|| {
-        Vec::with_capacity(decoders.iter().flat_map(|d| &d.spans).map(Vec::len).sum())
-    });
-    let mut sources: Vec<_> = decoders
-        .into_iter()
-        .map(|d| d.spans.into_iter().flatten())
-        .collect();
-    let mut at = 0;
-    for &w in &order {
-        for seg in batches
-            .get_mut(w)
-            .and_then(Iterator::next)
-            .into_iter()
-            .flatten()
-        {
-            if let (true, Some(from)) = (copy, sources.get_mut(w)) {
-                spans.extend(from.by_ref().take(seg.spans));
-            }
-            let range = at..at + seg.spans;
-            at = range.end;
-            note(seg, range, &mut out);
+        self.join(done);
+        while let Some(at) = self.waiting.iter().position(|d| d.seq == self.next) {
+            let done = self.waiting.swap_remove(at);
+            self.join(done);
         }
     }
-    (spans, out)
+
+    fn join(&mut self, done: Done) {
+        let Done {
+            mut spans,
+            segments,
+            bytes,
+            ..
+        } = done;
+        self.next += 1;
+        self.bytes += bytes;
+        if let (Some(total), false) = (self.expect, spans.is_empty()) {
+            // Spans per byte of this batch, over the whole document (a little more: an estimate
+            // too small costs a copy of everything, one too large only address space).
+            let per = spans.len() as f64 / self.bytes.max(1) as f64;
+            let estimate = (total as f64 * per * 1.02) as u64 + 1024;
+            let most = total / MIN_SPAN_BYTES + 1024;
+            let want = usize::try_from(estimate.min(most)).unwrap_or(0);
+            self.spans.reserve(want.saturating_sub(self.spans.len()));
+            self.expect = None;
+        }
+        let at = self.spans.len();
+        if self.spans.capacity() == 0 {
+            self.spans = spans;
+        } else {
+            self.spans.append(&mut spans);
+        }
+        let mut from = at;
+        for seg in segments {
+            let range = from..from + seg.spans;
+            from = range.end;
+            if self.lists.len() <= seg.list {
+                self.lists.resize_with(seg.list + 1, || (None, None));
+            }
+            if let Some((r, error)) = self.lists.get_mut(seg.list) {
+                let start = r.as_ref().map_or(range.start, |r| r.start);
+                *r = Some(start..range.end);
+                if error.is_none() {
+                    *error = seg.error;
+                }
+            }
+        }
+    }
+
+    /// Every span in document order, and each of `lists` lists' range with its first error; `None`
+    /// unless all `batches` batches came back (one does not when its decoding thread stopped).
+    fn finish(mut self, batches: usize, lists: usize) -> Option<(Vec<Span>, Vec<List>)> {
+        if self.next != batches || !self.waiting.is_empty() {
+            return None;
+        }
+        // Grown without knowing the document's size, the vector may have up to twice the room it
+        // needs: given back (in place, for a vector this large).
+        if self.spans.capacity() > self.spans.len() + self.spans.len() / 4 {
+            self.spans.shrink_to_fit();
+        }
+        self.lists
+            .resize_with(lists.max(self.lists.len()), || (None, None));
+        let out = self
+            .lists
+            .into_iter()
+            .take(lists)
+            .map(|(range, error)| List {
+                range: range.unwrap_or(0..0),
+                error,
+            })
+            .collect();
+        Some((self.spans, out))
+    }
 }
 
 /// Decodes one span on its own; an error is placed at its position in the document.
@@ -440,6 +466,8 @@ impl SpanStream {
             key: Vec::new(),
             batch: Batch::default(),
             sink: Sink::None,
+            batches: 0,
+            merged: Merged::default(),
             list_errors: Vec::new(),
             marks: Vec::new(),
             offset: 0,
@@ -567,7 +595,14 @@ impl SpanStream {
         }))
     }
 
-    /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time).
+    /// Says how many bytes the whole document has (a file's length), so the vector the spans are
+    /// joined into is reserved once at about its final size instead of growing by copies.
+    pub fn expect_bytes(&mut self, bytes: u64) {
+        self.merged.expect = Some(bytes);
+    }
+
+    /// Hands the batch of whole spans to a decoder (starting the decoding threads the first time),
+    /// and joins the batches decoded since.
     fn flush(&mut self) {
         // The next batch gets its full size up front: grown from nothing, its bytes would be copied
         // at every doubling, the last time from 1 to 2 MB.
@@ -577,20 +612,25 @@ impl SpanStream {
         };
         let batch = std::mem::replace(&mut self.batch, room);
         if matches!(self.sink, Sink::None) {
+            let (done_tx, done) = std::sync::mpsc::channel::<Done>();
             let mut workers = Vec::new();
             for _ in 0..self.decoders {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
                 let format = self.format;
+                let done_tx = done_tx.clone();
                 let spawned = std::thread::Builder::new()
                     .name("tracepin-decode".to_owned())
                     .spawn(move || {
                         // Repeated strings are shared within this thread's part of the document.
                         let _sharing = intern::sharing();
                         let mut d = Decoder::new(format);
-                        for b in rx {
-                            d.batch(&b);
+                        for (seq, b) in rx {
+                            let decoded = d.batch(seq, &b);
+                            drop(b);
+                            if done_tx.send(decoded).is_err() {
+                                break;
+                            }
                         }
-                        d
                     });
                 if let Ok(handle) = spawned {
                     workers.push(Worker { tx, handle });
@@ -602,41 +642,40 @@ impl SpanStream {
                 Sink::Workers {
                     workers,
                     local: Decoder::new(self.format),
-                    order: Vec::new(),
+                    done,
                     next: 0,
                 }
             };
         }
+        let seq = self.batches;
+        self.batches += 1;
         match &mut self.sink {
             Sink::Workers {
                 workers,
                 local,
-                order,
+                done,
                 next,
             } => {
                 let w = *next % workers.len().max(1);
-                let Some(worker) = workers.get(w) else {
-                    return;
+                let here = self.here_every.is_some_and(|n| (seq + 1) % n == 0);
+                let sent = match (here, workers.get(w)) {
+                    (false, Some(worker)) => worker.tx.try_send((seq, batch)),
+                    (_, _) => Err(std::sync::mpsc::TrySendError::Full((seq, batch))),
                 };
-                if self.here_every.is_some_and(|n| (order.len() + 1) % n == 0) {
-                    order.push(workers.len());
-                    local.batch(&batch);
-                    return;
+                match sent {
+                    Ok(()) => *next = w + 1,
+                    // A full queue: decoded here rather than waited for. A thread that stopped (it
+                    // panicked) is reported when it is joined; its batch is decoded here.
+                    Err(
+                        std::sync::mpsc::TrySendError::Full((seq, batch))
+                        | std::sync::mpsc::TrySendError::Disconnected((seq, batch)),
+                    ) => self.merged.add(local.batch(seq, &batch)),
                 }
-                match worker.tx.try_send(batch) {
-                    Ok(()) => {
-                        order.push(w);
-                        *next = w + 1;
-                    }
-                    Err(std::sync::mpsc::TrySendError::Full(batch)) => {
-                        order.push(workers.len());
-                        local.batch(&batch);
-                    }
-                    // A thread that stopped (it panicked) is reported when it is joined.
-                    Err(std::sync::mpsc::TrySendError::Disconnected(_)) => order.push(w),
+                for d in done.try_iter() {
+                    self.merged.add(d);
                 }
             }
-            Sink::Here(d) => d.batch(&batch),
+            Sink::Here(d) => self.merged.add(d.batch(seq, &batch)),
             Sink::None => {}
         }
     }
@@ -645,38 +684,38 @@ impl SpanStream {
     /// batch decoded here or on a decoding thread, the threads joined.
     fn decoded(&mut self) -> Result<(Vec<Span>, Vec<List>), FormatError> {
         let lists = self.list_errors.len();
+        let stopped = |format| FormatError::Invalid {
+            format,
+            message: "decoding stopped unexpectedly".to_owned(),
+        };
         if matches!(self.sink, Sink::Workers { .. }) {
             self.flush();
+        } else {
+            let batch = std::mem::take(&mut self.batch);
+            let seq = self.batches;
+            self.batches += 1;
+            let done = match &mut self.sink {
+                Sink::Here(d) => d.batch(seq, &batch),
+                _ => Decoder::new(self.format).batch(seq, &batch),
+            };
+            self.merged.add(done);
         }
-        let batch = std::mem::take(&mut self.batch);
-        match std::mem::replace(&mut self.sink, Sink::None) {
-            Sink::None => {
-                let mut d = Decoder::new(self.format);
-                d.batch(&batch);
-                Ok(merge(vec![d], &[], lists))
+        if let Sink::Workers { workers, done, .. } = std::mem::replace(&mut self.sink, Sink::None) {
+            let mut panicked = false;
+            for w in workers {
+                drop(w.tx);
+                panicked |= w.handle.join().is_err();
             }
-            Sink::Here(mut d) => {
-                d.batch(&batch);
-                Ok(merge(vec![d], &[], lists))
+            if panicked {
+                return Err(stopped(self.format));
             }
-            Sink::Workers {
-                workers,
-                local,
-                order,
-                ..
-            } => {
-                let mut decoders = Vec::with_capacity(workers.len() + 1);
-                for w in workers {
-                    drop(w.tx);
-                    decoders.push(w.handle.join().map_err(|_| FormatError::Invalid {
-                        format: self.format,
-                        message: "decoding stopped unexpectedly".to_owned(),
-                    })?);
-                }
-                decoders.push(local);
-                Ok(merge(decoders, &order, lists))
+            for d in done.try_iter() {
+                self.merged.add(d);
             }
         }
+        std::mem::take(&mut self.merged)
+            .finish(self.batches, lists)
+            .ok_or_else(|| stopped(self.format))
     }
 
     fn newline(&mut self, at: usize) {

@@ -632,8 +632,8 @@ fn index_file(
             return entry;
         }
     };
-    // Read piece by piece: a large OTLP JSON file is never held whole (`formats::decode_read`).
-    match formats::decode_read(file) {
+    // Read piece by piece: a large OTLP JSON file is never held whole (`formats::decode_file`).
+    match formats::decode_file(file) {
         Ok(Decoded::Trace(t)) => {
             let mut by_trace: HashMap<TraceId, Vec<Span>> = HashMap::new();
             for s in t.spans {
@@ -679,7 +679,7 @@ fn index_file(
 
 fn read_trace_spans(path: &Path) -> Result<Vec<Span>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    match formats::decode_read(file) {
+    match formats::decode_file(file) {
         Ok(Decoded::Trace(t)) => Ok(t.spans),
         Ok(Decoded::Events { format, .. }) => Err(format!("now holds {format}, not spans")),
         Err(e) => Err(e.to_string()),
