@@ -66,9 +66,9 @@ fn span(
         start_ns: BASE_NS + start,
         end_ns: BASE_NS + end,
         status: SpanStatus::default(),
-        attributes: vec![KeyValue::str("code.function", name)],
-        events: Vec::new(),
-        links: Vec::new(),
+        attributes: tracepin::domain::thin_vec![KeyValue::str("code.function", name)],
+        events: tracepin::domain::ThinVec::new(),
+        links: tracepin::domain::ThinVec::new(),
         resource: resource(service).into(),
         scope: Some(format!("shop.{service}").into()),
     }

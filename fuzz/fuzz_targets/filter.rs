@@ -22,12 +22,12 @@ fn spans() -> Vec<Span> {
         start_ns: 1_000,
         end_ns: 101_000_000,
         status: SpanStatus::default(),
-        attributes: vec![
+        attributes: tracepin::domain::thin_vec![
             KeyValue::str("http.route", "/stock"),
             KeyValue::str("sku", "SKU-42"),
         ],
-        events: Vec::new(),
-        links: Vec::new(),
+        events: tracepin::domain::ThinVec::new(),
+        links: tracepin::domain::ThinVec::new(),
         resource: Arc::from(vec![KeyValue::str("service.name", "inventory")]),
         scope: None,
     };

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use super::index::{span_key, IdMap, Interner, ServiceTable};
 use super::merge::{merge_fragment, MergeOutcome};
 use crate::domain::{
-    Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, Trace, TraceId,
+    Diagnostic, DiagnosticKind, Node, RowOrigin, Span, SpanId, SpanKind, SpanStatus, ThinVec,
+    Trace, TraceId,
 };
 
 /// Name of the synthetic row standing in for a parent that is referenced but not present.
@@ -361,9 +362,9 @@ fn placeholder(trace_id: TraceId, missing: SpanId, orphans: &[usize], spans: &[S
         start_ns: start,
         end_ns: end.max(start),
         status: SpanStatus::default(),
-        attributes: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
+        attributes: ThinVec::new(),
+        events: ThinVec::new(),
+        links: ThinVec::new(),
         resource: Default::default(),
         scope: None,
     }

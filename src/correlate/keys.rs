@@ -82,9 +82,9 @@ mod tests {
             start_ns: 1,
             end_ns: 2,
             status: SpanStatus::default(),
-            attributes,
-            events,
-            links: Vec::new(),
+            attributes: attributes.into(),
+            events: events.into(),
+            links: crate::domain::ThinVec::new(),
             resource: Vec::new().into(),
             scope: None,
         }

@@ -5,7 +5,7 @@
 //! merged field by field; records that disagree are different spans reusing an id and must be kept
 //! apart. Used only by `assemble`.
 
-use crate::domain::{KeyValue, Span, SpanKind, StatusCode};
+use crate::domain::{thin_list, KeyValue, Span, SpanKind, StatusCode, ThinVec};
 
 /// What happened when merging one record into another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn conflict_field(a: &Span, b: &Span) -> Option<&'static str> {
     None
 }
 
-fn union_attrs(into: &mut Vec<KeyValue>, from: Vec<KeyValue>) {
+fn union_attrs(into: &mut Vec<KeyValue>, from: impl IntoIterator<Item = KeyValue>) {
     for kv in from {
         if !into.iter().any(|k| k.key == kv.key) {
             into.push(kv);
@@ -83,7 +83,7 @@ fn union_attrs(into: &mut Vec<KeyValue>, from: Vec<KeyValue>) {
     }
 }
 
-fn union_eq<T: PartialEq>(into: &mut Vec<T>, from: Vec<T>) {
+fn union_eq<T: PartialEq>(into: &mut ThinVec<T>, from: ThinVec<T>) {
     for item in from {
         if !into.contains(&item) {
             into.push(item);
@@ -126,7 +126,9 @@ pub fn merge_fragment(a: &mut Span, b: Span) -> MergeOutcome {
     if a.scope.is_none() {
         a.scope = b.scope;
     }
-    union_attrs(&mut a.attributes, b.attributes);
+    let mut attributes = Vec::from(std::mem::take(&mut a.attributes));
+    union_attrs(&mut attributes, b.attributes);
+    a.attributes = thin_list(attributes);
     let mut resource = a.resource.to_vec();
     union_attrs(&mut resource, b.resource.to_vec());
     a.resource = resource.into();

@@ -7,12 +7,18 @@
 //! (the most recent are the ones that explain the error). What was cut is counted, so the page can say
 //! so. Pages then show fewer still (`view`), with "N more" and the export for the rest.
 
-use crate::domain::{ErrorEvent, Span};
+use crate::domain::{ErrorEvent, Span, ThinVec};
 
 /// Items of one list kept per span or event.
 pub const MAX_ITEMS: usize = 1_000;
 
 fn cut_front<T>(v: &mut Vec<T>) -> usize {
+    let n = v.len().saturating_sub(MAX_ITEMS);
+    v.truncate(MAX_ITEMS);
+    n
+}
+
+fn cut_front_thin<T>(v: &mut ThinVec<T>) -> usize {
     let n = v.len().saturating_sub(MAX_ITEMS);
     v.truncate(MAX_ITEMS);
     n
@@ -26,8 +32,9 @@ fn cut_back<T>(v: &mut Vec<T>) -> usize {
 
 /// Caps a span's lists; returns how many items were dropped.
 pub fn cap_span(s: &mut Span) -> usize {
-    let mut dropped =
-        cut_front(&mut s.attributes) + cut_front(&mut s.events) + cut_front(&mut s.links);
+    let mut dropped = cut_front_thin(&mut s.attributes)
+        + cut_front_thin(&mut s.events)
+        + cut_front_thin(&mut s.links);
     for e in &mut s.events {
         dropped += cut_front(&mut e.attributes);
     }
@@ -83,9 +90,9 @@ mod tests {
             start_ns: 1,
             end_ns: 2,
             status: SpanStatus::default(),
-            attributes: vec![],
-            events: vec![],
-            links: vec![],
+            attributes: thin_vec::thin_vec![],
+            events: thin_vec::thin_vec![],
+            links: thin_vec::thin_vec![],
             resource: Default::default(),
             scope: None,
         }

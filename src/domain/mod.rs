@@ -20,7 +20,9 @@ pub use error_event::{
 };
 pub use ids::{EventId, IdError, SpanId, TraceId};
 pub use lenient::{event_id_lenient, span_id_lenient, trace_id_lenient, BadId};
+/// Builds a [`ThinVec`] like `vec!` builds a `Vec` (tests and benches make spans with it).
+pub use trace::thin_vec;
 pub use trace::{
-    attr, AttrValue, KeyValue, Node, RowOrigin, Span, SpanEvent, SpanKind, SpanLink, SpanStatus,
-    StatusCode, Trace,
+    attr, thin_list, AttrValue, KeyValue, Node, RowOrigin, Span, SpanEvent, SpanKind, SpanLink,
+    SpanStatus, StatusCode, ThinVec, Trace,
 };

@@ -247,8 +247,8 @@ mod tests {
                 message: None,
             },
             attributes: attrs.iter().map(|(k, v)| KeyValue::str(*k, *v)).collect(),
-            events: vec![],
-            links: vec![],
+            events: thin_vec::thin_vec![],
+            links: thin_vec::thin_vec![],
             resource: Default::default(),
             scope: None,
         }

@@ -21,8 +21,8 @@ use super::json::{for_each_value, nullable, Nanos, Text};
 use super::otlp_json::{code_from_name, kind_from_name, UNKNOWN_SERVICE};
 use super::{Format, FormatError};
 use crate::domain::{
-    AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus, StatusCode,
-    TraceId,
+    thin_list, AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus,
+    StatusCode, TraceId,
 };
 
 /// One JSON document: a list of traces or an object (envelope or single trace).
@@ -347,7 +347,7 @@ fn convert_span(s: SpanWire, service: Arc<str>, resource: Arc<[KeyValue]>) -> Sp
         Some((_, span, _)) => Some(*span),
         None => s.parent_span_id.0,
     };
-    let links = refs
+    let links: Vec<_> = refs
         .iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != parent_ref)
@@ -378,7 +378,7 @@ fn convert_span(s: SpanWire, service: Arc<str>, resource: Arc<[KeyValue]>) -> Sp
         _ => StatusCode::Unset,
     };
 
-    let events = s
+    let events: Vec<_> = s
         .logs
         .into_iter()
         .map(|log| {
@@ -408,9 +408,9 @@ fn convert_span(s: SpanWire, service: Arc<str>, resource: Arc<[KeyValue]>) -> Sp
             code,
             message: description.filter(|d| !d.is_empty()),
         },
-        attributes,
-        events,
-        links,
+        attributes: thin_list(attributes),
+        events: thin_list(events),
+        links: thin_list(links),
         resource,
         scope,
     }

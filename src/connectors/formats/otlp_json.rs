@@ -26,6 +26,8 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 use serde::Deserialize;
+use smallvec::SmallVec;
+use thin_vec::ThinVec;
 
 use super::ids::{LenientSpanId, LenientTraceId, WireParentId, WireSpanId, WireTraceId};
 use super::intern::{text, SharedText};
@@ -233,7 +235,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
                     first(&mut seen_resource, "resource")?;
                     let r = a.next_value::<Option<ResourceWire>>()?;
                     resource = Some(ResourceInfo::new(
-                        r.map(|r| r.attributes.0).unwrap_or_default(),
+                        r.map(|r| exact(r.attributes.0)).unwrap_or_default(),
                     ));
                 }
                 ResourceSpansField::ScopeSpans => {
@@ -269,7 +271,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_> {
     /// The fields by position, as serde's derived structs accept them.
     fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
         let r = a.next_element::<Option<ResourceWire>>()?.flatten();
-        let resource = ResourceInfo::new(r.map(|r| r.attributes.0).unwrap_or_default());
+        let resource = ResourceInfo::new(r.map(|r| exact(r.attributes.0)).unwrap_or_default());
         a.next_element_seed(Nullable(Each(ScopeSpansSeed {
             out: self.out,
             resource: &resource,
@@ -703,11 +705,11 @@ trait ToDomain {
 }
 
 /// A JSON list decoded element by element as `W` and converted on the fly into the domain type.
-struct ListOf<W: ToDomain>(Vec<W::Domain>);
+struct ListOf<W: ToDomain>(ThinVec<W::Domain>);
 
 impl<W: ToDomain> Default for ListOf<W> {
     fn default() -> Self {
-        ListOf(Vec::new())
+        ListOf(ThinVec::new())
     }
 }
 
@@ -720,19 +722,27 @@ impl<'de, W: Deserialize<'de> + ToDomain> Deserialize<'de> for ListOf<W> {
                 f.write_str("a sequence")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<ListOf<W>, A::Error> {
-                let mut out = Vec::new();
+                // Collected on the stack, then allocated once at its exact length: every span holds
+                // its lists for as long as the trace is kept, and a list grown to room for 4 (or 8,
+                // 16…) and then trimmed costs an allocation and a reallocation per span.
+                let mut here: SmallVec<[W::Domain; 8]> = SmallVec::new();
                 while let Some(w) = a.next_element::<W>()? {
-                    out.extend(w.to_domain());
+                    here.extend(w.to_domain());
                 }
-                // Every span holds its lists for as long as the trace is kept: a list grown to room
-                // for 4 (or 8, 16…) gives back what it does not use (a million one-attribute spans
-                // kept 160 bytes each for 40).
-                out.shrink_to_fit();
+                let mut out = ThinVec::with_capacity(here.len());
+                out.extend(here);
                 Ok(ListOf(out))
             }
         }
         d.deserialize_seq(V(PhantomData))
     }
+}
+
+/// A decoded list as a `Vec` of its exact length (collecting would leave room for at least 4).
+fn exact<T>(list: ThinVec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(list.len());
+    out.extend(list);
+    out
 }
 
 /// Attribute lists, decoded straight into [`KeyValue`]s.
@@ -755,7 +765,7 @@ impl ToDomain for EventWire {
         Some(SpanEvent {
             time_ns: self.time_unix_nano.0,
             name: self.name,
-            attributes: self.attributes.0,
+            attributes: exact(self.attributes.0),
         })
     }
 }
@@ -766,7 +776,7 @@ impl ToDomain for LinkWire {
         Some(SpanLink {
             trace_id: self.trace_id.0?,
             span_id: self.span_id.0?,
-            attributes: self.attributes.0,
+            attributes: exact(self.attributes.0),
         })
     }
 }

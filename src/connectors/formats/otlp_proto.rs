@@ -15,7 +15,9 @@ use prost::Message;
 
 use super::otlp_json::{code_from_number, kind_from_number, service_name};
 use super::{gunzip, DecodedTrace, Format, FormatError};
-use crate::domain::{AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanLink, SpanStatus, TraceId};
+use crate::domain::{
+    thin_list, AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanLink, SpanStatus, TraceId,
+};
 
 /// Tempo `message Trace { repeated ResourceSpans batches = 1; }`.
 #[derive(Clone, PartialEq, Message)]
@@ -269,7 +271,7 @@ fn convert_span(
             .map(SpanId::from_bytes)?
     };
     // A link with an unreadable id is dropped rather than failing the span.
-    let links = s
+    let links: Vec<SpanLink> = s
         .links
         .iter()
         .filter_map(|l| {
@@ -296,17 +298,13 @@ fn convert_span(
                 .map(|st| st.message.clone())
                 .filter(|m| !m.is_empty()),
         },
-        attributes: kvs(&s.attributes),
-        events: s
-            .events
-            .iter()
-            .map(|e| SpanEvent {
-                time_ns: e.time_unix_nano,
-                name: e.name.clone(),
-                attributes: kvs(&e.attributes),
-            })
-            .collect(),
-        links,
+        attributes: thin_list(kvs(&s.attributes)),
+        events: thin_list(s.events.iter().map(|e| SpanEvent {
+            time_ns: e.time_unix_nano,
+            name: e.name.clone(),
+            attributes: kvs(&e.attributes),
+        })),
+        links: thin_list(links),
         resource: Arc::clone(resource),
         scope: scope.clone(),
     })

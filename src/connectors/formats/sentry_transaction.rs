@@ -12,6 +12,8 @@
 
 use std::sync::Arc;
 
+use thin_vec::ThinVec;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -19,7 +21,9 @@ use super::ids;
 use super::json::{self, nullable, Pairs, Text, Timestamp};
 use super::otlp_json::UNKNOWN_SERVICE;
 use super::{Format, FormatError};
-use crate::domain::{AttrValue, KeyValue, Span, SpanId, SpanKind, SpanStatus, StatusCode, TraceId};
+use crate::domain::{
+    thin_list, AttrValue, KeyValue, Span, SpanId, SpanKind, SpanStatus, StatusCode, TraceId,
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -172,9 +176,9 @@ fn span_of(
         start_ns: 0,
         end_ns: 0,
         status,
-        attributes,
-        events: Vec::new(),
-        links: Vec::new(),
+        attributes: thin_list(attributes),
+        events: ThinVec::new(),
+        links: ThinVec::new(),
         resource: Arc::clone(resource),
         scope: Some(Arc::from("sentry")),
     }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::correlate::event::{named_trace_ids, otel_trace_id, parse_event_id_attr, short_type};
 use crate::correlate::keys::EVENT_ID_ATTRS;
 use crate::domain::{
-    ErrorEvent, EventId, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus, TraceId,
+    ErrorEvent, EventId, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus,
+    ThinVec, TraceId,
 };
 
 /// What a span row's `data` holds.
@@ -39,11 +40,11 @@ struct SpanIn {
     e: u64,
     st: SpanStatus,
     #[serde(default)]
-    a: Vec<KeyValue>,
+    a: ThinVec<KeyValue>,
     #[serde(default)]
-    ev: Vec<SpanEvent>,
+    ev: ThinVec<SpanEvent>,
     #[serde(default)]
-    l: Vec<SpanLink>,
+    l: ThinVec<SpanLink>,
     #[serde(default)]
     sc: Option<String>,
 }

@@ -44,15 +44,15 @@ fn span(t: u8, s: u8, parent: Option<u8>, error: bool) -> Span {
             },
             message: None,
         },
-        attributes: vec![
+        attributes: thin_vec::thin_vec![
             KeyValue::str("transaction_id", format!("txn-{t}")),
             KeyValue {
                 key: "n".into(),
                 value: AttrValue::Int(i64::from(s)),
             },
         ],
-        events: Vec::new(),
-        links: Vec::new(),
+        events: crate::domain::ThinVec::new(),
+        links: crate::domain::ThinVec::new(),
         resource: vec![KeyValue::str("service.name", "api")].into(),
         scope: Some("scope".into()),
     }

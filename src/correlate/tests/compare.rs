@@ -324,9 +324,9 @@ fn arb_trace() -> impl Strategy<Value = Trace> {
                     },
                     message: None,
                 },
-                attributes: Vec::new(),
-                events: Vec::new(),
-                links: Vec::new(),
+                attributes: crate::domain::ThinVec::new(),
+                events: crate::domain::ThinVec::new(),
+                links: crate::domain::ThinVec::new(),
                 resource: Default::default(),
                 scope: None,
             });

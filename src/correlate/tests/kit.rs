@@ -109,9 +109,9 @@ pub fn spans(text: &str) -> Vec<Span> {
             start_ns: time(a),
             end_ns: time(b),
             status: SpanStatus::default(),
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
+            attributes: crate::domain::ThinVec::new(),
+            events: crate::domain::ThinVec::new(),
+            links: crate::domain::ThinVec::new(),
             resource: Default::default(),
             scope: None,
         };

@@ -18,9 +18,9 @@ fn span(trace: u8, id: u8, parent: Option<u8>, start: u64, end: u64, name: u8) -
         start_ns: start,
         end_ns: end,
         status: SpanStatus::default(),
-        attributes: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
+        attributes: crate::domain::ThinVec::new(),
+        events: crate::domain::ThinVec::new(),
+        links: crate::domain::ThinVec::new(),
         resource: Default::default(),
         scope: None,
     }
