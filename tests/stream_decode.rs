@@ -406,14 +406,22 @@ fn a_large_file_is_read_piece_by_piece_plain_or_gzipped() {
     }
     // Batches decoded on the scanning thread (as when the threads' queues are full) between those of
     // the threads: every one, every second, every third.
-    // Whether or not the document's size was said up front (as a file's length is).
-    for (decoders, every, sized) in [(1, 1, false), (1, 2, true), (2, 3, false), (2, 3, true)] {
-        let what = format!("{decoders} threads, every {every} batch here, size known: {sized}");
+    // Whether or not the document's size was said up front (as a file's length is), and when the
+    // size said is far too small (a file that grew), so the room reserved runs out.
+    let len = doc.len() as u64;
+    for (decoders, every, size) in [
+        (1, 1, None),
+        (1, 2, Some(len)),
+        (2, 3, None),
+        (2, 3, Some(len)),
+        (2, 3, Some(len / 3)),
+    ] {
+        let what = format!("{decoders} threads, every {every} batch here, size said: {size:?}");
         let mut s = SpanStream::with_decoders(Format::OtlpJson, decoders)
             .expect("streamed")
             .decode_here_every(every);
-        if sized {
-            s.expect_bytes(doc.len() as u64);
+        if let Some(size) = size {
+            s.expect_bytes(size);
         }
         for c in doc.as_bytes().chunks(100_000) {
             s.push(c);

@@ -200,12 +200,21 @@ impl Decoder {
 }
 
 /// Decoded batches joined in document order as they arrive, while the rest of the document is
-/// still being read and decoded: the spans are moved once, batch by batch, into one vector (reserved
-/// from the document's expected size when it is known), so no copy of every span is left for the end
-/// and each batch's memory is free for the next one at once.
+/// still being read and decoded. When the document's size is known (a file's length), the spans are
+/// moved once, batch by batch, into one vector reserved at about their number, so no copy of every
+/// span is left for the end and each batch's memory is free for the next one at once. Otherwise (an
+/// HTTP answer, a gzip file), or once that room runs out, they are gathered in chunks of at least
+/// [`CHUNK_SPANS`] and copied into one vector of the exact size at the end, each chunk freed as soon
+/// as it is copied out: a vector grown by doubling would hold its old and new buffers at once
+/// (twice the spans' memory, for a moment) and keep up to half of it spare.
 #[derive(Default)]
 struct Merged {
+    /// The spans joined so far, while they fit in the room reserved for them.
     spans: Vec<Span>,
+    /// The spans joined since they stopped fitting (or all of them, without a known size).
+    chunks: Vec<Vec<Span>>,
+    /// Spans joined so far, in `spans` and `chunks`.
+    joined: usize,
     /// Each list's range of `spans` (`None` until its first batch) and its first error.
     lists: Vec<(Option<Range<usize>>, Option<FormatError>)>,
     /// The batch due next.
@@ -217,6 +226,10 @@ struct Merged {
     /// The whole document's size, when known (the first batch tells how many spans a byte holds).
     expect: Option<u64>,
 }
+
+/// Spans a chunk holds at least (about 11 MB: above the size from which jemalloc returns freed
+/// pages at once rather than keeping them for reuse).
+const CHUNK_SPANS: usize = 1 << 16;
 
 /// Never reserve room for more than one span in this many of the document's bytes (a span with ids
 /// and times takes well over this); past the estimate the vector grows as usual.
@@ -251,14 +264,34 @@ impl Merged {
             let estimate = (total as f64 * per * 1.02) as u64 + 1024;
             let most = total / MIN_SPAN_BYTES + 1024;
             let want = usize::try_from(estimate.min(most)).unwrap_or(0);
-            self.spans.reserve(want.saturating_sub(self.spans.len()));
+            // A length that is wrong (a file that grew after it was indexed) must not abort the
+            // server: room that cannot be had is simply not reserved, and the spans go into chunks.
+            let _ = self
+                .spans
+                .try_reserve_exact(want.saturating_sub(self.spans.len()));
             self.expect = None;
         }
-        let at = self.spans.len();
-        if self.spans.capacity() == 0 {
-            self.spans = spans;
-        } else {
+        let at = self.joined;
+        self.joined += spans.len();
+        if self.chunks.is_empty() && self.spans.capacity() - self.spans.len() >= spans.len() {
             self.spans.append(&mut spans);
+        } else {
+            if !self.spans.is_empty() {
+                self.chunks.push(std::mem::take(&mut self.spans));
+            }
+            match self.chunks.last_mut() {
+                Some(last) if last.capacity() - last.len() >= spans.len() => {
+                    last.append(&mut spans)
+                }
+                // The first batch's own vector is the first chunk: a document of one batch is
+                // not copied at all.
+                None => self.chunks.push(spans),
+                Some(_) => {
+                    let mut chunk = Vec::with_capacity(spans.len().max(CHUNK_SPANS));
+                    chunk.append(&mut spans);
+                    self.chunks.push(chunk);
+                }
+            }
         }
         let mut from = at;
         for seg in segments {
@@ -283,10 +316,21 @@ impl Merged {
         if self.next != batches || !self.waiting.is_empty() {
             return None;
         }
-        // Grown without knowing the document's size, the vector may have up to twice the room it
-        // needs: given back (in place, for a vector this large).
-        if self.spans.capacity() > self.spans.len() + self.spans.len() / 4 {
-            self.spans.shrink_to_fit();
+        let mut spans = match self.chunks.len() {
+            0 => self.spans,
+            1 => self.chunks.pop().unwrap_or_default(),
+            _ => {
+                let mut all = Vec::with_capacity(self.joined);
+                for mut chunk in self.chunks {
+                    all.append(&mut chunk);
+                }
+                all
+            }
+        };
+        // Room reserved from an estimate, or a chunk larger than the spans it holds, is given back
+        // (in place, for a vector this large).
+        if spans.capacity() > spans.len() + spans.len() / 4 {
+            spans.shrink_to_fit();
         }
         self.lists
             .resize_with(lists.max(self.lists.len()), || (None, None));
@@ -299,7 +343,7 @@ impl Merged {
                 error,
             })
             .collect();
-        Some((self.spans, out))
+        Some((spans, out))
     }
 }
 
