@@ -37,9 +37,10 @@ pub fn assemble_with_services(spans: Vec<Span>) -> Vec<(Trace, ServiceTable)> {
     assemble_on(spans, None)
 }
 
-/// From this many spans of one trace id, the span index and the parent links are built on two
-/// threads.
-const PARALLEL_FROM_SPANS: usize = 50_000;
+/// From this many spans of one trace id, the span index, the parent links and the move into
+/// pre-order run on two threads (at 100,000 spans one thread was as fast, with a lower peak:
+/// `benches/README.md`).
+const PARALLEL_FROM_SPANS: usize = 200_000;
 
 /// [`assemble_with_services`], on two threads (`Some(true)`), one, or as the size says (`None`).
 pub(crate) fn assemble_on(spans: Vec<Span>, two: Option<bool>) -> Vec<(Trace, ServiceTable)> {
