@@ -16,6 +16,7 @@ pub mod intern;
 mod jaeger_v1;
 mod jaeger_v3;
 mod json;
+mod otlp_fast;
 mod otlp_json;
 mod otlp_proto;
 mod sentry_envelope;

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::intern::{self, Sharing};
-use super::json::json_error;
+use super::json::{json_error, text_end};
 use super::{capped, decode_uncapped, Decoded, DecodedTrace, Format, FormatError};
 use crate::domain::{KeyValue, Span};
 
@@ -359,6 +359,11 @@ fn decode_element(
 ) -> Result<(), FormatError> {
     let result = match std::str::from_utf8(bytes) {
         Ok(text) => {
+            // Most spans are in the canonical shape, read without serde; the rest (and every
+            // error, with its wording) go through serde.
+            if super::otlp_fast::span(text, spans, service, resource) {
+                return Ok(());
+            }
             let mut de = serde_json::Deserializer::from_str(text);
             super::otlp_json::decode_span(&mut de, spans, service, resource)
         }
@@ -953,33 +958,47 @@ impl SpanStream {
                 }
                 Mode::Spans(mut s) => {
                     let mut closed = false;
+                    // The scanner's state in locals (registers) while it runs over the piece.
+                    let (mut text, mut escaped, mut depth) = (s.text, s.escaped, s.depth);
                     while i < n {
-                        if s.escaped {
-                            s.escaped = false;
+                        if escaped {
+                            escaped = false;
                             i += 1;
                             continue;
                         }
-                        if s.text {
-                            match memchr::memchr2(b'"', b'\\', &b[i..]) {
-                                None => i = n,
-                                Some(k) => {
-                                    let j = i + k;
-                                    if b[j] == b'\\' {
-                                        s.escaped = true;
-                                    } else {
-                                        s.text = false;
+                        if text {
+                            // The rest of a string: to its closing quote, over any escapes, without
+                            // coming back to this loop for each one.
+                            loop {
+                                match text_end(b.get(i..).unwrap_or_default(), false) {
+                                    None => {
+                                        i = n;
+                                        break;
                                     }
-                                    i = j + 1;
+                                    Some(k) => {
+                                        let j = i + k;
+                                        i = j + 1;
+                                        if b[j] == b'"' {
+                                            text = false;
+                                            break;
+                                        }
+                                        // A backslash: the byte after it is escaped.
+                                        if i >= n {
+                                            escaped = true;
+                                            break;
+                                        }
+                                        i += 1;
+                                    }
                                 }
                             }
                             continue;
                         }
                         match b[i] {
-                            b'"' => s.text = true,
-                            b'{' | b'[' => s.depth += 1,
+                            b'"' => text = true,
+                            b'{' | b'[' => depth += 1,
                             c @ (b'}' | b']') => {
-                                s.depth -= 1;
-                                if s.depth == 0 {
+                                depth -= 1;
+                                if depth == 0 {
                                     let column = self.offset + i + 1 - self.line_start;
                                     self.end_element(&b[from..i], &mut s, true, column);
                                     if c == b'}' {
@@ -997,7 +1016,7 @@ impl SpanStream {
                                     break;
                                 }
                             }
-                            b',' if s.depth == 1 => {
+                            b',' if depth == 1 => {
                                 let column = self.offset + i + 1 - self.line_start;
                                 self.end_element(&b[from..i], &mut s, false, column);
                                 from = i + 1;
@@ -1009,6 +1028,7 @@ impl SpanStream {
                         }
                         i += 1;
                     }
+                    (s.text, s.escaped, s.depth) = (text, escaped, depth);
                     if closed {
                         self.mode = Mode::Structure;
                     } else {
