@@ -97,6 +97,7 @@ bench: setup-test build ## the browser bench and criterion benches (figures prin
 	BENCH_SOURCE=store node end2end/bench/run.mjs 100000
 	end2end/bench/cli.sh 1000000 10000
 	cargo bench --features ssr --bench correlate -- --warm-up-time 1 --measurement-time 3
+	cargo bench --features ssr --bench decode -- --warm-up-time 1 --measurement-time 5
 	cargo bench --features ssr --bench ingest
 	@echo "rebuilding the server as cargo-leptos builds it (cargo bench replaced it)"
 	cargo leptos build --release
