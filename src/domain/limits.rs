@@ -12,13 +12,31 @@ use crate::domain::{ErrorEvent, Span, ThinVec};
 /// Items of one list kept per span or event.
 pub const MAX_ITEMS: usize = 1_000;
 
-fn cut_front<T>(v: &mut Vec<T>) -> usize {
-    let n = v.len().saturating_sub(MAX_ITEMS);
-    v.truncate(MAX_ITEMS);
-    n
+/// A list that keeps its first items when cut: `Vec` and the spans' `ThinVec`.
+trait List {
+    fn len(&self) -> usize;
+    fn truncate(&mut self, len: usize);
 }
 
-fn cut_front_thin<T>(v: &mut ThinVec<T>) -> usize {
+impl<T> List for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+}
+
+impl<T> List for ThinVec<T> {
+    fn len(&self) -> usize {
+        ThinVec::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        ThinVec::truncate(self, len);
+    }
+}
+
+fn cut_front(v: &mut impl List) -> usize {
     let n = v.len().saturating_sub(MAX_ITEMS);
     v.truncate(MAX_ITEMS);
     n
@@ -32,9 +50,8 @@ fn cut_back<T>(v: &mut Vec<T>) -> usize {
 
 /// Caps a span's lists; returns how many items were dropped.
 pub fn cap_span(s: &mut Span) -> usize {
-    let mut dropped = cut_front_thin(&mut s.attributes)
-        + cut_front_thin(&mut s.events)
-        + cut_front_thin(&mut s.links);
+    let mut dropped =
+        cut_front(&mut s.attributes) + cut_front(&mut s.events) + cut_front(&mut s.links);
     for e in &mut s.events {
         dropped += cut_front(&mut e.attributes);
     }

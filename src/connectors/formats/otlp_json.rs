@@ -34,8 +34,8 @@ use super::intern::{text, SharedText};
 use super::json::{for_each_value, nullable, Nanos};
 use super::{Format, FormatError};
 use crate::domain::{
-    AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus, StatusCode,
-    TraceId,
+    thin_list, AttrValue, KeyValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanStatus,
+    StatusCode, TraceId,
 };
 
 /// The service name OpenTelemetry prescribes when a resource has no `service.name`.
@@ -729,9 +729,7 @@ impl<'de, W: Deserialize<'de> + ToDomain> Deserialize<'de> for ListOf<W> {
                 while let Some(w) = a.next_element::<W>()? {
                     here.extend(w.to_domain());
                 }
-                let mut out = ThinVec::with_capacity(here.len());
-                out.extend(here);
-                Ok(ListOf(out))
+                Ok(ListOf(thin_list(here)))
             }
         }
         d.deserialize_seq(V(PhantomData))
