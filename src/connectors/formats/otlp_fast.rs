@@ -134,7 +134,7 @@ fn read_span(c: &mut Cursor<'_>, service: &Arc<str>, resource: &Arc<[KeyValue]>)
                 }
                 _ => c.skip_scalar()?,
             }
-            if !c.next_member()? {
+            if !c.next(b'}')? {
                 break;
             }
         }
@@ -213,26 +213,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// After a member: true at `,` (another follows), false at `}` (the object ends).
-    fn next_member(&mut self) -> Option<bool> {
+    /// After a member or an element: true at `,` (another follows), false at `close` (`}` or `]`,
+    /// the object or list ends).
+    fn next(&mut self, close: u8) -> Option<bool> {
         self.ws();
         let c = *self.bytes().get(self.at)?;
         self.at += 1;
         match c {
             b',' => Some(true),
-            b'}' => Some(false),
-            _ => None,
-        }
-    }
-
-    /// After an element: true at `,`, false at `]`.
-    fn next_element(&mut self) -> Option<bool> {
-        self.ws();
-        let c = *self.bytes().get(self.at)?;
-        self.at += 1;
-        match c {
-            b',' => Some(true),
-            b']' => Some(false),
+            _ if c == close => Some(false),
             _ => None,
         }
     }
@@ -364,7 +353,7 @@ impl<'a> Cursor<'a> {
         }
         loop {
             here.push(self.attribute()?);
-            if !self.next_element()? {
+            if !self.next(b']')? {
                 break;
             }
         }
@@ -382,7 +371,7 @@ impl<'a> Cursor<'a> {
                 "value" if value.is_none() => value = Some(self.any_value()?),
                 _ => return None,
             }
-            if !self.next_member()? {
+            if !self.next(b'}')? {
                 break;
             }
         }
@@ -447,7 +436,7 @@ impl<'a> Cursor<'a> {
                     }
                     _ => return None,
                 }
-                if !self.next_member()? {
+                if !self.next(b'}')? {
                     break;
                 }
             }
