@@ -248,3 +248,42 @@ test("n scrolls the waterfall to every error of a trace taller than the screen",
   expect(seen.size).toBe(placed.length);
   expect(scrolled, `some error lies below the first ${rows} rendered rows`).toBe(true);
 });
+
+test("an error chosen with n while the rows are still arriving is scrolled into view when they arrive", async ({ page }) => {
+  // The first screen holds 80 rows around the selection; the rest arrive through timeline_rows, held
+  // back here until an error below the first screen has been chosen.
+  const exp = expected("f_large_trace");
+  const trace = exp.events[0].trace_id;
+  const placed = exp.events.filter((e: any) => e.span_exported && e.trace_id === trace);
+  await page.setViewportSize({ width: 1280, height: 700 });
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route("**/api/timeline_rows*", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${liveURL}/trace/${trace}`);
+  await ready(page);
+  // Step with n until the chosen error's row is not among the rows the page has yet.
+  let ev: string | null = null;
+  for (let i = 0; i < placed.length && ev === null; i++) {
+    await page.keyboard.press("n");
+    await expect(page.getByTestId("event-detail")).toBeVisible();
+    const chosen = new URL(page.url()).searchParams.get("event");
+    if ((await selectedRow(page).count()) === 0) ev = chosen;
+  }
+  expect(ev, "some error lies outside the first screen").not.toBeNull();
+  release();
+  const row = selectedRow(page);
+  await expect(row.locator(`[data-testid=error-pin][data-event-id*="${ev}"]`)).toHaveCount(1);
+  await expect
+    .poll(() =>
+      row.evaluate((r) => {
+        const s = document.querySelector("[data-testid=waterfall-scroller]")!.getBoundingClientRect();
+        const b = r.getBoundingClientRect();
+        return b.top >= s.top - 1 && b.bottom <= s.bottom + 1;
+      }),
+    )
+    .toBe(true);
+  expect(new URL(page.url()).searchParams.get("event")).toBe(ev);
+});

@@ -11,8 +11,9 @@ use crate::view::types::{ROW_CRITICAL, ROW_ERROR, ROW_EXCEPTION, ROW_PLACEHOLDER
 
 /// Row height in pixels.
 pub const ROW_H: i32 = 26;
-/// Rows rendered beyond the viewport on each side.
-const OVERSCAN: i32 = 12;
+/// Rows rendered beyond the viewport on each side. Six (156 px) covers a wheel step; a jump renders
+/// every row anew whatever the overscan, so more rows only make each jump (and hydration) dearer.
+const OVERSCAN: i32 = 6;
 /// Width of the name column in pixels.
 const LABEL_W: i32 = 360;
 
@@ -35,39 +36,42 @@ pub fn Waterfall() -> impl IntoView {
     });
     let total_h = move || ctx.visible.with(|v| v.len()) as i32 * ROW_H;
 
-    // Keep the selected row in view; when all rows arrive, keep the first-screen rows where they were.
+    // Keep the selected row in view; when all rows arrive, keep the first-screen rows where they were,
+    // unless a row selected meanwhile (`n` while rows were arriving) was not among them: then scroll
+    // to it. One effect for both, so neither undoes the other.
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |prev: Option<bool>| {
             let full = ctx.full.get();
-            if prev == Some(false) && full {
-                if let Some(el) = scroller.get_untracked() {
-                    let off = ctx.view.with_value(|v| v.window_offset) as i32;
-                    el.set_scroll_top(off * ROW_H);
-                    scroll_top.set(off * ROW_H);
+            let sel = ctx.selected_row.get();
+            let vis = ctx.visible.get();
+            let Some(el) = scroller.get_untracked() else {
+                return full;
+            };
+            let arrived = prev == Some(false) && full;
+            let h = el.client_height();
+            let mut top = el.scroll_top();
+            if arrived {
+                top += ctx.view.with_value(|v| v.window_offset) as i32 * ROW_H;
+            }
+            if let Some(pos) = sel.and_then(|row| vis.iter().position(|r| *r == row)) {
+                let y = pos as i32 * ROW_H;
+                if y < top || y + ROW_H > top + h {
+                    top = (y - h / 3).max(0);
                 }
             }
-            full
-        });
-        Effect::new(move |_| {
-            let Some(row) = ctx.selected_row.get() else {
-                return;
-            };
-            let vis = ctx.visible.get();
-            let Some(pos) = vis.iter().position(|r| *r == row) else {
-                return;
-            };
-            let Some(el) = scroller.get_untracked() else {
-                return;
-            };
-            let y = pos as i32 * ROW_H;
-            let top = el.scroll_top();
-            let h = el.client_height();
-            if y < top || y + ROW_H > top + h {
-                let target = (y - h / 3).max(0);
-                el.set_scroll_top(target);
-                scroll_top.set(target);
+            if arrived || top != el.scroll_top() {
+                el.set_scroll_top(top);
+                scroll_top.set(top);
+                // The rows' new height may not be applied yet (the scroll above is then cut short):
+                // scroll again once it is.
+                request_animation_frame(move || {
+                    if el.scroll_top() != top {
+                        el.set_scroll_top(top);
+                    }
+                });
             }
+            full
         });
         Effect::new(move |_| {
             if let Some(el) = scroller.get() {
@@ -254,6 +258,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
     let pins = ctx
         .pins_by_row
         .with_value(|m| m.get(&row).cloned().unwrap_or_default());
+    let has_pins = !pins.is_empty();
     let indent = i32::from(depth.min(40)) * 14;
     // Snapshot notes on this span or on an error pinned to it.
     let pin_events: Vec<String> = ctx.view.with_value(|v| {
@@ -375,7 +380,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 if selected() { "bg-sky-100 dark:bg-sky-900/50" } else if matched() { "bg-amber-50 dark:bg-amber-900/30" } else { "hover:bg-slate-50 dark:hover:bg-slate-800/60" },
                 if placeholder { "italic text-slate-400" } else { "" },
             )
-            style=format!("top:{}px;height:{ROW_H}px", pos as i32 * ROW_H)
+            style=format!("top:{}px;height:{ROW_H}px;contain:strict", pos as i32 * ROW_H)
             on:click=move |_| ctx.select_row(row)
         >
             <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
@@ -436,8 +441,10 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                         </span>
                     }
                 })}
-                {pin_markers}
-                {hidden}
+                // Pins never change on a page and only a parent can hide errors: other rows (most of
+                // them) get neither reactive part.
+                {has_pins.then_some(pin_markers)}
+                {has_children.then_some(hidden)}
             </div>
         </div>
     }
@@ -492,7 +499,7 @@ fn GhostRow(pos: usize, row: u32) -> impl IntoView {
             data-testid="ghost-row"
             data-row=row
             class="absolute left-0 right-0 flex items-center text-xs italic text-slate-400 dark:text-slate-500"
-            style=format!("top:{}px;height:{ROW_H}px", pos as i32 * ROW_H)
+            style=format!("top:{}px;height:{ROW_H}px;contain:strict", pos as i32 * ROW_H)
             title=label.clone()
         >
             <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
