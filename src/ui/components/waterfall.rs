@@ -14,6 +14,9 @@ pub const ROW_H: i32 = 26;
 /// Rows rendered beyond the viewport on each side. Six (156 px) covers a wheel step; a jump renders
 /// every row anew whatever the overscan, so more rows only make each jump (and hydration) dearer.
 const OVERSCAN: i32 = 6;
+/// Up to this many visible rows, all are rendered: a small trace scrolls without re-rendering and
+/// the browser's find-in-page sees every span.
+const RENDER_ALL: usize = 64;
 /// Width of the name column in pixels.
 const LABEL_W: i32 = 360;
 
@@ -30,8 +33,14 @@ pub fn Waterfall() -> impl IntoView {
         let vis = ctx.visible.get();
         let top = scroll_top.get();
         let h = viewport.get();
-        let first = (top / ROW_H - OVERSCAN).max(0) as usize;
-        let last = (((top + h) / ROW_H + OVERSCAN).max(0) as usize).min(vis.len());
+        let (first, last) = if vis.len() <= RENDER_ALL {
+            (0, vis.len())
+        } else {
+            (
+                (top / ROW_H - OVERSCAN).max(0) as usize,
+                (((top + h) / ROW_H + OVERSCAN).max(0) as usize).min(vis.len()),
+            )
+        };
         (first..last).map(|p| (p, vis[p])).collect::<Vec<_>>()
     });
     let total_h = move || ctx.visible.with(|v| v.len()) as i32 * ROW_H;
