@@ -225,6 +225,15 @@ fn Axis() -> impl IntoView {
     }
 }
 
+/// Where a row (span or ghost) sits in the list; each row is an isolated box (`contain: strict`), so
+/// rows added by a scroll are laid out and painted on their own.
+fn row_style(pos: usize) -> String {
+    format!(
+        "top:{}px;height:{ROW_H}px;contain:strict",
+        pos as i32 * ROW_H
+    )
+}
+
 /// One waterfall row.
 #[component]
 fn Row(pos: usize, row: u32) -> impl IntoView {
@@ -389,7 +398,7 @@ fn Row(pos: usize, row: u32) -> impl IntoView {
                 if selected() { "bg-sky-100 dark:bg-sky-900/50" } else if matched() { "bg-amber-50 dark:bg-amber-900/30" } else { "hover:bg-slate-50 dark:hover:bg-slate-800/60" },
                 if placeholder { "italic text-slate-400" } else { "" },
             )
-            style=format!("top:{}px;height:{ROW_H}px;contain:strict", pos as i32 * ROW_H)
+            style=row_style(pos)
             on:click=move |_| ctx.select_row(row)
         >
             <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
@@ -508,7 +517,7 @@ fn GhostRow(pos: usize, row: u32) -> impl IntoView {
             data-testid="ghost-row"
             data-row=row
             class="absolute left-0 right-0 flex items-center text-xs italic text-slate-400 dark:text-slate-500"
-            style=format!("top:{}px;height:{ROW_H}px;contain:strict", pos as i32 * ROW_H)
+            style=row_style(pos)
             title=label.clone()
         >
             <div class="flex h-full shrink-0 items-center gap-1 overflow-hidden border-r border-slate-100 pr-2 dark:border-slate-800" style=format!("width:{LABEL_W}px;padding-left:{}px", indent + 6)>
